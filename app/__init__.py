@@ -1,0 +1,94 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_for, development_secret_key
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error handlers, CLI and scheduler."""
+    config = config or config_for()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(Path(config.INSTANCE_DIR)),
+    )
+    app.config.from_object(config)
+    app.config.update(overrides)
+    _check_secret_key(app)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    from app.web import errors, security, templating
+
+    errors.register(app)
+    security.register(app)
+    templating.register(app)
+    from app import cli
+
+    cli.register(app)
+    if app.config.get("SCHEDULER_ENABLED") and os.environ.get("SCHEDULER_IN_PROCESS", "1") == "1":
+        from app.jobs import start_in_process
+
+        start_in_process(app)
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("ENV_NAME") == "development":
+        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
+        return
+    raise RuntimeError(
+        "SECRET_KEY is not set. Set it in the environment (for example `export SECRET_KEY=$(python -c "
+        "'import secrets; print(secrets.token_hex(32))')`), or run with APP_ENV=development for a local demo."
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    from app import database  # noqa: F401  (installs the engine event listeners)
+    from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from app.realtime import make_broker
+    from app.services import after_commit
+    from app.services.users import load_session_user
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+    after_commit.install(_session_class(db))
+    app.extensions["broker"] = make_broker(app)
+
+
+def _session_class(db):
+    # Flask-SQLAlchemy's scoped session builds sessions of this class.
+    return db.session.session_factory.class_
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth.routes import bp as auth_bp
+    from app.bids.routes import bp as bids_bp
+    from app.invitations.routes import bp as invitations_bp
+    from app.pledges.routes import bp as pledges_bp
+
+    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp):
+        app.register_blueprint(bp)

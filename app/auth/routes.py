@@ -1,0 +1,86 @@
+"""Login, logout and the account page."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth.forms import ChangePasswordForm, LoginForm
+from app.extensions import db, limiter
+from app.services import users
+from app.services.errors import ValidationFailed
+from app.web.forms import apply_errors
+
+bp = Blueprint("auth", __name__)
+
+FAILED = "That email address and password do not match an account. Check them and try again."
+
+
+def _login_key() -> str:
+    """Rate-limit key per account: the email address being tried."""
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit, methods=["POST"])
+@limiter.limit(_limit, methods=["POST"], key_func=_login_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("bids.index"))
+    form = LoginForm()
+    if session.pop("timed_out", False):
+        flash("You were logged out after a period without activity. Log in again.", "info")
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data, ip_address=request.remote_addr)
+        db.session.commit()
+        if user is None:
+            form.form_errors.append(FAILED)
+        else:
+            session.clear()  # a fresh session at login
+            login_user(user)
+            session["login_at"] = session["seen_at"] = int(time.time())
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")) or url_for("bids.index"))
+    return render_template("auth/login.html", form=form), 200 if not form.errors and not form.form_errors else 422
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    users.logout(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have logged out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            users.change_password(user, form.current_password.data, form.new_password.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)  # this browser stays logged in; every other copy of the session ends
+            flash("Your password has been changed. Other devices have been logged out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

@@ -1,0 +1,244 @@
+"""Bid pages: thin views over app.services.bids and app.services.totals."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app import notifications
+from app.bids.forms import ActionForm, BidForm, ExtendForm
+from app.extensions import db
+from app.models import Bid, BidStatus
+from app.services import access, audit, bids, clock, pledges, totals
+from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.web.forms import apply_errors, has_errors, london_datetime
+
+bp = Blueprint("bids", __name__)
+
+FIELD_MAP = {
+    "target_pence": "target",
+    "min_pledge_pence": "min_pledge",
+    "min_total_pence": "min_total",
+    "deadline": "deadline_date",
+}
+
+
+def load(bid_id: int, *, convenor: bool = False) -> Bid:
+    try:
+        if convenor:
+            return access.get_bid_for_convenor(current_user, bid_id)
+        return access.get_bid_for_viewer(current_user, bid_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/")
+@login_required
+def index():
+    visible = access.visible_bids(current_user)
+    figures = {bid.id: totals.compute(bid) for bid in visible}
+    return render_template("bids/index.html", bids=visible, figures=figures)
+
+
+def _values(form: BidForm) -> dict:
+    values = {
+        "title": form.title.data,
+        "funder_name": form.funder_name.data,
+        "scheme": form.scheme.data,
+        "summary": form.summary.data or "",
+        "terms": form.terms.data or "",
+        "target_pence": form.target.pence,
+        "target_homes": form.target_homes.data,
+        "min_pledge_pence": form.min_pledge.pence,
+        "min_total_pence": form.min_total.pence,
+        "min_members": form.min_members.data,
+        "show_amounts": bool(form.show_amounts.data),
+        "grace_minutes": form.grace_minutes.data or 0,
+    }
+    deadline = london_datetime(form.deadline_date, form.deadline_time)
+    if deadline is not None:
+        values["deadline"] = deadline
+    return values
+
+
+@bp.route("/bids/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not current_user.is_convenor:
+        abort(403)
+    form = BidForm()
+    if form.validate_on_submit():
+        values = _values(form)
+        if not has_errors(form):
+            try:
+                bid = bids.create_bid(current_user, values, open_now=request.form.get("action") == "open")
+            except ValidationFailed as exc:
+                db.session.rollback()
+                apply_errors(form, exc, FIELD_MAP)
+            else:
+                db.session.commit()
+                flash(
+                    "Bid opened: invite organisations next."
+                    if bid.status == BidStatus.OPEN
+                    else "Bid saved as a draft.",
+                    "success",
+                )
+                return redirect(url_for("bids.show", bid_id=bid.id))
+    return _form_page(form, None)
+
+
+@bp.route("/bids/<int:bid_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(bid_id: int):
+    bid = load(bid_id, convenor=True)
+    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+        flash(f"A {bid.status} bid cannot be edited.", "error")
+        return redirect(url_for("bids.show", bid_id=bid.id))
+    form = BidForm(obj=bid)
+    if request.method == "GET":
+        form.target.data = _pounds(bid.target_pence)
+        form.min_pledge.data = _pounds(bid.min_pledge_pence)
+        form.min_total.data = _pounds(bid.min_total_pence)
+        local = clock.to_london(bid.deadline)
+        form.deadline_date.data, form.deadline_time.data = local.date(), local.time().replace(second=0)
+    if bid.status == BidStatus.OPEN:
+        # The deadline of an open bid moves only by extending; the fields are shown read-only.
+        local = clock.to_london(bid.deadline)
+        form.deadline_date.data, form.deadline_time.data = local.date(), local.time().replace(second=0)
+    if form.validate_on_submit():
+        values = _values(form)
+        if bid.status == BidStatus.OPEN:
+            values.pop("deadline", None)
+        if not has_errors(form):
+            try:
+                bids.update_bid(current_user, bid, values, expected_version=_int(request.form.get("version")))
+            except ValidationFailed as exc:
+                db.session.rollback()
+                apply_errors(form, exc, FIELD_MAP)
+            except DomainError as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+            else:
+                db.session.commit()
+                flash("Bid updated.", "success")
+                return redirect(url_for("bids.show", bid_id=bid.id))
+    return _form_page(form, bid)
+
+
+def _form_page(form: BidForm, bid: Bid | None):
+    status = 422 if request.method == "POST" else 200
+    return render_template("bids/form.html", form=form, bid=bid), status
+
+
+@bp.post("/bids/<int:bid_id>/<any(open, close, cancel, submit):action>")
+@login_required
+def transition(bid_id: int, action: str):
+    bid = load(bid_id, convenor=True)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    operation = {
+        "open": bids.open_bid,
+        "close": bids.close_bid,
+        "cancel": bids.cancel_bid,
+        "submit": bids.mark_submitted,
+    }[action]
+    try:
+        operation(current_user, bid)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_first_message(exc), "error")
+    else:
+        db.session.commit()
+        flash(
+            {
+                "open": "The bid is open: members can pledge until the deadline.",
+                "close": "The bid is closed: no more pledges will be taken.",
+                "cancel": "The bid is cancelled.",
+                "submit": "The bid is marked as submitted.",
+            }[action],
+            "success",
+        )
+    return redirect(url_for("bids.show", bid_id=bid.id))
+
+
+@bp.route("/bids/<int:bid_id>/extend", methods=["GET", "POST"])
+@login_required
+def extend(bid_id: int):
+    bid = load(bid_id, convenor=True)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        deadline = london_datetime(form.deadline_date, form.deadline_time)
+        if deadline is not None:
+            try:
+                bids.extend_deadline(current_user, bid, deadline)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                apply_errors(form, exc, {"deadline": "deadline_date"})
+            except DomainError as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+            else:
+                db.session.commit()
+                flash(f"The deadline is now {clock.format_uk(bid.deadline)}.", "success")
+                return redirect(url_for("bids.show", bid_id=bid.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("bids/extend.html", form=form, bid=bid), status
+
+
+@bp.get("/bids/<int:bid_id>")
+@login_required
+def show(bid_id: int):
+    bid = load(bid_id)
+    figures = totals.compute(bid)
+    if access.is_bid_convenor(current_user, bid):
+        return render_template(
+            "bids/dashboard.html",
+            bid=bid,
+            totals=figures,
+            members=totals.member_rows(bid),
+            waiting=totals.not_yet_pledged(bid),
+            action_form=ActionForm(),
+            sort=request.args.get("sort", "amount"),
+            failed_emails=notifications.failed_count(bid),
+            now=clock.now(),
+        )
+    pledge = pledges.current_pledge(bid, current_user.organisation_id)
+    members = totals.member_rows(bid)
+    return render_template(
+        "bids/member.html",
+        bid=bid,
+        totals=figures,
+        pledge=pledge,
+        members=members,
+        now=clock.now(),
+        accepting=bid.status == BidStatus.OPEN and clock.now() < bid.grace_ends,
+    )
+
+
+@bp.get("/bids/<int:bid_id>/audit")
+@login_required
+def audit_log(bid_id: int):
+    bid = load(bid_id, convenor=True)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    events, total = audit.events_for_bid(bid, page=page, per_page=50)
+    return render_template("bids/audit.html", bid=bid, events=events, total=total, page=page, per_page=50)
+
+
+def _pounds(pence):
+    from app.money import pence_to_pounds_text
+
+    return pence_to_pounds_text(pence) if pence else ""
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return -1
+
+
+def _first_message(exc: DomainError) -> str:
+    if isinstance(exc, ValidationFailed):
+        return next(iter(exc.errors.values()))[0]
+    return exc.message

@@ -1,0 +1,85 @@
+"""Flask commands: users, demo data, the scheduler."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import Organisation, OrganisationKind, Role, User
+from app.services import users
+from app.services.errors import DomainError, ValidationFailed
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+demo_cli = AppGroup("demo", help="Demo data.")
+scheduler_cli = AppGroup("scheduler", help="The scheduler that closes bids and sends reminders.")
+
+
+@users_cli.command("create")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--organisation", prompt="Organisation name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(email: str, name: str, organisation: str, role: str, password: str) -> None:
+    """Create a user, and their organisation if it is new."""
+    kind = OrganisationKind.CONVENOR if role == Role.CONVENOR else OrganisationKind.MEMBER
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.name_key == Organisation.key_for(organisation)))
+    try:
+        if org is None:
+            org = users.create_organisation({"name": organisation.strip()}, kind)
+            click.echo(f"Created organisation {org.name!r} ({kind}).")
+        elif org.kind != kind:
+            raise click.ClickException(f"{org.name!r} is a {org.kind} organisation; a {role} cannot join it.")
+        user = users.create_user(email=email, name=name, password=password, role=Role(role), organisation=org)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} in {org.name}.")
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed(if_empty: bool) -> None:
+    """Load a realistic demo: one convening body, an open bid with 39 members, and a draft bid."""
+    from app.demo import seed_demo
+
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("The database already has data; demo not loaded.")
+        return
+    summary = seed_demo()
+    db.session.commit()
+    for line in summary:
+        click.echo(line)
+
+
+@scheduler_cli.command("run")
+def run_scheduler() -> None:
+    """Run the scheduler in the foreground (production: its own process; web workers do not start it)."""
+    from flask import current_app
+
+    from app.jobs import run_blocking
+
+    run_blocking(current_app._get_current_object())
+
+
+@scheduler_cli.command("sweep")
+def sweep_once() -> None:
+    """Run every periodic job once and print what it did."""
+    from flask import current_app
+
+    from app.jobs import sweep
+
+    click.echo(sweep(current_app._get_current_object()))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(scheduler_cli)

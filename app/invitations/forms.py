@@ -1,0 +1,63 @@
+"""Invitation forms."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import EmailField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.web.forms import RegionsField
+
+
+class InviteForm(FlaskForm):
+    organisation_name = StringField(
+        "Organisation name", validators=[DataRequired("Enter the organisation's name."), Length(max=200)]
+    )
+    email = EmailField(
+        "Contact email", validators=[DataRequired("Enter the contact's email address."), Length(max=254)]
+    )
+
+
+class BulkInviteForm(FlaskForm):
+    rows = TextAreaField(
+        "Paste a list",
+        description="One organisation per line: organisation name, contact "
+        "email. You can paste two columns straight from a spreadsheet.",
+    )
+    file = FileField(
+        "Or upload a CSV file", description="Two columns: organisation name, contact email. Saved as CSV UTF-8."
+    )
+
+
+class AcceptForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=200)])
+    password = PasswordField(
+        "Choose a password",
+        description="At least 10 characters; not a common password.",
+        validators=[DataRequired("Choose a password.")],
+    )
+    org_name = StringField("Organisation name", validators=[Length(max=200)])
+    identifier = StringField(
+        "Organisation identifier (optional)",
+        description="In org-id form: GB-SHPE-… for a "
+        "registered provider of social housing, GB-COH-… company, GB-CHC-… charity, "
+        "GB-SC-… Scottish charity, GB-MPR-… mutual.",
+        validators=[Length(max=40)],
+    )
+    homes_owned = IntegerField(
+        "Homes owned (optional)",
+        validators=[Optional(), NumberRange(min=0, message="The number of homes cannot be negative.")],
+    )
+    regions = RegionsField("Regions you work in")
+    website = StringField(
+        "Website (optional)", description="For example https://www.example.org.uk", validators=[Length(max=300)]
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional)", description="It helps the convenor to know.", validators=[Length(max=2000)]
+    )
+
+
+class JoinForm(FlaskForm):
+    """Accept as the logged-in user: CSRF only."""

@@ -1,0 +1,161 @@
+"""Invitation pages: thin views over app.services.invitations."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user
+
+from app.bids.forms import ActionForm
+from app.bids.routes import load
+from app.extensions import db
+from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
+from app.services import invitations
+from app.services.errors import Conflict, DomainError, NotFound, TokenInvalid, ValidationFailed
+from app.web.forms import apply_errors
+
+bp = Blueprint("invitations", __name__)
+
+ACCEPT_MAP = {
+    "organisation.name": "org_name",
+    "organisation.identifier": "identifier",
+    "organisation.homes_owned": "homes_owned",
+    "organisation.regions": "regions",
+    "organisation.website": "website",
+}
+
+
+@bp.route("/bids/<int:bid_id>/invitations", methods=["GET", "POST"])
+@login_required
+def index(bid_id: int):
+    bid = load(bid_id, convenor=True)
+    form, bulk = InviteForm(prefix="one"), BulkInviteForm(prefix="bulk")
+    report = None
+    status = 200
+    if request.method == "POST":
+        status = 422
+        try:
+            if request.form.get("kind") == "bulk" and bulk.validate_on_submit():
+                upload = bulk.file.data
+                data = upload.read() if upload and upload.filename else (bulk.rows.data or "")
+                report = invitations.invite_many(current_user, bid, invitations.parse_rows(data))
+                db.session.commit()
+                status = 200
+                flash(
+                    f"{len(report.accepted)} invited, {len(report.refused)} refused.",
+                    "success" if not report.refused else "info",
+                )
+            elif request.form.get("kind") == "one" and form.validate_on_submit():
+                invitation = invitations.invite(current_user, bid, form.organisation_name.data, form.email.data)
+                db.session.commit()
+                flash(f"Invitation sent to {invitation.email}.", "success")
+                return redirect(url_for("invitations.index", bid_id=bid.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            if request.form.get("kind") == "bulk":
+                apply_errors(bulk, exc, {"file": "file"})
+            else:
+                apply_errors(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+    return render_template(
+        "invitations/index.html",
+        bid=bid,
+        form=form,
+        bulk=bulk,
+        report=report,
+        rows=invitations.list_for_bid(bid),
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.post("/bids/<int:bid_id>/invitations/<int:invitation_id>/<any(resend, revoke):action>")
+@login_required
+def change(bid_id: int, invitation_id: int, action: str):
+    bid = load(bid_id, convenor=True)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation = invitations.get_for_convenor(current_user, bid, invitation_id)
+    except NotFound:
+        abort(404)
+    try:
+        (invitations.resend if action == "resend" else invitations.revoke)(current_user, invitation)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            f"A new link was sent to {invitation.email}."
+            if action == "resend"
+            else f"The invitation to {invitation.email} is revoked; its link no longer works.",
+            "success",
+        )
+    return redirect(url_for("invitations.index", bid_id=bid.id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def respond(token: str):
+    """The link in the email: accept by creating an account, join as the logged-in member, or decline."""
+    try:
+        invitation = invitations.read_token(token)
+    except TokenInvalid as exc:
+        return render_template(
+            "invitations/invalid.html", reason=exc.reason, message=exc.message
+        ), 410 if exc.reason in ("expired", "revoked", "used", "superseded", "closed") else 404
+    accept, decline, join = AcceptForm(prefix="accept"), DeclineForm(prefix="decline"), JoinForm(prefix="join")
+    choice = request.form.get("choice")
+    status = 200
+    if request.method == "POST":
+        status = 422
+        try:
+            if choice == "decline" and decline.validate_on_submit():
+                invitations.decline(token, decline.reason.data)
+                db.session.commit()
+                return render_template("invitations/declined.html", invitation=invitation)
+            if choice == "join" and join.validate_on_submit():
+                if not current_user.is_authenticated:
+                    abort(400)
+                invitations.accept_existing_user(token, current_user)
+                db.session.commit()
+                flash(f"{current_user.organisation.name} has joined {invitation.bid.title}.", "success")
+                return redirect(url_for("bids.show", bid_id=invitation.bid_id))
+            if choice == "accept" and accept.validate_on_submit():
+                org = (
+                    None
+                    if invitation.organisation_id
+                    else {
+                        "name": accept.org_name.data,
+                        "identifier": accept.identifier.data,
+                        "homes_owned": accept.homes_owned.data,
+                        "regions": accept.regions.data or [],
+                        "website": accept.website.data or None,
+                    }
+                )
+                user = invitations.accept_new_user(
+                    token, name=accept.name.data, password=accept.password.data, organisation=org
+                )
+                db.session.commit()
+                session.clear()
+                login_user(user)
+                session["login_at"] = session["seen_at"] = int(time.time())
+                flash("Welcome. Your account is ready: you can pledge now.", "success")
+                return redirect(url_for("bids.show", bid_id=invitation.bid_id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(decline if choice == "decline" else accept, exc, ACCEPT_MAP)
+        except (Conflict, DomainError) as exc:
+            db.session.rollback()
+            (accept if choice == "accept" else join).form_errors.append(exc.message)
+    return render_template(
+        "invitations/respond.html",
+        invitation=invitation,
+        token=token,
+        accept=accept,
+        decline=decline,
+        join=join,
+        choice=choice,
+    ), status

@@ -1,0 +1,41 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from app.models.audit import AuditEvent, BidEvent
+from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
+from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
+from app.models.invitation import Invitation, InvitationStatus
+from app.models.organisation import Organisation, OrganisationKind, Role, User
+from app.models.outbox import EmailMessage, EmailStatus
+from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
+from app.models.reminder import ReminderSend
+from app.models.token import ApiToken
+from app.models.types import UTCDateTime, utcnow
+
+__all__ = [
+    "DEFAULT_REMINDER_PLAN",
+    "LIVE_STATUSES",
+    "TRANSITIONS",
+    "ApiToken",
+    "AuditEvent",
+    "Bid",
+    "BidEvent",
+    "BidPack",
+    "BidStatus",
+    "EmailMessage",
+    "EmailStatus",
+    "FunderLink",
+    "FunderLinkAccess",
+    "Invitation",
+    "InvitationStatus",
+    "Letter",
+    "Organisation",
+    "OrganisationKind",
+    "Pledge",
+    "PledgeRevision",
+    "PledgeStatus",
+    "ReminderSend",
+    "Role",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,127 @@
+"""Email: rendered from ``templates/email/<kind>.txt`` and ``.html``, queued in the transaction, sent after commit.
+
+A message that fails to send stays in the outbox with its error and is retried by the scheduler's sweep,
+so a mail server that refuses never undoes a change or loses a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_mailman import EmailMultiAlternatives
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Bid, EmailMessage, EmailStatus
+from app.services import clock
+from app.services.after_commit import after_commit
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+def queue(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
+    """Render and queue one email; it is sent once the current transaction commits."""
+    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
+    context["bid"] = bid
+    text = render_template(f"email/{kind}.txt", subject=subject, **context)
+    html = render_template(f"email/{kind}.html", subject=subject, **context)
+    message = EmailMessage(
+        to_address=to,
+        subject=subject[:300],
+        body_text=text,
+        body_html=html,
+        kind=kind,
+        bid_id=bid.id if bid is not None else None,
+    )
+    db.session.add(message)
+    db.session.flush()
+    _send_after_commit(message.id)
+    return message
+
+
+def _send_after_commit(message_id: int) -> None:
+    session = db.session()
+    pending = session.info.setdefault("pending_email_ids", [])
+    if not pending:
+        app = current_app._get_current_object()
+
+        def send_batch() -> None:
+            ids = list(pending)
+            pending.clear()
+            if app.config.get("MAIL_SEND_ASYNC", True):
+                threading.Thread(target=_send_in_context, args=(app, ids), daemon=True).start()
+            else:
+                _send_in_context(app, ids)
+
+        after_commit(session, send_batch)
+    pending.append(message_id)
+
+
+def _send_in_context(app, ids: list[int]) -> None:
+    with app.app_context():
+        send_pending(ids)
+
+
+def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int, int]:
+    """Send queued messages (these ids, or every one that is due). Returns (sent, failed).
+
+    Uses its own session so it can run inside another session's after-commit hook.
+    """
+    now = clock.now()
+    with Session(db.engine, expire_on_commit=False) as session:
+        stmt = sa.select(EmailMessage).where(EmailMessage.status == EmailStatus.PENDING)
+        if ids is not None:
+            stmt = stmt.where(EmailMessage.id.in_(ids))
+        else:
+            stmt = stmt.where(EmailMessage.next_attempt_at <= now)
+        messages = session.scalars(stmt.order_by(EmailMessage.id).limit(limit)).all()
+        sent = failed = 0
+        for message in messages:
+            try:
+                email = EmailMultiAlternatives(
+                    subject=message.subject,
+                    body=message.body_text,
+                    from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+                    to=[message.to_address],
+                )
+                if message.body_html:
+                    email.attach_alternative(message.body_html, "text/html")
+                email.send()
+            except Exception as exc:  # any transport error: record it, retry later with back-off
+                failed += 1
+                message.attempts += 1
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.status = EmailStatus.FAILED
+                else:
+                    message.next_attempt_at = now + timedelta(minutes=2**message.attempts)
+                log.warning("email %s to %s failed: %s", message.id, message.to_address, exc)
+            else:
+                sent += 1
+                message.attempts += 1
+                message.status = EmailStatus.SENT
+                message.sent_at = now
+                message.last_error = None
+            session.commit()
+    return sent, failed
+
+
+def failed_count(bid: Bid) -> int:
+    """Emails for this bid that have not gone out after at least one attempt."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(EmailMessage)
+            .where(
+                EmailMessage.bid_id == bid.id,
+                EmailMessage.status != EmailStatus.SENT,
+                EmailMessage.attempts > 0,
+            )
+        )
+        or 0
+    )

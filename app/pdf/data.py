@@ -1,0 +1,94 @@
+"""The figures a bid pack is built from: plain frozen data, so the builders never touch the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PackMember:
+    """One member organisation's live pledge as it stood when the pack was generated."""
+
+    organisation_name: str
+    identifier: str | None
+    regions: tuple[str, ...]  #: region display names, canonical order
+    homes: int
+    amount_pence: int
+    status: str  #: "confirmed" or "indicative"
+    statement: str
+    pledged_at: datetime  #: aware UTC, first pledged
+    updated_at: datetime  #: aware UTC, last changed
+    letter_sha256: str | None = None
+    letter_filename: str | None = None
+    in_grace: bool = False  #: saved during the grace window after the deadline
+
+
+@dataclass(frozen=True)
+class PackThreshold:
+    """A threshold the scheme sets, such as a minimum total or number of members."""
+
+    label: str  #: e.g. "Minimum total match funding"
+    required: str  #: formatted, e.g. "£5,000,000"
+    actual: str  #: formatted, e.g. "£6,250,000"
+    met: bool
+
+
+@dataclass(frozen=True)
+class PackRegion:
+    """Money, homes and members for one of the twelve ITL1 regions (pledges split evenly across their regions)."""
+
+    code: str
+    name: str
+    amount_pence: int
+    homes: int
+    members: int
+
+
+@dataclass(frozen=True)
+class PackTimelinePoint:
+    """The cumulative live total after a pledge change."""
+
+    at: datetime  #: aware UTC
+    cumulative_pence: int
+
+
+@dataclass(frozen=True)
+class PackData:
+    """Everything in one version of a bid pack."""
+
+    bid_id: int
+    bid_title: str
+    scheme: str
+    funder_name: str
+    convenor_name: str  #: the convening body
+    case: str  #: the convenor's case for the bid (plain text, paragraphs split by blank lines)
+    terms: str
+    target_pence: int
+    target_homes: int
+    deadline: datetime  #: aware UTC
+    generated_at: datetime  #: aware UTC
+    generated_by: str
+    version: int
+    members: tuple[PackMember, ...]
+    thresholds: tuple[PackThreshold, ...] = ()
+    regions: tuple[PackRegion, ...] = ()
+    timeline: tuple[PackTimelinePoint, ...] = ()
+    opened_at: datetime | None = None
+    extras: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total_pence(self) -> int:
+        return sum(m.amount_pence for m in self.members)
+
+    @property
+    def total_homes(self) -> int:
+        return sum(m.homes for m in self.members)
+
+    @property
+    def confirmed_pence(self) -> int:
+        return sum(m.amount_pence for m in self.members if m.status == "confirmed")
+
+    @property
+    def indicative_pence(self) -> int:
+        return sum(m.amount_pence for m in self.members if m.status != "confirmed")

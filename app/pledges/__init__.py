@@ -1,0 +1,1 @@
+"""Pledges: the member's pledge form, withdrawal and history."""

@@ -1,0 +1,76 @@
+"""Who may see and change what. Every view, the API and the streams ask here."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Bid, BidStatus, Invitation, InvitationStatus, User
+from app.services.errors import NotFound
+
+
+def is_bid_convenor(user: User | None, bid: Bid) -> bool:
+    """A convenor of the convening body that owns the bid."""
+    return bool(user and user.is_authenticated and user.is_convenor and user.organisation_id == bid.organisation_id)
+
+
+def is_bid_member(user: User | None, bid: Bid) -> bool:
+    """A user whose organisation accepted an invitation to the bid."""
+    if not (user and user.is_authenticated) or user.is_convenor:
+        return False
+    return member_organisation_joined(bid.id, user.organisation_id)
+
+
+def member_organisation_joined(bid_id: int, organisation_id: int) -> bool:
+    found = db.session.scalar(
+        sa.select(Invitation.id)
+        .where(
+            Invitation.bid_id == bid_id,
+            Invitation.organisation_id == organisation_id,
+            Invitation.status == InvitationStatus.ACCEPTED,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def can_view_bid(user: User | None, bid: Bid) -> bool:
+    if is_bid_convenor(user, bid):
+        return True
+    return bid.status != BidStatus.DRAFT and is_bid_member(user, bid)
+
+
+def get_bid_for_viewer(user: User | None, bid_id: int) -> Bid:
+    """The bid, or NotFound when it does not exist or the user may not know it does."""
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or not can_view_bid(user, bid):
+        raise NotFound("No such bid.")
+    return bid
+
+
+def get_bid_for_convenor(user: User | None, bid_id: int) -> Bid:
+    """The bid, for its own convenors only; NotFound for everyone else (members included)."""
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or not is_bid_convenor(user, bid):
+        raise NotFound("No such bid.")
+    return bid
+
+
+def get_bid_for_member(user: User | None, bid_id: int) -> Bid:
+    """The bid, for users of an organisation that joined it."""
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or bid.status == BidStatus.DRAFT or not is_bid_member(user, bid):
+        raise NotFound("No such bid.")
+    return bid
+
+
+def visible_bids(user: User) -> list[Bid]:
+    """The bids the user can see, newest deadline first."""
+    if user.is_convenor:
+        stmt = sa.select(Bid).where(Bid.organisation_id == user.organisation_id)
+    else:
+        joined = sa.select(Invitation.bid_id).where(
+            Invitation.organisation_id == user.organisation_id, Invitation.status == InvitationStatus.ACCEPTED
+        )
+        stmt = sa.select(Bid).where(Bid.id.in_(joined), Bid.status != BidStatus.DRAFT)
+    return list(db.session.scalars(stmt.order_by(Bid.deadline.desc(), Bid.id.desc())))

@@ -1,0 +1,75 @@
+"""Audit events and bid events, written in the same transaction as the change they describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import AuditEvent, Bid, BidEvent, User
+from app.services.after_commit import after_commit
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None = None,
+    bid: Bid | None = None,
+    organisation_id: int | None = None,
+    subject: Any = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session (committed with the change, or not at all)."""
+    if organisation_id is None and actor is not None:
+        organisation_id = actor.organisation_id
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        organisation_id=organisation_id,
+        bid_id=bid.id if bid is not None else None,
+        subject_type=type(subject).__name__ if subject is not None else None,
+        subject_id=getattr(subject, "id", None),
+        before=_jsonable(before),
+        after=_jsonable(after),
+        ip_address=ip_address,
+    )
+    db.session.add(event)
+    return event
+
+
+def emit(bid: Bid, kind: str, payload: dict | None = None, *, organisation_id: int | None = None) -> BidEvent:
+    """Add a bid event row and wake the live streams once it has committed."""
+    event = BidEvent(bid_id=bid.id, kind=kind, payload=_jsonable(payload or {}), organisation_id=organisation_id)
+    db.session.add(event)
+    db.session.flush()
+    broker = current_app.extensions.get("broker")
+    if broker is not None:
+        bid_id, event_id = bid.id, event.id
+        after_commit(db.session(), lambda: broker.publish(bid_id, event_id))
+    return event
+
+
+def events_for_bid(bid: Bid, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], int]:
+    """A page of the bid's audit log, newest first, and the total count."""
+    base = sa.select(AuditEvent).where(AuditEvent.bid_id == bid.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    rows = db.session.scalars(base.order_by(AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def _jsonable(value):
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

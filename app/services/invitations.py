@@ -1,0 +1,408 @@
+"""Invitations: invite one or many, resend, revoke, and the invitee's accept or decline.
+
+Raises ValidationFailed, Conflict, TokenInvalid, InvalidTransition and PermissionDenied.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+
+from app import notifications
+from app.extensions import db
+from app.models import (
+    Bid,
+    BidStatus,
+    Invitation,
+    InvitationStatus,
+    Organisation,
+    OrganisationKind,
+    Pledge,
+    Role,
+    User,
+)
+from app.models.pledge import LIVE_STATUSES
+from app.services import audit, clock, tokens, users
+from app.services.access import is_bid_convenor
+from app.services.errors import (
+    Conflict,
+    InvalidTransition,
+    PermissionDenied,
+    TokenInvalid,
+    ValidationFailed,
+    require,
+)
+
+PURPOSE = "invitation"
+MAX_ROWS = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class InviteRow:
+    """One row of a bulk invitation: its line number, values, and the result."""
+
+    line: int
+    organisation_name: str
+    email: str
+    invitation: Invitation | None = None
+    reason: str | None = None
+
+
+@dataclass
+class InviteReport:
+    accepted: list[InviteRow] = field(default_factory=list)
+    refused: list[InviteRow] = field(default_factory=list)
+
+
+def display_state(invitation: Invitation, now, pledged_org_ids: set[int]) -> str:
+    """sent, accepted, declined, pledged, expired or revoked."""
+    if invitation.status == InvitationStatus.SENT:
+        return "expired" if invitation.is_expired(now) else "sent"
+    if invitation.status == InvitationStatus.ACCEPTED and invitation.organisation_id in pledged_org_ids:
+        return "pledged"
+    return str(invitation.status)
+
+
+def parse_rows(data: bytes | str) -> list[tuple[int, str, str]]:
+    """Read ``organisation name, contact email`` rows from pasted text or an uploaded CSV file.
+
+    A header row is optional. Raises ValidationFailed (field ``file``) when the whole input is unusable.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                {
+                    "file": [
+                        "The file is not UTF-8 text. In your spreadsheet choose ‘Save as CSV UTF-8’ and upload that."
+                    ]
+                }
+            ) from None
+    else:
+        text = data
+    if "\x00" in text:
+        raise ValidationFailed({"file": ["The file is not a CSV text file."]})
+    if not text.strip():
+        raise ValidationFailed({"file": ["The list is empty. Give one organisation name and email per line."]})
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in r)]
+    if rows and any("email" in cell.lower() for cell in rows[0]):
+        header = [c.strip().lower() for c in rows[0]]
+        if len(header) != 2 or "email" not in header[1]:
+            raise ValidationFailed({"file": ["The columns must be ‘organisation name, contact email’, in that order."]})
+        rows = rows[1:]
+        offset = 2
+    else:
+        offset = 1
+    if not rows:
+        raise ValidationFailed({"file": ["The list has a header but no rows."]})
+    if len(rows) > MAX_ROWS:
+        raise ValidationFailed({"file": [f"The list has {len(rows):,} rows; invite at most {MAX_ROWS:,} at a time."]})
+    if all(len(r) != 2 for r in rows):
+        raise ValidationFailed(
+            {
+                "file": [
+                    "Each line needs two values: the organisation name, then the contact email, separated by a comma."
+                ]
+            }
+        )
+    parsed = []
+    for index, row in enumerate(rows):
+        cells = [c.strip() for c in row] + ["", ""]
+        extra = [c for c in row[2:] if c.strip()]
+        parsed.append((index + offset, cells[0], cells[1] if not extra else "\x00extra"))
+    return parsed
+
+
+def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitation:
+    """Invite one organisation. Raises ValidationFailed (per field) or Conflict when already invited."""
+    report = invite_many(actor, bid, [(1, organisation_name, email)])
+    if report.refused:
+        row = report.refused[0]
+        field_name = (
+            "email" if "email" in (row.reason or "").lower() or "invited" in (row.reason or "") else "organisation_name"
+        )
+        raise ValidationFailed({field_name: [row.reason or "Refused."]})
+    return report.accepted[0].invitation
+
+
+def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
+    """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons."""
+    _require_convenor(actor, bid)
+    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+        raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
+    now = clock.now()
+    existing = {
+        e: str(s)
+        for e, s in db.session.execute(
+            sa.select(Invitation.email, Invitation.status).where(Invitation.bid_id == bid.id)
+        )
+    }
+    orgs_by_key = dict(db.session.execute(sa.select(Organisation.name_key, Organisation.id)).all())
+    convenor_keys = set(
+        db.session.scalars(sa.select(Organisation.name_key).where(Organisation.kind == OrganisationKind.CONVENOR))
+    )
+    seen: dict[str, int] = {}
+    report = InviteReport()
+    expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
+    for line, name, email_raw in rows:
+        row = InviteRow(line, name, email_raw)
+        name = (name or "").replace("\x00", "").strip()
+        reason = None
+        if email_raw == "\x00extra":
+            reason = "This line has more than two values; give just the organisation name and the email."
+        elif not name:
+            reason = "The organisation name is missing."
+        elif len(name) > 200:
+            reason = "The organisation name must be 200 characters or fewer."
+        elif name.startswith(FORMULA_STARTS):
+            reason = "The organisation name cannot start with =, +, - or @ (it looks like a spreadsheet formula)."
+        elif Organisation.key_for(name) in convenor_keys:
+            reason = "That is a convening body, not a member organisation."
+        if reason is None:
+            try:
+                email = users.normalise_email(email_raw)
+            except ValueError as exc:
+                reason = f"The email address is not valid: {email_raw[:100]!r}." if email_raw else str(exc)
+            else:
+                if email in seen:
+                    reason = f"The same email address is on line {seen[email]}."
+                elif email in existing:
+                    reason = f"This email address was already invited to this bid ({existing[email]})."
+        if reason:
+            row.reason = reason
+            report.refused.append(row)
+            continue
+        seen[email] = line
+        invitation = Invitation(
+            bid_id=bid.id,
+            organisation_name=name,
+            email=email,
+            invited_by_id=actor.id,
+            expires_at=expires,
+            sent_at=now,
+            organisation_id=orgs_by_key.get(Organisation.key_for(name)),
+        )
+        db.session.add(invitation)
+        row.invitation = invitation
+        row.organisation_name, row.email = name, email
+        report.accepted.append(row)
+    if report.accepted:
+        db.session.flush()
+        for row in report.accepted:
+            _issue_link(actor, bid, row.invitation, "invitation.sent")
+    return report
+
+
+def resend(actor: User, invitation: Invitation) -> Invitation:
+    """A fresh link (the old one stops working) with a fresh expiry."""
+    bid = invitation.bid
+    _require_convenor(actor, bid)
+    if invitation.status not in (InvitationStatus.SENT, InvitationStatus.REVOKED):
+        raise InvalidTransition(f"An invitation that was {invitation.status} cannot be resent.")
+    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+        raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
+    before = {"status": str(invitation.status), "expires_at": invitation.expires_at}
+    invitation.status = InvitationStatus.SENT
+    invitation.expires_at = clock.now() + timedelta(days=current_app.config["INVITATION_DAYS"])
+    invitation.sent_at = clock.now()
+    invitation.send_count += 1
+    _issue_link(actor, bid, invitation, "invitation.resent", before=before)
+    return invitation
+
+
+def revoke(actor: User, invitation: Invitation) -> Invitation:
+    _require_convenor(actor, invitation.bid)
+    if invitation.status != InvitationStatus.SENT:
+        raise InvalidTransition(f"An invitation that was {invitation.status} cannot be revoked.")
+    invitation.status = InvitationStatus.REVOKED
+    invitation.token_hash = None
+    audit.record(
+        "invitation.revoked",
+        actor=actor,
+        bid=invitation.bid,
+        subject=invitation,
+        before={"status": "sent"},
+        after={"status": "revoked"},
+    )
+    return invitation
+
+
+def _issue_link(actor: User, bid: Bid, invitation: Invitation, action: str, before: dict | None = None) -> None:
+    token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
+    audit.record(
+        action,
+        actor=actor,
+        bid=bid,
+        subject=invitation,
+        before=before,
+        after={
+            "email": invitation.email,
+            "organisation_name": invitation.organisation_name,
+            "expires_at": invitation.expires_at,
+        },
+    )
+    notifications.queue(
+        invitation.email,
+        "invitation",
+        f"Invitation to pledge: {bid.title}",
+        bid=bid,
+        invitation=invitation,
+        link=url_for("invitations.respond", token=token, _external=False),
+        convening_body=bid.organisation.name,
+    )
+
+
+def read_token(token: str) -> Invitation:
+    """The invitation a link opens, or TokenInvalid saying why it cannot be used."""
+    invitation_id = tokens.read(PURPOSE, token)
+    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
+    if invitation is None:
+        raise TokenInvalid(
+            "tampered",
+            "This invitation link is not valid. Check that you copied the whole link "
+            "from the email, or ask the convenor to send it again.",
+        )
+    if invitation.status == InvitationStatus.REVOKED:
+        raise TokenInvalid("revoked", "This invitation has been withdrawn by the convenor.")
+    if invitation.status == InvitationStatus.ACCEPTED:
+        raise TokenInvalid("used", "This invitation has already been accepted. Log in to see the bid.")
+    if invitation.status == InvitationStatus.DECLINED:
+        raise TokenInvalid(
+            "used", "This invitation was declined. Ask the convenor if you would like to join after all."
+        )
+    if invitation.token_hash != tokens.digest(token):
+        raise TokenInvalid(
+            "superseded", "A newer invitation email was sent since this one. Use the link in the newest email."
+        )
+    if invitation.is_expired(clock.now()):
+        raise TokenInvalid("expired", "This invitation has expired. Ask the convenor to send it again.")
+    if invitation.bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+        raise TokenInvalid("closed", f"This bid is {invitation.bid.status} and no longer taking new members.")
+    return invitation
+
+
+def accept_new_user(token: str, *, name: str, password: str, organisation: dict[str, Any] | None) -> User:
+    """Accept by creating an account (and the organisation's profile unless the invitation names a known one)."""
+    invitation = read_token(token)
+    if db.session.scalar(sa.select(User.id).where(User.email == invitation.email)):
+        raise Conflict("You already have an account with this email address. Log in, then open the link again.")
+    errors: dict[str, list[str]] = {}
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = ["Enter your name."]
+    errors["password"] = users.password_problems(password, invitation.email)
+    org = invitation.organisation
+    org_clean = None
+    if org is None:
+        org_clean = users.organisation_values(organisation or {}, errors, prefix="organisation.")
+    require(errors)
+    if org is None:
+        try:
+            org = users.create_organisation(org_clean, OrganisationKind.MEMBER)
+        except ValidationFailed as exc:
+            raise ValidationFailed({f"organisation.{k}": v for k, v in exc.errors.items()}) from None
+    user = users.create_user(email=invitation.email, name=name, password=password, role=Role.MEMBER, organisation=org)
+    _accept(invitation, user)
+    return user
+
+
+def accept_existing_user(token: str, user: User) -> Invitation:
+    """Accept as a logged-in member; the invitation joins the user's organisation to the bid."""
+    invitation = read_token(token)
+    if user.is_convenor:
+        raise PermissionDenied(
+            "Convenor accounts cannot join bids as members. Log out and accept with a member account."
+        )
+    if invitation.organisation_id is not None and invitation.organisation_id != user.organisation_id:
+        raise PermissionDenied(f"This invitation is for {invitation.organisation.name}, not your organisation.")
+    _accept(invitation, user)
+    return invitation
+
+
+def _accept(invitation: Invitation, user: User) -> None:
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.organisation_id = user.organisation_id
+    invitation.accepted_by_id = user.id
+    invitation.responded_at = clock.now()
+    invitation.token_hash = None  # single use
+    db.session.flush()
+    audit.record(
+        "invitation.accepted",
+        actor=user,
+        bid=invitation.bid,
+        subject=invitation,
+        before={"status": "sent"},
+        after={"status": "accepted", "organisation_id": user.organisation_id},
+    )
+    audit.emit(
+        invitation.bid,
+        "invitation.accepted",
+        {"organisation": user.organisation.name},
+        organisation_id=user.organisation_id,
+    )
+
+
+def decline(token: str, reason: str | None = None) -> Invitation:
+    invitation = read_token(token)
+    reason = (reason or "").replace("\x00", "").strip()
+    if len(reason) > 2000:
+        raise ValidationFailed({"reason": ["Keep the reason to 2,000 characters or fewer."]})
+    invitation.status = InvitationStatus.DECLINED
+    invitation.decline_reason = reason or None
+    invitation.responded_at = clock.now()
+    invitation.token_hash = None
+    audit.record(
+        "invitation.declined",
+        actor=None,
+        bid=invitation.bid,
+        subject=invitation,
+        organisation_id=invitation.organisation_id,
+        before={"status": "sent"},
+        after={"status": "declined", "reason": invitation.decline_reason},
+    )
+    audit.emit(
+        invitation.bid,
+        "invitation.declined",
+        {"organisation": invitation.organisation_name},
+        organisation_id=invitation.organisation_id,
+    )
+    return invitation
+
+
+def list_for_bid(bid: Bid) -> list[tuple[Invitation, str]]:
+    """Every invitation of the bid with its display state, in two queries."""
+    now = clock.now()
+    pledged = set(
+        db.session.scalars(
+            sa.select(Pledge.organisation_id).where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
+        )
+    )
+    rows = db.session.scalars(
+        sa.select(Invitation).where(Invitation.bid_id == bid.id).order_by(Invitation.organisation_name, Invitation.id)
+    ).all()
+    return [(inv, display_state(inv, now, pledged)) for inv in rows]
+
+
+def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
+    from app.services.errors import NotFound
+
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.bid_id != bid.id or not is_bid_convenor(actor, bid):
+        raise NotFound("No such invitation.")
+    return invitation
+
+
+def _require_convenor(actor: User, bid: Bid) -> None:
+    if not is_bid_convenor(actor, bid):
+        raise PermissionDenied("Only the bid's convenors can manage invitations.")

@@ -1,0 +1,215 @@
+"""A bid's figures: totals, thresholds, regions and the members table, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Bid, Invitation, InvitationStatus, Letter, Organisation, Pledge, PledgeStatus
+from app.models.pledge import LIVE_STATUSES
+from app.money import format_pence
+from app.regions import REGIONS
+from app.services import clock
+
+
+@dataclass
+class RegionTotal:
+    code: str
+    name: str
+    amount_pence: int = 0
+    homes: int = 0
+    members: int = 0
+
+
+@dataclass
+class Threshold:
+    label: str
+    required: str
+    actual: str
+    met: bool
+
+
+@dataclass
+class Totals:
+    """The headline figures of a bid at one moment."""
+
+    as_of: datetime
+    pledged_pence: int = 0
+    confirmed_pence: int = 0
+    indicative_pence: int = 0
+    homes: int = 0
+    members_pledged: int = 0
+    confirmed_members: int = 0
+    invited: int = 0  #: organisations invited (not revoked)
+    accepted: int = 0
+    declined: int = 0
+    not_responded: int = 0
+    expired: int = 0
+    target_pence: int = 0
+    target_homes: int = 0
+    regions: list[RegionTotal] = field(default_factory=list)
+    thresholds: list[Threshold] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.pledged_pence / self.target_pence)) if self.target_pence else 0
+
+    @property
+    def percent_exact(self) -> float:
+        return 100 * self.pledged_pence / self.target_pence if self.target_pence else 0.0
+
+
+def split_evenly(amount: int, parts: int) -> list[int]:
+    """Split an integer into ``parts`` integers that add up to it exactly (the first take the remainder)."""
+    if parts <= 0:
+        return []
+    base, extra = divmod(amount, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def compute(bid: Bid) -> Totals:
+    """Totals for the bid in three queries, whatever the number of members."""
+    now = clock.now()
+    totals = Totals(as_of=now, target_pence=bid.target_pence, target_homes=bid.target_homes)
+    live = sa.and_(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
+    for status, count, amount, homes in db.session.execute(
+        sa.select(
+            Pledge.status,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Pledge.amount_pence), 0),
+            sa.func.coalesce(sa.func.sum(Pledge.homes), 0),
+        )
+        .where(live)
+        .group_by(Pledge.status)
+    ):
+        totals.pledged_pence += int(amount)
+        totals.homes += int(homes)
+        totals.members_pledged += count
+        if status == PledgeStatus.CONFIRMED:
+            totals.confirmed_pence += int(amount)
+            totals.confirmed_members += count
+        else:
+            totals.indicative_pence += int(amount)
+
+    # Organisations, not people: several invitations may reach one organisation.
+    org_key = sa.func.coalesce(sa.cast(Invitation.organisation_id, sa.String), Invitation.email)
+    expired = sa.and_(Invitation.status == InvitationStatus.SENT, Invitation.expires_at <= now)
+    for status, is_expired, count in db.session.execute(
+        sa.select(Invitation.status, expired, sa.func.count(sa.distinct(org_key)))
+        .where(Invitation.bid_id == bid.id)
+        .group_by(Invitation.status, expired)
+    ):
+        if status == InvitationStatus.REVOKED:
+            continue
+        totals.invited += count
+        if status == InvitationStatus.ACCEPTED:
+            totals.accepted += count
+        elif status == InvitationStatus.DECLINED:
+            totals.declined += count
+        elif is_expired:
+            totals.expired += count
+        else:
+            totals.not_responded += count
+
+    by_code = {code: RegionTotal(code, name) for code, name in REGIONS.items()}
+    for amount, homes, regions in db.session.execute(
+        sa.select(Pledge.amount_pence, Pledge.homes, Pledge.regions).where(live)
+    ):
+        codes = [c for c in (regions or []) if c in by_code]
+        for code, share, home_share in zip(
+            codes, split_evenly(amount, len(codes)), split_evenly(homes, len(codes)), strict=True
+        ):
+            by_code[code].amount_pence += share
+            by_code[code].homes += home_share
+            by_code[code].members += 1
+    totals.regions = list(by_code.values())
+    totals.thresholds = thresholds(bid, totals)
+    return totals
+
+
+def thresholds(bid: Bid, totals: Totals) -> list[Threshold]:
+    rows = []
+    if bid.min_total_pence:
+        rows.append(
+            Threshold(
+                "Minimum total match funding",
+                format_pence(bid.min_total_pence),
+                format_pence(totals.pledged_pence),
+                totals.pledged_pence >= bid.min_total_pence,
+            )
+        )
+    if bid.min_members:
+        rows.append(
+            Threshold(
+                "Minimum number of member organisations",
+                f"{bid.min_members:,}",
+                f"{totals.members_pledged:,}",
+                totals.members_pledged >= bid.min_members,
+            )
+        )
+    return rows
+
+
+@dataclass
+class MemberRow:
+    pledge_id: int
+    organisation_id: int
+    organisation_name: str
+    identifier: str | None
+    amount_pence: int
+    homes: int
+    regions: list[str]
+    status: str
+    statement: str
+    in_grace: bool
+    created_at: datetime
+    updated_at: datetime
+    has_letter: bool
+
+
+def member_rows(bid: Bid) -> list[MemberRow]:
+    """Live pledges with their organisations, largest first, in one query."""
+    has_letter = sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
+    rows = db.session.execute(
+        sa.select(Pledge, Organisation.name, Organisation.identifier, has_letter)
+        .join(Organisation, Organisation.id == Pledge.organisation_id)
+        .where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
+        .order_by(Pledge.amount_pence.desc(), Organisation.name)
+    )
+    return [
+        MemberRow(
+            p.id,
+            p.organisation_id,
+            name,
+            identifier,
+            p.amount_pence,
+            p.homes,
+            list(p.regions or []),
+            str(p.status),
+            p.statement,
+            p.in_grace,
+            p.created_at,
+            p.updated_at,
+            bool(letter),
+        )
+        for p, name, identifier, letter in rows
+    ]
+
+
+def not_yet_pledged(bid: Bid) -> list[Invitation]:
+    """Invitations still open or accepted whose organisation has no live pledge, in one query."""
+    pledged = sa.select(Pledge.organisation_id).where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
+    return list(
+        db.session.scalars(
+            sa.select(Invitation)
+            .where(
+                Invitation.bid_id == bid.id,
+                Invitation.status.in_([InvitationStatus.SENT, InvitationStatus.ACCEPTED]),
+                sa.or_(Invitation.organisation_id.is_(None), Invitation.organisation_id.not_in(pledged)),
+            )
+            .order_by(Invitation.organisation_name)
+        )
+    )

@@ -1,0 +1,225 @@
+"""Users, organisations and logging in.
+
+Raises ValidationFailed, Conflict and PermissionDenied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from app.extensions import db
+from app.models import Organisation, OrganisationKind, Role, User
+from app.regions import check_org_identifier, normalise_regions
+from app.services import audit, clock
+from app.services.errors import Conflict, ValidationFailed, require
+
+MIN_PASSWORD = 10
+#: A short list of passwords people choose most often that pass the length rule.
+COMMON_PASSWORDS = frozenset(
+    [
+        "password123",
+        "password1234",
+        "1234567890",
+        "12345678910",
+        "qwertyuiop",
+        "qwerty12345",
+        "iloveyou123",
+        "administrator",
+        "passw0rd123",
+        "welcome123",
+        "welcome1234",
+        "letmein1234",
+        "football123",
+        "sunshine123",
+        "princess123",
+        "1q2w3e4r5t",
+        "qwerty123456",
+        "abcdefghij",
+        "abc1234567",
+        "password12",
+        "password!!",
+        "0987654321",
+        "1111111111",
+        "aaaaaaaaaa",
+        "changeme123",
+        "housing123",
+        "monkey12345",
+        "dragon12345",
+        "baseball123",
+        "trustno1234",
+        "superman123",
+    ]
+)
+
+
+def normalise_email(value: Any) -> str:
+    """A syntactically valid address, lower-cased. Raises ValueError with a message."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("Enter an email address.")
+    try:
+        info = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"Enter a valid email address, like name@example.org ({exc}).") from None
+    return info.normalized.lower()
+
+
+def password_problems(password: Any, email: str | None = None) -> list[str]:
+    if not isinstance(password, str) or not password:
+        return ["Enter a password."]
+    problems = []
+    if len(password) < MIN_PASSWORD:
+        problems.append(f"Use at least {MIN_PASSWORD} characters.")
+    elif len(password) > 200:
+        problems.append("Use at most 200 characters.")
+    elif password.casefold() in COMMON_PASSWORDS or len(set(password)) < 4:
+        problems.append("That password is too common. Choose one that is harder to guess.")
+    elif email and password.casefold() == email.casefold():
+        problems.append("Do not use your email address as your password.")
+    return problems
+
+
+def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *, prefix: str = "") -> dict:
+    """Check an organisation profile; collect messages into ``errors`` under ``prefix + field``."""
+    clean: dict[str, Any] = {}
+    name = (
+        (values.get("name") or "").replace("\x00", "").strip() if isinstance(values.get("name"), str | None) else None
+    )
+    if not name:
+        errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
+    elif len(name) > 200:
+        errors.setdefault(prefix + "name", []).append("The name must be 200 characters or fewer.")
+    else:
+        clean["name"] = name
+    try:
+        clean["identifier"] = check_org_identifier(values.get("identifier"))
+    except (ValueError, AttributeError) as exc:
+        errors.setdefault(prefix + "identifier", []).append(str(exc) if isinstance(exc, ValueError) else "Enter text.")
+    homes = values.get("homes_owned")
+    if homes is not None and (isinstance(homes, bool) or not isinstance(homes, int) or homes < 0 or homes > 50_000_000):
+        errors.setdefault(prefix + "homes_owned", []).append("Enter the number of homes owned as a whole number.")
+    else:
+        clean["homes_owned"] = homes
+    try:
+        regions = values.get("regions") or []
+        if not isinstance(regions, list):
+            raise ValueError("Choose the regions from the list.")
+        clean["regions"] = normalise_regions(regions)
+    except ValueError as exc:
+        errors.setdefault(prefix + "regions", []).append(str(exc))
+    website = values.get("website")
+    if website:
+        if not isinstance(website, str) or len(website) > 300 or not website.startswith(("http://", "https://")):
+            errors.setdefault(prefix + "website", []).append("Enter the website address starting https://")
+        else:
+            clean["website"] = website.strip()
+    return clean
+
+
+def create_organisation(clean: dict[str, Any], kind: OrganisationKind) -> Organisation:
+    key = Organisation.key_for(clean["name"])
+    if db.session.scalar(sa.select(Organisation.id).where(Organisation.name_key == key)):
+        raise ValidationFailed(
+            {"name": ["An organisation with that name already exists. Ask its staff to invite you."]}
+        )
+    if clean.get("identifier") and db.session.scalar(
+        sa.select(Organisation.id).where(Organisation.identifier == clean["identifier"])
+    ):
+        raise ValidationFailed({"identifier": ["Another organisation already uses that identifier."]})
+    org = Organisation(kind=kind, name_key=key, **clean)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def create_user(
+    *, email: str, name: str, password: str, role: Role, organisation: Organisation, actor: User | None = None
+) -> User:
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalise_email(email)
+    except ValueError as exc:
+        errors["email"] = [str(exc)]
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Enter your name."]
+    elif len(name) > 200:
+        errors["name"] = ["The name must be 200 characters or fewer."]
+    errors["password"] = password_problems(password, email)
+    require(errors)
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise Conflict("An account with that email address already exists. Log in instead.")
+    user = User(email=email, name=name, role=role, organisation_id=organisation.id)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.created",
+        actor=actor,
+        organisation_id=organisation.id,
+        subject=user,
+        after={"email": email, "role": str(role)},
+    )
+    return user
+
+
+def authenticate(email: str, password: str, *, ip_address: str | None = None) -> User | None:
+    """The user for these credentials, or None. Records the success or failure in the audit log."""
+    try:
+        key = normalise_email(email)
+    except ValueError:
+        key = (email or "")[:254]
+    user = db.session.scalar(sa.select(User).where(User.email == key))
+    if user is None or not user.is_enabled or not user.check_password(password or ""):
+        audit.record(
+            "auth.login_failed",
+            actor=None,
+            organisation_id=user.organisation_id if user else None,
+            subject=user,
+            after={"email": key},
+            ip_address=ip_address,
+        )
+        return None
+    user.last_login_at = clock.now()
+    audit.record("auth.login", actor=user, subject=user, ip_address=ip_address)
+    return user
+
+
+def logout(user: User) -> None:
+    """End every copy of the user's session."""
+    user.session_version += 1
+    audit.record("auth.logout", actor=user, subject=user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if not user.check_password(current or ""):
+        errors["current_password"] = ["Your current password is not right."]
+    errors["new_password"] = password_problems(new, user.email)
+    require(errors)
+    user.set_password(new)
+    user.session_version += 1
+    audit.record("user.password_changed", actor=user, subject=user)
+
+
+def set_enabled(actor: User | None, user: User, enabled: bool) -> None:
+    user.is_enabled = enabled
+    if not enabled:
+        user.session_version += 1
+    audit.record(
+        "user.enabled" if enabled else "user.disabled", actor=actor, subject=user, organisation_id=user.organisation_id
+    )
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: ``"<id>.<session_version>"`` → the user, if still current and enabled."""
+    try:
+        user_id, version = (int(part) for part in session_id.split("."))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_version != version or not user.is_enabled:
+        return None
+    return user

@@ -1,0 +1,1 @@
+"""Web plumbing shared by the blueprints: errors, security headers, template helpers."""

@@ -1,0 +1,78 @@
+"""Error pages for people and problem+json for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Something was wrong with that request", "Go back and try again. If it keeps happening, reload the page."),
+    403: ("You do not have access to this page", "If you think you should, ask the convenor of the bid."),
+    404: (
+        "Page not found",
+        "Check the address, or go back to your bids. If you followed a link from an email, it may be out of date.",
+    ),
+    405: ("That action is not available here", "Go back and use the buttons on the page."),
+    413: ("That file or form is too large", "Upload a smaller file, or shorten the text, and try again."),
+    429: ("Too many attempts", "Wait a minute, then try again."),
+    500: (
+        "Sorry, something went wrong on our side",
+        "Your last change was not saved. Try again in a few minutes; the team has been told.",
+    ),
+    503: ("The service is briefly unavailable", "Nothing you saved has been lost. Try again in a minute."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(status: int, detail: str | None = None):
+    title, advice = MESSAGES.get(status, MESSAGES[500])
+    if wants_json():
+        from app.api.problems import problem
+
+        return problem(status, title, detail or advice)
+    return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template(
+            "errors/error.html",
+            status=400,
+            title="This form has expired",
+            advice="For your security, forms expire when you log in or out or after a while. Go back, reload "
+            "the page and submit it again.",
+            detail=None,
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response = render_error(error.code, None)
+        if error.code == 429 and getattr(error, "retry_after", None):
+            pass
+        return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        log.warning("database unavailable: %s", error)
+        db.session.rollback()
+        return render_error(503)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)

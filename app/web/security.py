@@ -1,0 +1,53 @@
+"""Per-request safety: security headers, session timeouts, and read-only transactions for safe methods."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, request, session
+from flask_login import current_user, logout_user
+
+from app.database import write_intent
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def _mark_write_intent() -> None:
+        write_intent.set(request.method not in SAFE_METHODS)
+
+    @app.before_request
+    def _session_timeouts():
+        if not current_user.is_authenticated:
+            return None
+        now = int(time.time())
+        started = session.get("login_at", now)
+        seen = session.get("seen_at", now)
+        idle_limit = current_app.config["SESSION_IDLE_SECONDS"]
+        absolute_limit = current_app.config["PERMANENT_SESSION_LIFETIME"]
+        absolute_limit = absolute_limit.total_seconds() if hasattr(absolute_limit, "total_seconds") else absolute_limit
+        if now - seen > idle_limit or now - started > absolute_limit:
+            logout_user()
+            session.clear()
+            session["timed_out"] = True
+            return None
+        session["seen_at"] = now
+        return None
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("Cache-Control", "no-store")
+        if current_app.config.get("HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        return response

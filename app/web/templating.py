@@ -1,0 +1,25 @@
+"""Template filters and globals: money as GBP, times the UK way in Europe/London."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.money import format_pence, pence_to_pounds_text
+from app.regions import REGION_CHOICES, REGIONS, region_names
+from app.services import clock
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=format_pence,
+        pounds_input=pence_to_pounds_text,
+        uk_datetime=clock.format_uk,
+        uk_date=lambda value: clock.format_uk(value, with_time=False),
+        remaining=lambda deadline: clock.format_remaining(deadline),
+        region_names=region_names,
+        iso=lambda value: value.isoformat() if value else "",
+        number=lambda value: f"{value:,}" if value is not None else "—",
+    )
+    app.jinja_env.globals.update(
+        REGIONS=REGIONS, REGION_CHOICES=REGION_CHOICES, now=clock.now, service_name="Consortium Bid Manager"
+    )

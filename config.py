@@ -1,0 +1,135 @@
+"""Configuration from the environment. Only the test configuration hard-codes values."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_ROOT = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance")).resolve()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def database_url(value: str | None) -> str | None:
+    """Accept ``postgres://`` and ``postgresql://`` URLs and use psycopg 3 for them."""
+    if not value:
+        return value
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
+def development_secret_key(instance_dir: Path) -> str:
+    """Generate a secret key once into ``instance/secret_key`` and reuse it afterwards."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings shared by every environment; each reads its environment variable."""
+
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL")) or f"sqlite:///{INSTANCE_ROOT / 'bids.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    INSTANCE_DIR = str(INSTANCE_ROOT)
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_ROOT / "uploads")
+    PACK_DIR = os.environ.get("PACK_DIR") or str(INSTANCE_ROOT / "packs")
+    MAX_LETTER_BYTES = _int("MAX_LETTER_BYTES", 10 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
+    INVITATION_DAYS = _int("INVITATION_DAYS", 21)
+    FUNDER_LINK_DAYS = _int("FUNDER_LINK_DAYS", 30)
+    SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH") or str(INSTANCE_ROOT / "outbox")
+    #: send email in a background thread after commit (tests send inline)
+    MAIL_SEND_ASYNC = _bool("MAIL_SEND_ASYNC", True)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Consortium Bid Manager <bids@localhost>")
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = _int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+    SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 2 * 3600)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    HSTS = True
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+
+class DevelopmentConfig(Config):
+    """``make run`` on a laptop: SQLite, mail written to files, scheduler in-process."""
+
+    ENV_NAME = "development"
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
+    SESSION_COOKIE_NAME = "session"
+    SESSION_COOKIE_SECURE = False
+    HSTS = False
+    SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)
+
+
+class ProductionConfig(Config):
+    """gunicorn + PostgreSQL + Redis. SECRET_KEY is required."""
+
+
+class TestConfig(Config):
+    """The test suite: SQLite in a temporary folder unless TEST_DATABASE_URL is set."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or "sqlite://"
+    MAIL_SEND_ASYNC = False
+    MAIL_BACKEND = "locmem"
+    SESSION_COOKIE_NAME = "session"
+    SESSION_COOKIE_SECURE = False
+    HSTS = False
+    SCHEDULER_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL = None
+    BASE_URL = "http://localhost"
+    SERVER_NAME = None
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """The configuration class named by ``APP_ENV`` (default production, the safe choice)."""
+    name = (name or os.environ.get("APP_ENV") or "production").lower()
+    if name not in CONFIGS:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}; got {name!r}")
+    return CONFIGS[name]
