@@ -79,7 +79,9 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
             stmt = stmt.where(EmailMessage.id.in_(ids))
         else:
             stmt = stmt.where(EmailMessage.next_attempt_at <= now)
-        messages = session.scalars(stmt.order_by(EmailMessage.id).limit(limit)).all()
+        if ids is None:
+            stmt = stmt.limit(limit)  # a sweep takes a batch; explicit ids are sent in full
+        messages = session.scalars(stmt.order_by(EmailMessage.id)).all()
         sent = failed = 0
         for message in messages:
             try:

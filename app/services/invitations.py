@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
 from app import notifications
 from app.extensions import db
@@ -28,7 +28,7 @@ from app.models import (
     User,
 )
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, clock, tokens, users
+from app.services import audit, clock, links, tokens, users
 from app.services.access import is_bid_convenor
 from app.services.errors import (
     Conflict,
@@ -53,6 +53,7 @@ class InviteRow:
     email: str
     invitation: Invitation | None = None
     reason: str | None = None
+    field: str = "organisation_name"  #: the field the reason is about
 
 
 @dataclass
@@ -130,10 +131,7 @@ def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitat
     report = invite_many(actor, bid, [(1, organisation_name, email)])
     if report.refused:
         row = report.refused[0]
-        field_name = (
-            "email" if "email" in (row.reason or "").lower() or "invited" in (row.reason or "") else "organisation_name"
-        )
-        raise ValidationFailed({field_name: [row.reason or "Refused."]})
+        raise ValidationFailed({row.field: [row.reason or "Refused."]})
     return report.accepted[0].invitation
 
 
@@ -159,7 +157,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     for line, name, email_raw in rows:
         row = InviteRow(line, name, email_raw)
         name = (name or "").replace("\x00", "").strip()
-        reason = None
+        reason, row.field = None, "organisation_name"
         if email_raw == "\x00extra":
             reason = "This line has more than two values; give just the organisation name and the email."
         elif not name:
@@ -171,6 +169,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
         elif Organisation.key_for(name) in convenor_keys:
             reason = "That is a convening body, not a member organisation."
         if reason is None:
+            row.field = "email"
             try:
                 email = users.normalise_email(email_raw)
             except ValueError as exc:
@@ -259,7 +258,7 @@ def _issue_link(actor: User, bid: Bid, invitation: Invitation, action: str, befo
         f"Invitation to pledge: {bid.title}",
         bid=bid,
         invitation=invitation,
-        link=url_for("invitations.respond", token=token, _external=False),
+        link=links.path_for("invitations.respond", token=token),
         convening_body=bid.organisation.name,
     )
 

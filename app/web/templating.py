@@ -7,6 +7,7 @@ from flask import Flask
 from app.money import format_pence, pence_to_pounds_text
 from app.regions import REGION_CHOICES, REGIONS, region_names
 from app.services import clock
+from app.services.links import path_for
 
 
 def register(app: Flask) -> None:
@@ -21,5 +22,9 @@ def register(app: Flask) -> None:
         number=lambda value: f"{value:,}" if value is not None else "—",
     )
     app.jinja_env.globals.update(
-        REGIONS=REGIONS, REGION_CHOICES=REGION_CHOICES, now=clock.now, service_name="Consortium Bid Manager"
+        REGIONS=REGIONS,
+        REGION_CHOICES=REGION_CHOICES,
+        now=clock.now,
+        path_for=path_for,
+        service_name="Consortium Bid Manager",
     )
