@@ -31,6 +31,7 @@ def close_due_bids() -> list[int]:
         bids.close_bid(None, bid, reason="deadline")
         db.session.commit()
         closed.append(bid_id)
+    db.session.commit()  # end the read transaction: on SQLite it holds the write lock
     return closed
 
 
