@@ -80,6 +80,10 @@ def sweep_once() -> None:
 
 
 def register(app: Flask) -> None:
+    from app.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from werkzeug.security import generate_password_hash
+
 from app.extensions import db
 from app.models import (
     Bid,
@@ -94,6 +96,7 @@ def seed_demo() -> list[str]:
     """Create the demo data in the session (the caller commits) and say what was made."""
     rng = random.Random(20)
     now = clock.now()
+    password_hash = generate_password_hash(DEMO_PASSWORD)  # one slow scrypt hash, shared by every demo login
     convening = Organisation(
         name="Community Housing Alliance",
         name_key=Organisation.key_for("Community Housing Alliance"),
@@ -104,7 +107,7 @@ def seed_demo() -> list[str]:
     db.session.add(convening)
     db.session.flush()
     convenor = User(email=CONVENOR_EMAIL, name="Sam Convenor", role=Role.CONVENOR, organisation_id=convening.id)
-    convenor.set_password(DEMO_PASSWORD)
+    convenor.password_hash = password_hash
     db.session.add(convenor)
     db.session.flush()
 
@@ -170,7 +173,7 @@ def seed_demo() -> list[str]:
             role=Role.MEMBER,
             organisation_id=org.id,
         )
-        user.set_password(DEMO_PASSWORD)
+        user.password_hash = password_hash
         db.session.add(user)
         db.session.flush()
         member_user = member_user or user
