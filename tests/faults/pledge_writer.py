@@ -1,4 +1,4 @@
-"""A process that writes a pledge and then waits to be killed: ``python -m tests.faults.pledge_writer URL BID USER MODE``.
+"""A process that writes a pledge, then waits to be killed (see test_kill.py for the arguments).
 
 MODE ``flushed`` stops inside the transaction (pledge, revision and audit rows written but not committed);
 MODE ``committed`` stops after the commit.

@@ -32,7 +32,7 @@ def test_kill_minus_nine_mid_write(ctx, database_url, mode, expect_new):
     pledge_id, bid_id, user_id = pledge.id, bid.id, user.id
     db.session.remove()
 
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "tests.faults.pledge_writer", database_url, str(bid_id), str(user_id), mode],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
