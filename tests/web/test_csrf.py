@@ -18,7 +18,7 @@ def _state_changing_rules(app) -> list[Rule]:
 
 def _url(rule: Rule, ids: dict[str, int]) -> str:
     values = {}
-    for name, converter in rule._converters.items():  # noqa: SLF001
+    for name, converter in rule._converters.items():
         if type(converter).__name__ == "IntegerConverter":
             values[name] = ids.get(name, 1)
         elif type(converter).__name__ == "AnyConverter":
