@@ -1,0 +1,1 @@
+"""Tests for the CSV, XLSX and ZIP exports."""

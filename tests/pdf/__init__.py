@@ -1,0 +1,1 @@
+"""Tests for the bid pack PDF builder."""
