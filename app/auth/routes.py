@@ -77,7 +77,7 @@ def account():
             login_user(user)  # this browser stays logged in; every other copy of the session ends
             flash("Your password has been changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form), 422 if request.method == "POST" else 200
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -1,10 +1,10 @@
 """Bid forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.web.forms import MoneyField
+from app.web.forms import MoneyField, WholeNumberField
 
 POUNDS_HINT = "In pounds, for example £250,000."
 
@@ -23,8 +23,9 @@ class BidForm(FlaskForm):
         validators=[Length(max=20000)],
     )
     target = MoneyField("Target match funding", description=POUNDS_HINT)
-    target_homes = IntegerField(
+    target_homes = WholeNumberField(
         "Target homes covered",
+        invalid="Enter the target number of homes as a whole number.",
         validators=[
             InputRequired("Enter the target number of homes as a whole number."),
             NumberRange(min=0, message="The number of homes cannot be negative."),
@@ -36,8 +37,9 @@ class BidForm(FlaskForm):
         description="The least the consortium must pledge for the bid to be eligible. " + POUNDS_HINT,
         required=False,
     )
-    min_members = IntegerField(
+    min_members = WholeNumberField(
         "Scheme minimum number of members (optional)",
+        invalid="Enter the minimum number of members as a whole number.",
         validators=[Optional(), NumberRange(min=1, message="Enter at least 1.")],
     )
     terms = TextAreaField("Terms members must accept", validators=[Length(max=20000)])
@@ -48,8 +50,9 @@ class BidForm(FlaskForm):
         validators=[DataRequired("Enter the deadline time.")],
     )
     show_amounts = BooleanField("Show each organisation's amount to the other members")
-    grace_minutes = IntegerField(
+    grace_minutes = WholeNumberField(
         "Grace window after the deadline, in minutes (optional)",
+        invalid="Enter the grace window as a whole number of minutes.",
         description="Members who had started can still save during it. 0 for none.",
         default=0,
         validators=[Optional(), NumberRange(min=0, max=1440, message="Enter between 0 and 1,440 minutes.")],

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Bid, BidStatus
 from app.services import access, audit, bids, clock, pledges, totals
 from app.services.errors import DomainError, NotFound, ValidationFailed
-from app.web.forms import apply_errors, has_errors, london_datetime
+from app.web.forms import add_rule_errors, apply_errors, has_errors, london_datetime
 
 bp = Blueprint("bids", __name__)
 
@@ -67,9 +67,12 @@ def new():
     if not current_user.is_convenor:
         abort(403)
     form = BidForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if request.method == "POST" and not form.csrf_token.errors:
         values = _values(form)
-        if not has_errors(form):
+        if not valid or has_errors(form):
+            _rule_errors(form, values)
+        else:
             try:
                 bid = bids.create_bid(current_user, values, open_now=request.form.get("action") == "open")
             except ValidationFailed as exc:
@@ -105,11 +108,14 @@ def edit(bid_id: int):
         # The deadline of an open bid moves only by extending; the fields are shown read-only.
         local = clock.to_london(bid.deadline)
         form.deadline_date.data, form.deadline_time.data = local.date(), local.time().replace(second=0)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if request.method == "POST" and not form.csrf_token.errors:
         values = _values(form)
         if bid.status == BidStatus.OPEN:
             values.pop("deadline", None)
-        if not has_errors(form):
+        if not valid or has_errors(form):
+            _rule_errors(form, values, partial=True)
+        else:
             try:
                 bids.update_bid(current_user, bid, values, expected_version=_int(request.form.get("version")))
             except ValidationFailed as exc:
@@ -123,6 +129,17 @@ def edit(bid_id: int):
                 flash("Bid updated.", "success")
                 return redirect(url_for("bids.show", bid_id=bid.id))
     return _form_page(form, bid)
+
+
+def _rule_errors(form: BidForm, values: dict, *, partial: bool = False) -> None:
+    """Show the service's rules (minimum above target, deadline in the past) beside the fields too."""
+    deadline_typed_wrong = bool(form.deadline_date.errors or form.deadline_time.errors)
+    add_rule_errors(
+        form,
+        lambda: bids.validate_bid_values(values, now=clock.now(), partial=partial),
+        FIELD_MAP,
+        ignore=("deadline",) if deadline_typed_wrong else (),
+    )
 
 
 def _form_page(form: BidForm, bid: Bid | None):

@@ -2,10 +2,10 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import EmailField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.web.forms import RegionsField
+from app.web.forms import RegionsField, WholeNumberField
 
 
 class InviteForm(FlaskForm):
@@ -43,8 +43,9 @@ class AcceptForm(FlaskForm):
         "GB-SC-… Scottish charity, GB-MPR-… mutual.",
         validators=[Length(max=40)],
     )
-    homes_owned = IntegerField(
+    homes_owned = WholeNumberField(
         "Homes owned (optional)",
+        invalid="Enter the number of homes owned as a whole number, for example 12400.",
         validators=[Optional(), NumberRange(min=0, message="The number of homes cannot be negative.")],
     )
     regions = RegionsField("Regions you work in")

@@ -54,7 +54,9 @@ def index(bid_id: int):
         except ValidationFailed as exc:
             db.session.rollback()
             if request.form.get("kind") == "bulk":
-                apply_errors(bulk, exc, {"file": "file"})
+                # A problem with the whole list goes beside the box it came from: the upload or the paste.
+                uploaded = bulk.file.data is not None and bool(getattr(bulk.file.data, "filename", ""))
+                apply_errors(bulk, exc, {"file": "file" if uploaded else "rows"})
             else:
                 apply_errors(form, exc)
         except DomainError as exc:

@@ -1,16 +1,17 @@
 """The pledge form."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, NumberRange
 
-from app.web.forms import MoneyField, RegionsField
+from app.web.forms import MoneyField, RegionsField, WholeNumberField
 
 
 class PledgeForm(FlaskForm):
     amount = MoneyField("Amount of match funding", description="In pounds, for example £250,000.")
-    homes = IntegerField(
+    homes = WholeNumberField(
         "Homes covered",
+        invalid="Enter the number of homes as a whole number, for example 12400.",
         description="How many of your homes the pledge covers.",
         validators=[
             InputRequired("Enter the number of homes as a whole number, for example 12400."),
@@ -24,8 +25,8 @@ class PledgeForm(FlaskForm):
     status = RadioField(
         "Is the pledge confirmed?",
         choices=[
-            ("indicative", "Indicative: we intend to pledge this, subject to approval"),
-            ("confirmed", "Confirmed: approved by our board"),
+            SelectChoice("indicative", "Indicative: we intend to pledge this, subject to approval"),
+            SelectChoice("confirmed", "Confirmed: approved by our board"),
         ],
         validators=[InputRequired("Say whether the pledge is indicative or confirmed.")],
     )

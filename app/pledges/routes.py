@@ -12,7 +12,7 @@ from app.money import pence_to_pounds_text
 from app.pledges.forms import PledgeForm, WithdrawForm
 from app.services import access, clock, pledges
 from app.services.errors import BidNotOpen, DomainError, NotFound, StaleVersion, ValidationFailed
-from app.web.forms import apply_errors, has_errors
+from app.web.forms import add_rule_errors, apply_errors, has_errors
 
 bp = Blueprint("pledges", __name__)
 
@@ -42,15 +42,11 @@ def edit(bid_id: int):
             form.statement.data = pledge.statement
             form.status.data = str(pledge.status) if pledge.is_live else "indicative"
         form.version.data = str(pledge.version if pledge else 0)
-    elif form.validate_on_submit() and not has_errors(form):
-        values = {
-            "amount_pence": form.amount.pence,
-            "homes": form.homes.data,
-            "regions": form.regions.data or [],
-            "statement": form.statement.data or "",
-            "status": form.status.data,
-            "accept_terms": bool(form.accept_terms.data),
-        }
+    elif not form.validate_on_submit() or has_errors(form):
+        if not form.csrf_token.errors:
+            add_rule_errors(form, lambda: pledges.validate(_values(form), bid), FIELD_MAP)
+    else:
+        values = _values(form)
         try:
             version = pledges.expected_version_from(form.version.data)
             saved = pledges.save_pledge(current_user, bid, values, expected_version=0 if version is None else version)
@@ -84,6 +80,17 @@ def edit(bid_id: int):
         accepting=accepting,
         withdraw_form=WithdrawForm(version=pledge.version if pledge else 0),
     ), status
+
+
+def _values(form: PledgeForm) -> dict:
+    return {
+        "amount_pence": form.amount.pence,
+        "homes": form.homes.data,
+        "regions": form.regions.data or [],
+        "statement": form.statement.data or "",
+        "status": form.status.data,
+        "accept_terms": bool(form.accept_terms.data),
+    }
 
 
 @bp.get("/bids/<int:bid_id>/pledges/<int:pledge_id>/receipt")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, widgets
-from wtforms.validators import ValidationError
+from wtforms import Field, IntegerField, SelectChoice, SelectMultipleField, StringField, widgets
+from wtforms.validators import StopValidation, ValidationError
 
 from app.money import MoneyError, parse_pounds
 from app.regions import REGION_CHOICES
@@ -35,6 +35,35 @@ class MoneyField(StringField):
             raise ValidationError(str(exc)) from None
 
 
+class WholeNumberField(IntegerField):
+    """A whole number as people type it (``12400`` or ``12,400``), with a message of the form's choosing.
+
+    WTForms' own IntegerField says "Not a valid integer value." and then lets range validators run on
+    the missing value, which adds a second, wrong message ("cannot be negative") for text like "lots".
+    """
+
+    def __init__(self, label=None, validators=None, *, invalid: str = "Enter a whole number, for example 12400.", **kw):
+        super().__init__(label, validators, **kw)
+        self.invalid = invalid
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        text = str(valuelist[0]).strip().replace(",", "").replace(" ", "")
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = int(text)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid) from None
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:
+            raise StopValidation()
+
+
 class RegionsField(SelectMultipleField):
     """The twelve ITL1 regions as checkboxes."""
 
@@ -42,7 +71,8 @@ class RegionsField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, choices=REGION_CHOICES, **kwargs)
+        # SelectChoice objects: WTForms 3.3 deprecates (value, label) tuples.
+        super().__init__(label, validators, choices=[SelectChoice(v, n) for v, n in REGION_CHOICES], **kwargs)
 
     def pre_validate(self, form) -> None:
         if self.data:
@@ -66,14 +96,35 @@ def london_datetime(day_field, time_field) -> datetime | None:
 
 
 def apply_errors(form: FlaskForm, error: ValidationFailed, mapping: dict[str, str] | None = None) -> None:
-    """Put a service's field messages beside the form's fields (or at the top when there is no such field)."""
+    """Put a service's field messages beside the form's fields (or at the top when there is no such field).
+
+    Messages about hidden fields (a form's version) also go at the top: no one would see them beside the field.
+    """
     mapping = mapping or {}
     for name, messages in error.errors.items():
         field = getattr(form, mapping.get(name, name), None)
-        if field is None:
+        if not isinstance(field, Field) or field.type in ("HiddenField", "CSRFTokenField"):
             form.form_errors.extend(messages)
         else:
             field.errors = [*field.errors, *messages] if isinstance(field.errors, list) else list(messages)
+
+
+def add_rule_errors(form: FlaskForm, check, mapping: dict[str, str] | None = None, ignore=()) -> None:
+    """Run a service's value check (``check()`` raising ValidationFailed) and show its messages on the fields
+    the form's own checks passed, so every problem is listed at once rather than one layer per submit.
+
+    ``ignore`` names service fields whose messages would only repeat a form error in other words.
+    """
+    try:
+        check()
+    except ValidationFailed as exc:
+        mapping = mapping or {}
+        for name, messages in exc.errors.items():
+            if name in ignore:
+                continue
+            field = getattr(form, mapping.get(name, name), None)
+            if isinstance(field, Field) and not field.errors and field.type not in ("HiddenField", "CSRFTokenField"):
+                field.errors = list(messages)
 
 
 def has_errors(form: FlaskForm) -> bool:

@@ -1,0 +1,328 @@
+"""Who may open what: every route of the core blueprints × six kinds of visitor → allowed or refused.
+
+The table below must name every endpoint of the blueprints it covers (checked against ``app.url_map``),
+so a new route cannot be added without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from app.models import AuditEvent, InvitationStatus
+from app.services import clock, tokens
+from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
+from tests.web.pages import csrf_token
+
+#: Blueprints this matrix covers. Other areas (documents, funder, api, ...) keep their own matrices.
+COVERED = ("auth.", "bids.", "invitations.", "pledges.")
+ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
+
+OK, DONE, REDIRECT, LOGIN = 200, "done", "redirect", "login"
+# OK: 200. DONE: a POST that did its work (302 and an audit row). REDIRECT: 302 elsewhere than the login page.
+# LOGIN: sent to log in. 403: known but not allowed. 404: refused without saying whether the thing exists.
+
+
+def roles(anonymous=LOGIN, convenor=404, other_convenor=404, member_a=404, member_b=404, member_c=404) -> dict:
+    return {
+        "anonymous": anonymous,
+        "convenor": convenor,
+        "other_convenor": other_convenor,
+        "member_a": member_a,
+        "member_b": member_b,
+        "member_c": member_c,
+    }
+
+
+CONVENOR_PAGE = roles(convenor=OK)
+CONVENOR_ACTION = roles(convenor=DONE)
+MEMBER_PAGE = roles(member_a=OK, member_b=OK)
+MEMBER_ACTION = roles(member_a=DONE, member_b=DONE)
+EVERYONE_LOGGED_IN = roles(**dict.fromkeys(ROLES[1:], OK))
+
+BID_FORM = {
+    "title": "Renamed bid",
+    "funder_name": "Department for Communities",
+    "scheme": "Community Match Fund",
+    "summary": "The case.",
+    "target": "£6,000,000",
+    "target_homes": "1000000",
+    "terms": "Terms.",
+    "deadline_date": "{future_date}",
+    "deadline_time": "17:00",
+    "grace_minutes": "0",
+    "version": "{bid_version}",
+}
+PLEDGE_FORM = {
+    "amount": "£300,000",
+    "homes": "100",
+    "regions": ["NW"],
+    "statement": "More grants.",
+    "status": "confirmed",
+    "accept_terms": "y",
+    "version": "1",
+}
+
+#: endpoint → cases: (method, path, form data or None, the CSRF field's prefix, expected outcome per role)
+#: The test password hashed with cheap scrypt settings: this matrix logs in a few hundred times.
+FAST_HASH = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
+
+MATRIX: dict[str, list[tuple]] = {
+    "auth.login": [
+        ("GET", "/login", None, "", roles(anonymous=OK, **dict.fromkeys(ROLES[1:], REDIRECT))),
+        (
+            "POST",
+            "/login",
+            {"email": "{member_a_email}", "password": PASSWORD},
+            "",
+            roles(anonymous=REDIRECT, **dict.fromkeys(ROLES[1:], REDIRECT)),
+        ),
+    ],
+    "auth.logout": [("POST", "/logout", {}, "", roles(**dict.fromkeys(ROLES[1:], DONE)))],
+    "auth.account": [
+        ("GET", "/account", None, "", EVERYONE_LOGGED_IN),
+        (
+            "POST",
+            "/account",
+            {"current_password": PASSWORD, "new_password": "a-brand-new-passphrase"},
+            "",
+            roles(**dict.fromkeys(ROLES[1:], DONE)),
+        ),
+    ],
+    "bids.index": [("GET", "/", None, "", EVERYONE_LOGGED_IN)],
+    "bids.new": [
+        ("GET", "/bids/new", None, "", roles(convenor=OK, other_convenor=OK, member_a=403, member_b=403, member_c=403)),
+        (
+            "POST",
+            "/bids/new",
+            {**BID_FORM, "action": "draft"},
+            "",
+            roles(convenor=DONE, other_convenor=DONE, member_a=403, member_b=403, member_c=403),
+        ),
+    ],
+    "bids.show": [
+        ("GET", "/bids/{bid}", None, "", roles(convenor=OK, member_a=OK, member_b=OK)),
+        ("GET", "/bids/{draft}", None, "", CONVENOR_PAGE),  # members never see a draft
+    ],
+    "bids.edit": [
+        ("GET", "/bids/{bid}/edit", None, "", CONVENOR_PAGE),
+        ("POST", "/bids/{bid}/edit", BID_FORM, "", CONVENOR_ACTION),
+    ],
+    "bids.extend": [
+        ("GET", "/bids/{bid}/extend", None, "", CONVENOR_PAGE),
+        (
+            "POST",
+            "/bids/{bid}/extend",
+            {"deadline_date": "{future_date}", "deadline_time": "18:00"},
+            "",
+            CONVENOR_ACTION,
+        ),
+    ],
+    "bids.transition": [
+        ("POST", "/bids/{bid}/close", {}, "", CONVENOR_ACTION),
+        ("POST", "/bids/{bid}/cancel", {}, "", CONVENOR_ACTION),
+        ("POST", "/bids/{draft}/open", {}, "", CONVENOR_ACTION),
+    ],
+    "bids.audit_log": [("GET", "/bids/{bid}/audit", None, "", CONVENOR_PAGE)],
+    "invitations.index": [
+        ("GET", "/bids/{bid}/invitations", None, "", CONVENOR_PAGE),
+        (
+            "POST",
+            "/bids/{bid}/invitations",
+            {"kind": "one", "one-organisation_name": "New Homes", "one-email": "new@homes.example"},
+            "one-",
+            CONVENOR_ACTION,
+        ),
+    ],
+    "invitations.change": [
+        ("POST", "/bids/{bid}/invitations/{pending}/resend", {}, "", CONVENOR_ACTION),
+        ("POST", "/bids/{bid}/invitations/{pending}/revoke", {}, "", CONVENOR_ACTION),
+        # An invitation of another bid, through this bid's URL: never found.
+        ("POST", "/bids/{bid}/invitations/{foreign_invitation}/revoke", {}, "", roles()),
+    ],
+    "invitations.respond": [
+        ("GET", "/invitations/{token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        (
+            "POST",
+            "/invitations/{token}",
+            {"choice": "decline", "decline-reason": "Not this year."},
+            "decline-",
+            roles(**dict.fromkeys(ROLES, OK)),
+        ),
+    ],
+    "pledges.edit": [
+        ("GET", "/bids/{bid}/pledge", None, "", MEMBER_PAGE),
+        ("POST", "/bids/{bid}/pledge", PLEDGE_FORM, "", MEMBER_ACTION),
+    ],
+    "pledges.withdraw": [("POST", "/bids/{bid}/pledge/withdraw", {"version": "1"}, "", MEMBER_ACTION)],
+    "pledges.history": [
+        ("GET", "/bids/{bid}/pledges/{pledge_a}/history", None, "", roles(convenor=OK, member_a=OK)),
+        ("GET", "/bids/{bid}/pledges/{pledge_b}/history", None, "", roles(convenor=OK, member_b=OK)),
+        # A's pledge through another bid's URL: never found, even by the convenor of that bid.
+        ("GET", "/bids/{other_bid}/pledges/{pledge_a}/history", None, "", roles()),
+    ],
+    "pledges.receipt": [
+        ("GET", "/bids/{bid}/pledges/{pledge_a}/receipt", None, "", roles(member_a=OK)),
+        ("GET", "/bids/{bid}/pledges/{pledge_b}/receipt", None, "", roles(member_b=OK)),
+    ],
+}
+
+
+def _cases():
+    for endpoint, cases in MATRIX.items():
+        for method, path, form, prefix, expected in cases:
+            for role in ROLES:
+                yield pytest.param(
+                    method, path, form, prefix, role, expected[role], id=f"{endpoint}:{method}:{path}:{role}"
+                )
+
+
+def test_every_route_of_the_covered_blueprints_is_in_the_matrix(app):
+    in_app = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(COVERED)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    in_matrix = {(endpoint, case[0]) for endpoint, cases in MATRIX.items() for case in cases}
+    missing = sorted(in_app - in_matrix)
+    assert not missing, f"routes with no permission entry: {missing}"
+    with_bid = {
+        r.endpoint for r in app.url_map.iter_rules() if "bid_id" in r.arguments and r.endpoint.startswith(COVERED)
+    }
+    assert with_bid <= set(MATRIX)
+    assert not set(MATRIX) - {r.endpoint for r in app.url_map.iter_rules()}, "the matrix names a route that is gone"
+
+
+@pytest.fixture
+def world(data):
+    """Bid X of convening body X, joined by organisations A and B (each with a pledge); organisation C
+    joined only bid Y of convening body Y. Plus a draft of X and a pending invitation to X."""
+    with data() as s:
+        bid = BidFactory(title="Bid X")
+        other = BidFactory(title="Bid Y")
+        draft = BidFactory(title="Draft X", created_by=bid.created_by, status="draft", opened_at=None)
+        member_a, member_b = member_of(bid, name="A Homes"), member_of(bid, name="B Homes")
+        member_c = UserFactory()
+        InvitationFactory(bid=other, organisation=member_c.organisation, status="accepted", email=member_c.email)
+        pledge_a, pledge_b = pledge_for(member_a, bid), pledge_for(member_b, bid)
+        pending = InvitationFactory(bid=bid, email="pending@homes.example")
+        token, pending.token_hash = tokens.make("invitation", pending.id)
+        foreign = InvitationFactory(bid=other, email="elsewhere@homes.example")
+        for user in (bid.created_by, other.created_by, member_a, member_b, member_c):
+            user.password_hash = FAST_HASH
+        s.flush()
+        return {
+            "bid": bid.id,
+            "bid_version": bid.version,
+            "draft": draft.id,
+            "other_bid": other.id,
+            "pledge_a": pledge_a.id,
+            "pledge_b": pledge_b.id,
+            "pending": pending.id,
+            "foreign_invitation": foreign.id,
+            "token": token,
+            "future_date": clock.to_london(bid.deadline).date().replace(year=bid.deadline.year + 1).isoformat(),
+            "emails": {
+                "convenor": bid.created_by.email,
+                "other_convenor": other.created_by.email,
+                "member_a": member_a.email,
+                "member_b": member_b.email,
+                "member_c": member_c.email,
+            },
+            "member_a_email": member_a.email,
+        }
+
+
+def _fill(value, world):
+    if isinstance(value, str):
+        return value.format(**world)
+    if isinstance(value, list):
+        return [_fill(v, world) for v in value]
+    return value
+
+
+def _changes(data) -> int:
+    """Audit rows other than logging in: a refused request must not add any."""
+    with data() as s:
+        return s.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action.not_in(["auth.login", "auth.login_failed"]))
+        )
+
+
+@pytest.mark.parametrize(("method", "path", "form", "prefix", "role", "expected"), list(_cases()))
+def test_permission(world, login, make_browser, data, method, path, form, prefix, role, expected):
+    browser = make_browser() if role == "anonymous" else login(world["emails"][role])
+    url = _fill(path, world)
+    before = _changes(data)
+    if method == "GET":
+        response = browser.get(url)
+    else:
+        # A real page's token: the login form for visitors, the account page's log-out button otherwise.
+        token = csrf_token(browser.get("/login" if role == "anonymous" else "/account"))
+        payload = {k: _fill(v, world) for k, v in form.items()}
+        response = browser.client.post(url, data={f"{prefix}csrf_token": token, **payload})
+    changed = _changes(data) - before
+    location = response.headers.get("Location", "")
+
+    if expected == LOGIN:
+        assert response.status_code == 302 and location.startswith("/login"), (response.status_code, location)
+        assert changed == 0
+    elif expected == REDIRECT:
+        assert response.status_code == 302 and not location.startswith("/login"), (response.status_code, location)
+    elif expected == DONE:
+        assert response.status_code == 302, (response.status_code, location)  # (logging out lands on /login)
+        assert changed > 0, "the action was accepted but changed nothing"
+    elif expected == OK:
+        assert response.status_code == 200, response.status_code
+        if method == "GET":
+            assert changed == 0
+    else:
+        assert response.status_code == expected, (response.status_code, response.text[:300])
+        assert changed == 0
+        if expected == 404:
+            assert "Page not found" in response.text
+            own = {"member_a": "A Homes", "member_b": "B Homes"}.get(role)
+            for secret in {"Bid X", "A Homes", "B Homes", "Draft X"} - {own}:
+                assert secret not in response.text
+
+
+def test_refusal_for_another_body_looks_the_same_as_a_missing_bid(world, login):
+    browser = login(world["emails"]["other_convenor"])
+    for suffix in ("", "/edit", "/audit", "/invitations", "/extend"):
+        real = browser.get(f"/bids/{world['bid']}{suffix}")
+        missing = browser.get(f"/bids/999999{suffix}")
+        assert real.status_code == missing.status_code == 404
+        assert real.text == missing.text
+
+
+def test_members_see_amounts_of_others_only_when_the_convenor_allows(world, login, data):
+    browser = login(world["emails"]["member_a"])
+    page = browser.get(f"/bids/{world['bid']}")
+    assert "B Homes" in page.text  # the member list is shared
+    assert "£250,000" in page.text  # A's own pledge, in the "your pledge" panel
+    member_table = page.text.split("Member organisations", 1)[1].split("</table>", 1)[0]
+    assert "£250,000" not in member_table
+    with data() as s:
+        from app.models import Bid
+
+        s.get(Bid, world["bid"]).show_amounts = True
+    member_table = browser.get(f"/bids/{world['bid']}").text.split("Member organisations", 1)[1].split("</table>")[0]
+    assert member_table.count("£250,000") == 2
+
+
+def test_the_pending_invitation_is_still_pending_after_refused_revokes(world, login, data):
+    for role in ("other_convenor", "member_a", "member_c"):
+        browser = login(world["emails"][role])
+        token = csrf_token(browser.get("/account"))
+        response = browser.client.post(
+            f"/bids/{world['bid']}/invitations/{world['pending']}/revoke", data={"csrf_token": token}
+        )
+        assert response.status_code == 404
+    with data() as s:
+        from app.models import Invitation
+
+        assert s.get(Invitation, world["pending"]).status == InvitationStatus.SENT
