@@ -100,6 +100,9 @@ def receipt(bid_id: int, pledge_id: int):
     pledge = pledges.current_pledge(bid, current_user.organisation_id)
     if pledge is None or pledge.id != pledge_id:
         abort(404)
+    if not pledge.is_live:  # a receipt would say "saved"; the bid page says it was withdrawn
+        flash("Your pledge was withdrawn after that receipt. You can pledge again until the deadline.", "info")
+        return redirect(url_for("bids.show", bid_id=bid.id))
     return render_template("pledges/receipt.html", bid=bid, pledge=pledge)
 
 

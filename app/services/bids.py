@@ -161,7 +161,7 @@ def update_bid(actor: User, bid: Bid, values: dict[str, Any], *, expected_versio
     """Edit a draft or open bid. While open the deadline moves only by ``extend_deadline``."""
     _require_convenor(actor, bid)
     if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
-        raise InvalidTransition(f"A {bid.status} bid cannot be edited.")
+        raise InvalidTransition(f"{_a(bid.status)} bid cannot be edited.")
     if expected_version is not None and expected_version != bid.version:
         raise StaleVersion(
             "Someone else changed this bid after you opened it. Check the values and try again.", current=_values(bid)
@@ -233,7 +233,7 @@ def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
     _require_convenor(actor, bid)
     now = clock.now()
     if bid.status not in (BidStatus.OPEN, BidStatus.CLOSED):
-        raise InvalidTransition(f"The deadline of a {bid.status} bid cannot be changed.")
+        raise InvalidTransition(f"The deadline of {_a(bid.status).lower()} bid cannot be changed.")
     if not isinstance(new_deadline, datetime) or new_deadline.tzinfo is None:
         raise ValidationFailed({"deadline": ["Enter the new deadline as a date and time."]})
     if new_deadline <= now:
@@ -255,7 +255,7 @@ def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
 
 def _move(actor: User | None, bid: Bid, status: BidStatus, extra: dict | None = None) -> None:
     if not bid.can_move_to(status):
-        raise InvalidTransition(f"A {bid.status} bid cannot become {status}.")
+        raise InvalidTransition(f"{_a(bid.status)} bid cannot become {status}.")
     previous = bid.status
     bid.status = status
     db.session.flush()
@@ -278,6 +278,11 @@ _VERB = {
     BidStatus.SUBMITTED: "submitted",
     BidStatus.DRAFT: "drafted",
 }
+
+
+def _a(status: BidStatus) -> str:
+    """``An open`` or ``A closed``: the status with its article, for messages."""
+    return f"{'An' if str(status)[0] in 'aeiou' else 'A'} {status}"
 
 
 def _require_convenor(actor: User, bid: Bid) -> None:

@@ -98,7 +98,8 @@ def parse_rows(data: bytes | str) -> list[tuple[int, str, str]]:
     except csv.Error:
         dialect = csv.excel
     rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in r)]
-    if rows and any("email" in cell.lower() for cell in rows[0]):
+    # A header names the columns; a first row holding an address is data, whatever its words.
+    if rows and any("email" in cell.lower() for cell in rows[0]) and not any("@" in cell for cell in rows[0]):
         header = [c.strip().lower() for c in rows[0]]
         if len(header) != 2 or "email" not in header[1]:
             raise ValidationFailed({"file": ["The columns must be ‘organisation name, contact email’, in that order."]})

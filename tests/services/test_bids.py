@@ -13,9 +13,16 @@ from tests.factories import BidFactory, ConvenorFactory, member_of
 
 
 def values(**change):
-    base = {"title": "Match fund bid", "funder_name": "Funder", "scheme": "Scheme", "summary": "Case",
-            "terms": "Terms", "target_pence": 600_000_000, "target_homes": 1_000_000,
-            "deadline": clock.now() + timedelta(days=10)}
+    base = {
+        "title": "Match fund bid",
+        "funder_name": "Funder",
+        "scheme": "Scheme",
+        "summary": "Case",
+        "terms": "Terms",
+        "target_pence": 600_000_000,
+        "target_homes": 1_000_000,
+        "deadline": clock.now() + timedelta(days=10),
+    }
     return {**base, **change}
 
 
@@ -101,8 +108,13 @@ def test_extend_must_be_later_and_reopen_closed_bid(ctx):
 
 @pytest.mark.parametrize(
     ("start", "operation"),
-    [(BidStatus.DRAFT, bids.close_bid), (BidStatus.CANCELLED, bids.open_bid), (BidStatus.SUBMITTED, bids.cancel_bid),
-     (BidStatus.OPEN, bids.mark_submitted), (BidStatus.CLOSED, bids.cancel_bid)],
+    [
+        (BidStatus.DRAFT, bids.close_bid),
+        (BidStatus.CANCELLED, bids.open_bid),
+        (BidStatus.SUBMITTED, bids.cancel_bid),
+        (BidStatus.OPEN, bids.mark_submitted),
+        (BidStatus.CLOSED, bids.cancel_bid),
+    ],
 )
 def test_transitions_not_in_the_lifecycle_are_refused(ctx, start, operation):
     bid = BidFactory(status=start)

@@ -44,8 +44,10 @@ def test_two_concurrent_amendments_one_wins_one_conflicts(app):
             db.session.remove()
 
         barrier, results = threading.Barrier(2), []
-        threads = [threading.Thread(target=_amend, args=(app, bid_id, user_id, amount, barrier, results))
-                   for amount in (2_000_000, 3_000_000)]
+        threads = [
+            threading.Thread(target=_amend, args=(app, bid_id, user_id, amount, barrier, results))
+            for amount in (2_000_000, 3_000_000)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -56,13 +58,19 @@ def test_two_concurrent_amendments_one_wins_one_conflicts(app):
         winner = next(amount for kind, amount in results if kind == "ok")
         with app.app_context():
             bid = db.session.get(Bid, bid_id)
-            pledge = db.session.scalar(sa.select(Pledge).where(Pledge.bid_id == bid_id, Pledge.created_by_id == user_id))
+            pledge = db.session.scalar(
+                sa.select(Pledge).where(Pledge.bid_id == bid_id, Pledge.created_by_id == user_id)
+            )
             assert pledge.amount_pence == winner and pledge.version == 2
             assert totals.compute(bid).pledged_pence == winner + 7_000_000
-            revisions = db.session.scalars(sa.select(PledgeRevision.version)
-                                           .where(PledgeRevision.pledge_id == pledge.id)).all()
+            revisions = db.session.scalars(
+                sa.select(PledgeRevision.version).where(PledgeRevision.pledge_id == pledge.id)
+            ).all()
             assert sorted(revisions) == [1, 2]
-            audit_rows = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-                AuditEvent.subject_type == "Pledge", AuditEvent.subject_id == pledge.id))
+            audit_rows = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.subject_type == "Pledge", AuditEvent.subject_id == pledge.id)
+            )
             assert audit_rows == 2
             db.session.remove()

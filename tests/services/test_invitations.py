@@ -22,7 +22,9 @@ def token_from(outbox) -> str:
 
 def test_parse_rows_with_and_without_header():
     assert invitations.parse_rows("Riverside, a@x.org\nNorthmoor, b@x.org") == [
-        (1, "Riverside", "a@x.org"), (2, "Northmoor", "b@x.org")]
+        (1, "Riverside", "a@x.org"),
+        (2, "Northmoor", "b@x.org"),
+    ]
     rows = invitations.parse_rows(b"\xef\xbb\xbfOrganisation name,Contact email\r\nRiverside,a@x.org\r\n")
     assert rows == [(2, "Riverside", "a@x.org")]
     assert invitations.parse_rows("Riverside\ta@x.org") == [(1, "Riverside", "a@x.org")]
@@ -30,9 +32,15 @@ def test_parse_rows_with_and_without_header():
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [(b"", "empty"), ("   \n\n", "empty"), ("name,email,phone\nA,a@x.org,1", "columns must be"),
-     ("Organisation,Email\n", "header but no rows"), ("\n".join(f"Org {i},o{i}@x.org" for i in range(2001)), "at most 2,000"),
-     ("Caf\xe9 Homes,a@x.org".encode("latin-1"), "not UTF-8"), ("just one value per line\nanother", "two values")],
+    [
+        (b"", "empty"),
+        ("   \n\n", "empty"),
+        ("name,email,phone\nA,a@x.org,1", "columns must be"),
+        ("Organisation,Email\n", "header but no rows"),
+        ("\n".join(f"Org {i},o{i}@x.org" for i in range(2001)), "at most 2,000"),
+        ("Caf\xe9 Homes,a@x.org".encode("latin-1"), "not UTF-8"),
+        ("just one value per line\nanother", "two values"),
+    ],
 )
 def test_unusable_files_are_refused_whole(data, message):
     with pytest.raises(ValidationFailed) as caught:
@@ -44,8 +52,9 @@ def test_bulk_invite_reports_refused_rows_and_saves_the_rest(ctx, outbox):
     bid = BidFactory()
     invitations.invite(bid.created_by, bid, "Existing Org", "old@x.org")
     rows = invitations.parse_rows(
-        "Riverside,a@x.org\nNorthmoor,A@X.org\n=HYPERLINK(\"http://x\"),c@x.org\nNo Email,not-an-email\n"
-        ",d@x.org\nAgain,old@x.org\nGood Two,e@x.org")
+        'Riverside,a@x.org\nNorthmoor,A@X.org\n=HYPERLINK("http://x"),c@x.org\nNo Email,not-an-email\n'
+        ",d@x.org\nAgain,old@x.org\nGood Two,e@x.org"
+    )
     report = invitations.invite_many(bid.created_by, bid, rows)
     db.session.commit()
     assert [r.email for r in report.accepted] == ["a@x.org", "e@x.org"]
@@ -94,11 +103,13 @@ def test_second_person_joins_the_existing_organisation(ctx, outbox):
 
 @pytest.mark.parametrize(
     ("org", "field", "message"),
-    [({**ORG, "identifier": "GB-XYZ-1"}, "organisation.identifier", "org-id form"),
-     ({**ORG, "identifier": "GB-SHPE-!!"}, "organisation.identifier", "does not look like"),
-     ({**ORG, "name": ""}, "organisation.name", "Enter the organisation"),
-     ({**ORG, "regions": ["Atlantis"]}, "organisation.regions", "Unknown region"),
-     ({**ORG, "homes_owned": -4}, "organisation.homes_owned", "whole number")],
+    [
+        ({**ORG, "identifier": "GB-XYZ-1"}, "organisation.identifier", "org-id form"),
+        ({**ORG, "identifier": "GB-SHPE-!!"}, "organisation.identifier", "does not look like"),
+        ({**ORG, "name": ""}, "organisation.name", "Enter the organisation"),
+        ({**ORG, "regions": ["Atlantis"]}, "organisation.regions", "Unknown region"),
+        ({**ORG, "homes_owned": -4}, "organisation.homes_owned", "whole number"),
+    ],
 )
 def test_bad_profiles_are_refused_and_nothing_saved(ctx, outbox, org, field, message):
     bid = BidFactory()
@@ -138,8 +149,10 @@ def test_link_states_each_have_their_reason(ctx, outbox):
         invitations.read_token(first)
     assert caught.value.reason == "superseded"
     assert invitations.read_token(second) == invitation
-    with time_machine.travel(invitation.expires_at + timedelta(seconds=1), tick=False), \
-            pytest.raises(TokenInvalid) as caught:
+    with (
+        time_machine.travel(invitation.expires_at + timedelta(seconds=1), tick=False),
+        pytest.raises(TokenInvalid) as caught,
+    ):
         invitations.read_token(second)
     assert caught.value.reason == "expired"
     invitations.revoke(convenor, invitation)
@@ -171,3 +184,10 @@ def test_existing_member_joins_with_their_organisation(ctx, outbox):
 
     assert is_bid_member(user, bid)
     assert PASSWORD
+
+
+def test_a_first_row_with_an_address_is_data_not_a_header():
+    assert invitations.parse_rows("Alpha Homes,email@alpha.org\nBeta,b@x.org") == [
+        (1, "Alpha Homes", "email@alpha.org"),
+        (2, "Beta", "b@x.org"),
+    ]

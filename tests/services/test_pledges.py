@@ -12,8 +12,14 @@ from app.services import pledges, totals
 from app.services.errors import BidNotOpen, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from tests.factories import BidFactory, member_of
 
-GOOD = {"amount_pence": 25_000_000, "homes": 12_400, "regions": ["NW", "NE"], "statement": "Grants.",
-        "status": "indicative", "accept_terms": True}
+GOOD = {
+    "amount_pence": 25_000_000,
+    "homes": 12_400,
+    "regions": ["NW", "NE"],
+    "statement": "Grants.",
+    "status": "indicative",
+    "accept_terms": True,
+}
 
 
 def counts():

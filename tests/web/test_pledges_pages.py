@@ -363,3 +363,33 @@ def test_every_problem_is_listed_at_once(world, login, count):
     assert errors["accept_terms"] == ["You must accept the bid's terms to pledge."]
     assert errors["statement"] == ["The statement must be 5,000 characters or fewer (it has 5,001)."]
     assert count(Pledge) == 0
+
+
+def test_receipt_of_a_withdrawn_pledge_sends_the_member_to_the_bid_page(app, browser):
+    from app.extensions import db
+    from app.services import pledges as pledge_service
+    from tests.factories import BidFactory, member_of
+
+    with app.app_context():
+        bid = BidFactory()
+        member = member_of(bid)
+        pledge = pledge_service.save_pledge(
+            member,
+            bid,
+            {
+                "amount_pence": 25_000_000,
+                "homes": 10,
+                "regions": ["NW"],
+                "statement": "",
+                "status": "indicative",
+                "accept_terms": True,
+            },
+            expected_version=0,
+        )
+        pledge_service.withdraw_pledge(member, bid, expected_version=1)
+        db.session.commit()
+        bid_id, pledge_id, email = bid.id, pledge.id, member.email
+    browser.login(email)
+    response = browser.get(f"/bids/{bid_id}/pledges/{pledge_id}/receipt")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/bids/{bid_id}")
+    assert "Your pledge was withdrawn" in browser.get(f"/bids/{bid_id}").text
