@@ -291,6 +291,30 @@ def row(scenario, case, measure, project, baseline=None, ratio=None, target="", 
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its live children, from /proc (Linux).
+
+    On a shared machine CPU per request drifts far less than wall-clock throughput.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 # ---------------------------------------------------------------------------------------------- machine
 def machine() -> dict[str, str]:
     """What the figures were measured on."""
@@ -302,6 +326,7 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "postgresql": _postgres_version(),
+        "load_average_1_5_15_min": load_average(),
     }
     try:
         import gunicorn

@@ -27,6 +27,7 @@ from bench.common import (
     VERSION_RE,
     Server,
     WebSession,
+    cpu_seconds,
     csrf_token,
     database_targets,
     fresh_database,
@@ -40,7 +41,7 @@ from bench.data import populate
 from bench.verify import verify_round
 
 WRITES_PER_ORG = 4  # the pledge and three amendments
-STALE_EVERY = 50  # every 50th organisation also posts one stale form
+STALE_EVERY = 50  # every 50th organisation (0, 50, 100, ...) also posts one stale form
 STALE_POUNDS = "£1,234,567.89"  # a marker amount that must never be saved
 REGION_SETS = [["NW"], ["NW", "YH"], ["LON", "SE", "EE"], ["WAL"]]
 
@@ -61,6 +62,7 @@ class RoundResult:
     statuses: dict[int, int] = field(default_factory=dict)
     orgs: list[OrgResult] = field(default_factory=list)
     transport_errors: int = 0
+    server_cpu: float = 0.0  #: CPU seconds the server (master and workers) used during the round
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, status: int) -> None:
@@ -128,7 +130,9 @@ def _member_work(base: str, bid_id: int, index: int, session: WebSession, client
     return outcome
 
 
-def pledge_round(base: str, bid_id: int, sessions: list[WebSession], clients: int) -> RoundResult:
+def pledge_round(
+    base: str, bid_id: int, sessions: list[WebSession], clients: int, stale_every: int = STALE_EVERY
+) -> RoundResult:
     result = RoundResult()
     work: queue.Queue[int] = queue.Queue()
     for index in range(len(sessions)):
@@ -141,7 +145,7 @@ def pledge_round(base: str, bid_id: int, sessions: list[WebSession], clients: in
                     index = work.get_nowait()
                 except queue.Empty:
                     return
-                outcome = _member_work(base, bid_id, index, sessions[index], client, result, index % STALE_EVERY == 7)
+                outcome = _member_work(base, bid_id, index, sessions[index], client, result, index % stale_every == 0)
                 with result.lock:
                     result.orgs.append(outcome)
 
@@ -194,7 +198,9 @@ def login_all(base: str, emails: list[str], threads: int = 4) -> list[WebSession
     return sessions
 
 
-def run_database(label: str, url: str, work: Path, organisations: int, clients: int, rounds: int) -> dict:
+def run_database(
+    label: str, url: str, work: Path, organisations: int, clients: int, rounds: int, stale_every: int = STALE_EVERY
+) -> dict:
     print(f"  [{label}] preparing {organisations} organisations, {rounds} bids", flush=True)
     instance = work / f"instance-{label}"
     fresh_database(url, instance)
@@ -210,12 +216,16 @@ def run_database(label: str, url: str, work: Path, organisations: int, clients: 
         project_rounds, bare_rounds, checks = [], [], []
         for number in range(rounds):
             print(f"  [{label}] round {number + 1}: project", flush=True)
-            result = pledge_round(project.url, data.bid_ids[number], sessions, clients)
+            cpu = cpu_seconds(project.process.pid)
+            result = pledge_round(project.url, data.bid_ids[number], sessions, clients, stale_every)
+            result.server_cpu = cpu_seconds(project.process.pid) - cpu
             project_rounds.append(result)
             checks.append(verify_round(app, data.bid_ids[number], data.organisation_ids, result.orgs, STALE_POUNDS))
             requests = len(result.get_latencies) + len(result.post_latencies)
             print(f"  [{label}] round {number + 1}: bare ({requests} inserts)", flush=True)
+            cpu = cpu_seconds(bare.process.pid)
             bare_rounds.append(bare_round(bare.url, requests, clients))
+            bare_rounds[-1].server_cpu = cpu_seconds(bare.process.pid) - cpu
         commands = {"project": " ".join(project.command[1:]), "bare": " ".join(bare.command[1:])}
     bare_rows = bare_app.count_rows(url)
     with app.app_context():
@@ -239,6 +249,8 @@ def summarise(label, project_rounds, bare_rounds, checks, bare_rows, commands) -
     for r in bare_rounds:
         for status, n in r.statuses.items():
             bare_statuses[status] = bare_statuses.get(status, 0) + n
+    project_cpu_ms = 1000 * sum(r.server_cpu for r in project_rounds) / max(writes, 1)
+    bare_cpu_ms = 1000 * sum(r.server_cpu for r in bare_rounds) / max(bare_requests, 1)
     stale = [s for r in project_rounds for o in r.orgs for s in o.stale_statuses]
     unexpected = [u for r in project_rounds for o in r.orgs for u in o.unexpected]
     return {
@@ -249,6 +261,8 @@ def summarise(label, project_rounds, bare_rounds, checks, bare_rows, commands) -
         "bare_inserts_per_s": round(bare_requests / bare_time, 1),
         "ratio_writes": round((writes / project_time) / (bare_requests / bare_time), 3),
         "ratio_requests": round((project_requests / project_time) / (bare_requests / bare_time), 3),
+        "server_cpu_ms_per_write": round(project_cpu_ms, 2),
+        "server_cpu_ms_per_bare_insert": round(bare_cpu_ms, 2),
         "post_latency": latency_ms([x for r in project_rounds for x in r.post_latencies]),
         "get_latency": latency_ms([x for r in project_rounds for x in r.get_latencies]),
         "bare_latency": latency_ms([x for r in bare_rounds for x in r.post_latencies]),
