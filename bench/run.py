@@ -106,22 +106,32 @@ def text_table(rows: list[dict]) -> str:
 
 
 def commands(results: list[dict], argv: list[str]) -> list[str]:
-    out = ["make bench    # = .venv/bin/python -m bench.run " + " ".join(argv)]
+    from bench.common import POSTGRES_URL
+
+    out = [
+        "make bench    # = .venv/bin/python -m bench.run" + "".join(f" {a}" for a in argv),
+        "# every server and `flask db upgrade` ran with this environment (bench.common.server_env):",
+        "#   APP_ENV=production SECRET_KEY=<random per run> DATABASE_URL=<sqlite:////tmp/bench-*/<scenario>.db"
+        f" or {POSTGRES_URL}>",
+        "#   MAIL_BACKEND=dummy LOGIN_RATE_LIMIT='100000 per minute' SCHEDULER_ENABLED=0 LOG_LEVEL=WARNING",
+        "flask db upgrade    # after emptying the database, before each scenario's data is loaded",
+    ]
     for result in results:
         for db in result.get("databases", []):
-            for key, value in (db.get("commands") or {"server": db.get("command")}).items():
+            for key, value in (db.get("commands") or {"project": db.get("command")}).items():
                 if value:
-                    out.append(f"gunicorn {value}    # {result['scenario']} {key} server ({db.get('database')})")
+                    out.append(f"gunicorn {value}    # {result['scenario']}: {key} server, {db.get('database')}")
     return list(dict.fromkeys(out))
 
 
-def write_markdown(path: Path, results, notes, rows, argv, started: datetime) -> None:
-    info = machine()
+def write_markdown(path: Path, results, notes, rows, argv, started: datetime, info: dict | None = None) -> None:
+    info = info or machine()
+    invocation = " ".join(["python -m bench.run", *argv])
     details = {r["scenario"]: {k: v for k, v in r.items() if k != "rows"} for r in results}
     text = [
         "# Benchmarks",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC by `make bench` (`python -m bench.run {' '.join(argv)}`).",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by `make bench` (`{invocation}`).",
         "Each scenario runs the project and its bare baseline in the same run, alternating, and reports the ratio:",
         "the machine is shared, so absolute times drift between runs; ratios and CPU per request drift less.",
         "How to read the table: bench/README.md. What the profiles showed and what was changed:",
