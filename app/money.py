@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from babel import Locale
 from babel.numbers import format_currency
 
 #: The largest amount a single pledge or target may hold: £10 billion.
 MAX_PENCE = 10_000_000_000 * 100
+
+#: Parsed once: Babel would otherwise parse the locale name on every call (a large share of a long table).
+EN_GB = Locale.parse("en_GB")
 
 _AMOUNT = re.compile(r"^(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<pence>\d*))?$")
 
@@ -63,7 +67,7 @@ def format_pence(pence: int | None, *, show_pence: bool | None = None) -> str:
     from decimal import Decimal
 
     value = Decimal(f"{sign}{whole}.{rem:02d}")
-    return format_currency(value, "GBP", format=pattern, locale="en_GB", currency_digits=False)
+    return format_currency(value, "GBP", format=pattern, locale=EN_GB, currency_digits=False)
 
 
 def pence_to_pounds_text(pence: int | None) -> str:

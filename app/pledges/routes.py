@@ -66,8 +66,11 @@ def edit(bid_id: int):
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
+            # Read the ids before committing: afterwards they are expired, and reloading them would open a
+            # second transaction (on SQLite a second BEGIN IMMEDIATE, queueing again for the write lock).
+            receipt_url = url_for("pledges.receipt", bid_id=bid.id, pledge_id=saved.id)
             db.session.commit()
-            return redirect(url_for("pledges.receipt", bid_id=bid.id, pledge_id=saved.id))
+            return redirect(receipt_url)
     status = 200 if request.method == "GET" else (409 if conflict or closed_message else 422)
     accepting = bid.status == BidStatus.OPEN and clock.now() < bid.grace_ends
     return render_template(

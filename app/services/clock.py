@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 
 LONDON = ZoneInfo("Europe/London")
+#: Parsed once rather than on every call (Babel parses a locale name each time it is given one).
+EN_GB = Locale.parse("en_GB")
 
 
 def now() -> datetime:
@@ -37,7 +40,7 @@ def format_uk(moment: datetime | None, *, with_time: bool = True) -> str:
     if moment is None:
         return ""
     local = to_london(moment)
-    day = format_datetime(local, "EEEE d MMMM yyyy", tzinfo=LONDON, locale="en_GB")
+    day = format_datetime(local, "EEEE d MMMM yyyy", tzinfo=LONDON, locale=EN_GB)
     if not with_time:
         return day
     hour = local.hour % 12 or 12
@@ -56,4 +59,4 @@ def format_remaining(deadline: datetime, at: datetime | None = None) -> str:
     left = deadline - at
     if left.total_seconds() <= 0:
         return "closed"
-    return format_timedelta(left, threshold=1.5, locale="en_GB")
+    return format_timedelta(left, threshold=1.5, locale=EN_GB)

@@ -171,31 +171,63 @@ class MemberRow:
 
 
 def member_rows(bid: Bid) -> list[MemberRow]:
-    """Live pledges with their organisations, largest first, in one query."""
+    """Live pledges with their organisations, largest first, in one query.
+
+    Plain columns rather than Pledge objects: building and tracking thousands of ORM objects for a
+    read-only table was most of the cost of a large dashboard.
+    """
     has_letter = sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
     rows = db.session.execute(
-        sa.select(Pledge, Organisation.name, Organisation.identifier, has_letter)
+        sa.select(
+            Pledge.id,
+            Pledge.organisation_id,
+            Organisation.name,
+            Organisation.identifier,
+            Pledge.amount_pence,
+            Pledge.homes,
+            Pledge.regions,
+            Pledge.status,
+            Pledge.statement,
+            Pledge.in_grace,
+            Pledge.created_at,
+            Pledge.updated_at,
+            has_letter,
+        )
         .join(Organisation, Organisation.id == Pledge.organisation_id)
         .where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
         .order_by(Pledge.amount_pence.desc(), Organisation.name)
     )
     return [
         MemberRow(
-            p.id,
-            p.organisation_id,
+            pledge_id,
+            organisation_id,
             name,
             identifier,
-            p.amount_pence,
-            p.homes,
-            list(p.regions or []),
-            str(p.status),
-            p.statement,
-            p.in_grace,
-            p.created_at,
-            p.updated_at,
+            amount,
+            homes,
+            list(regions or []),
+            str(status),
+            statement,
+            in_grace,
+            created_at,
+            updated_at,
             bool(letter),
         )
-        for p, name, identifier, letter in rows
+        for (
+            pledge_id,
+            organisation_id,
+            name,
+            identifier,
+            amount,
+            homes,
+            regions,
+            status,
+            statement,
+            in_grace,
+            created_at,
+            updated_at,
+            letter,
+        ) in rows
     ]
 
 

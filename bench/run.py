@@ -1,0 +1,191 @@
+"""``make bench``: run every scenario found in bench/, print one table, write docs/benchmarks.md.
+
+A scenario is a module ``bench/<name>.py`` with ``main() -> dict``; modules not there yet are skipped with
+a note. ``main`` may take ``small=True`` (``--small``: fewer organisations and repeats, for a quick look).
+The dict's ``rows`` (see ``bench.common.row``) make the table; ``notes`` are printed under it; the rest
+is written, as JSON, to the details section of docs/benchmarks.md.
+
+    python -m bench.run [--small] [--only rush,dashboard] [--output docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.common import ROOT, machine
+
+#: (module, what it measures), in the order they run.
+SCENARIOS = [
+    ("rush", "deadline rush: pledges and amendments from 32 clients vs the bare insert endpoint"),
+    ("dashboard", "dashboard and totals at 39, 500 and 2,000 members: latency and SQL statements"),
+    ("live_fanout", "live fan-out: 200 open streams, commit-to-arrival latency"),
+    ("packs", "bid pack PDF and ZIP vs a bare reportlab document of the same size"),
+    ("scheduler_sweep", "scheduler: one sweep over 1,000 open bids with 100 invitees each"),
+]
+COLUMNS = ("scenario", "case", "measure", "project", "baseline", "ratio", "target", "met")
+
+
+def run(only: set[str] | None, small: bool) -> tuple[list[dict], list[str]]:
+    results, notes = [], []
+    for name, description in SCENARIOS:
+        if only and name not in only:
+            continue
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"bench.{name}":
+                note = f"skipped {name}: bench/{name}.py is not in this tree yet ({description})"
+            else:
+                note = f"skipped {name}: it needs {exc.name}, which is not installed"
+            print(note, flush=True)
+            notes.append(note)
+            continue
+        print(f"== {name}: {description}", flush=True)
+        kwargs = {"small": small} if "small" in inspect.signature(module.main).parameters else {}
+        started = time.perf_counter()
+        try:
+            result = module.main(**kwargs)
+        except Exception:  # one broken scenario must not hide the others' figures
+            error = traceback.format_exc()
+            print(error, file=sys.stderr, flush=True)
+            notes.append(f"{name} failed: {error.strip().splitlines()[-1]}")
+            continue
+        result = dict(result or {})
+        result.setdefault("scenario", name)
+        result["seconds"] = round(time.perf_counter() - started, 1)
+        results.append(result)
+        notes.extend(f"{name}: {n}" for n in result.get("notes", []))
+    return results, notes
+
+
+def table_rows(results: list[dict]) -> list[dict]:
+    rows = []
+    for result in results:
+        if result.get("rows"):
+            rows.extend(result["rows"])
+            continue
+        # A scenario without rows: show its top-level numbers.
+        for key, value in result.items():
+            if isinstance(value, int | float) and key != "seconds":
+                rows.append({"scenario": result["scenario"], "case": "", "measure": key, "project": value})
+    return rows
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "**NO**"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value).replace("|", "\\|")
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in rows:
+        lines.append("| " + " | ".join(_cell(r.get(c)) for c in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def text_table(rows: list[dict]) -> str:
+    cells = [[c for c in COLUMNS]] + [[_cell(r.get(c)).replace("**", "") for c in COLUMNS] for r in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)) for line in cells)
+
+
+def commands(results: list[dict], argv: list[str]) -> list[str]:
+    from bench.common import POSTGRES_URL
+
+    out = [
+        "make bench    # = .venv/bin/python -m bench.run" + "".join(f" {a}" for a in argv),
+        "# every server and `flask db upgrade` ran with this environment (bench.common.server_env):",
+        "#   APP_ENV=production SECRET_KEY=<random per run> DATABASE_URL=<sqlite:////tmp/bench-*/<scenario>.db"
+        f" or {POSTGRES_URL}>",
+        "#   MAIL_BACKEND=dummy LOGIN_RATE_LIMIT='100000 per minute' SCHEDULER_ENABLED=0 LOG_LEVEL=WARNING",
+        "flask db upgrade    # after emptying the database, before each scenario's data is loaded",
+    ]
+    for result in results:
+        for db in result.get("databases", []):
+            for key, value in (db.get("commands") or {"project": db.get("command")}).items():
+                if value:
+                    out.append(f"gunicorn {value}    # {result['scenario']}: {key} server, {db.get('database')}")
+    return list(dict.fromkeys(out))
+
+
+def write_markdown(path: Path, results, notes, rows, argv, started: datetime, info: dict | None = None) -> None:
+    info = info or machine()
+    invocation = " ".join(["python -m bench.run", *argv])
+    details = {r["scenario"]: {k: v for k, v in r.items() if k != "rows"} for r in results}
+    text = [
+        "# Benchmarks",
+        "",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by `make bench` (`{invocation}`).",
+        "Each scenario runs the project and its bare baseline in the same run, alternating, and reports the ratio:",
+        "the machine is shared, so absolute times drift between runs; ratios and CPU per request drift less.",
+        "How to read the table: bench/README.md. What the profiles showed and what was changed:",
+        "docs/benchmark-findings.md.",
+        "",
+        "## Machine",
+        "",
+        *[f"- {k}: {v}" for k, v in info.items()],
+        "",
+        "## Results",
+        "",
+        markdown_table(rows),
+        "",
+    ]
+    if notes:
+        text += ["## Notes", "", *[f"- {n}" for n in notes], ""]
+    text += [
+        "## Commands",
+        "",
+        "```",
+        *commands(results, argv),
+        "```",
+        "",
+        "## Details",
+        "",
+        "```json",
+        json.dumps(details, indent=1, default=str),
+        "```",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description="Run the benchmarks and write docs/benchmarks.md.")
+    parser.add_argument("--small", action="store_true", help="a quick, smaller run of each scenario")
+    parser.add_argument("--only", help="comma-separated scenario names, e.g. rush,dashboard")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    started = datetime.now(UTC)
+    only = set(args.only.split(",")) if args.only else None
+    results, notes = run(only, args.small)
+    rows = table_rows(results)
+    print()
+    print(text_table(rows))
+    for note in notes:
+        print("note:", note)
+    write_markdown(Path(args.output), results, notes, rows, argv, started)
+    print(f"\nwritten to {args.output}")
+    return 0 if results else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
