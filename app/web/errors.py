@@ -44,6 +44,21 @@ def render_error(status: int, detail: str | None = None):
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
 
 
+API_DETAILS = {
+    404: "There is nothing at this address in the API. See /api/v1/openapi.json.",
+    405: "This address does not take that method.",
+    429: "Too many requests for this token. Wait for the number of seconds in Retry-After.",
+}
+
+
+def _api_detail(error: HTTPException) -> str | None:
+    """What an API client is told; never a stack trace or an internal message."""
+    if error.code == 413:
+        limit = request.max_content_length
+        return f"The body is larger than the {limit:,} bytes accepted." if limit else "The body is too large."
+    return API_DETAILS.get(error.code)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -60,9 +75,9 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        response = render_error(error.code, None)
-        if error.code == 429 and getattr(error, "retry_after", None):
-            pass
+        response = render_error(error.code, _api_detail(error) if wants_json() else None)
+        if wants_json() and error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(OperationalError)
