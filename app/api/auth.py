@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from app.api.errors import unauthorised
+from app.api.errors import invalid, unauthorised
 from app.models import User
 from app.services import api_tokens, tokens
 
@@ -45,16 +45,32 @@ def before_request() -> None:
     g.api_user = None
     g.api_token_id = None
     if request.endpoint == "api.openapi":
+        _refuse_unknown_query_parameters()
         return
     token = bearer()
     if token is None:
         if request.endpoint not in PUBLIC:
             raise unauthorised("This needs an API token: create one on your account page.", bad_token=False)
+        _refuse_unknown_query_parameters()
         return
     found = api_tokens.authenticate(token)
     if found is None:
         raise unauthorised("The token is not valid: it may have been revoked.", bad_token=True)
     g.api_user, g.api_token_id = found
+    _refuse_unknown_query_parameters()
+
+
+#: Endpoints that take ?page and ?per_page; every other endpoint takes no query parameters.
+PAGED = frozenset(
+    {"api.list_bids", "api.list_invitations", "api.list_pledges", "api.pledge_revisions", "api.bid_audit"}
+)
+
+
+def _refuse_unknown_query_parameters() -> None:
+    allowed = {"page", "per_page"} if request.endpoint in PAGED else set()
+    unknown = sorted(k for k in request.args if k not in allowed)
+    if unknown:
+        raise invalid({k[:100]: ["Unknown query parameter."] for k in unknown[:20]}, "Check the query parameters.")
 
 
 def caller() -> User:

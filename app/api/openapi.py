@@ -27,7 +27,8 @@ ERRORS = {
     409: "A conflict: a stale version (type stale-version), a bid not taking pledges (type bid-closed), "
     "or a change the bid's status does not allow (type invalid-transition).",
     413: "The body is larger than the API accepts.",
-    422: "Invalid values: `errors` maps each field to its messages. Unknown fields and wrong types are refused.",
+    422: "Invalid values: `errors` maps each field (or query parameter) to its messages. Unknown fields, unknown "
+    "query parameters and wrong types are refused.",
     429: "Too many requests for this token; wait for Retry-After seconds.",
 }
 ETAG = {"ETag": {"description": "The version, for If-Match.", "schema": {"type": "string"}, "required": True}}
@@ -71,7 +72,8 @@ def _op(
         operation["requestBody"] = {"required": body_required, "content": {JSON: {"schema": body}}}
         errors = (*errors, 400, 413, 422)
     responses = {str(code): r for code, r in ok.items()}
-    for code in sorted({*errors, 401, 429} if security is None or security else {*errors, 429}):
+    # Every operation refuses unknown query parameters (422) and is rate-limited (429).
+    for code in sorted({*errors, 401, 422, 429} if security is None or security else {*errors, 422, 429}):
         responses[str(code)] = _problem(code)
     operation["responses"] = responses
     if security is not None:
@@ -260,6 +262,7 @@ def _paths() -> dict[str, Any]:
                         "description": "The OpenAPI 3.1 description.",
                         "content": {JSON: {"schema": {"type": "object"}}},
                     },
+                    "422": _problem(422),
                     "429": _problem(429),
                 },
             }
