@@ -46,6 +46,19 @@ def api(client):
 
 
 @pytest.fixture
+def outbox(app):
+    """Messages the locmem backend sent during the test.
+
+    Flask-Mailman's locmem backend appends to the app's mail *state* (app.extensions["mailman"]), not to
+    the Mail object, so this reads the state's list (tests/conftest.py's fixture reads the Mail object).
+    """
+    state = app.extensions["mailman"]
+    state.outbox = []
+    yield state.outbox
+    state.outbox = []
+
+
+@pytest.fixture
 def committed(app):
     """Run a function in a fresh app context and commit what it made; return its (plain) result."""
 
