@@ -94,6 +94,7 @@ def authenticate(bearer: str | None) -> tuple[User, int] | None:
     token) run in their own short transactions before the request's own one begins: they happen on GET
     requests too, whose transaction is read-only, they must survive the request's rollback when it
     fails, and on SQLite a second writer inside the request's write transaction would wait on itself.
+    So call it before the request's session has begun a transaction.
     """
     if not isinstance(bearer, str) or not bearer.startswith(PREFIX) or len(bearer) > 200:
         return None

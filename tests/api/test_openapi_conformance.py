@@ -57,3 +57,34 @@ def test_api_matches_its_description(app, world, who, mode):
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         check()
+
+
+def test_every_route_is_described_and_every_description_is_a_route(app):
+    """The description and the URL map list the same operations, method for method."""
+    import re
+
+    from app.api.openapi import spec
+
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            routes |= {(m.lower(), path) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    described = {(method, path) for path, item in spec()["paths"].items() for method in item}
+    assert described == routes
+
+
+def test_every_operation_documents_its_errors_as_problems(app):
+    from app.api.openapi import spec
+
+    for path, item in spec()["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            assert {"422", "429"} <= codes, (method, path)
+            if operation.get("security") != []:
+                assert "401" in codes, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413"} <= codes, (method, path)
+            for code, response in operation["responses"].items():
+                if code.startswith("4"):
+                    assert "application/problem+json" in response["content"], (method, path, code)
