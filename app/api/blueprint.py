@@ -14,4 +14,5 @@ from app.extensions import limiter
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(before_request)
 register_errors(bp)
-limiter.limit(rate_limit_value, key_func=rate_limit_key)(bp)
+# One allowance per token across the whole API (a plain ``limit`` would give each route its own).
+limiter.shared_limit(rate_limit_value, scope="api", key_func=rate_limit_key)(bp)

@@ -40,10 +40,20 @@ def render_error(status: int, detail: str | None = None):
     if wants_json():
         from app.api.problems import problem
 
-        return problem(status, title, detail or advice)
+        return problem(status, API_TITLES.get(status, title), detail or advice)
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
 
 
+#: Problem titles for API clients (the page titles above speak to people looking at a page).
+API_TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Body too large",
+    429: "Too many requests",
+    500: "Server error",
+    503: "Service unavailable",
+}
 API_DETAILS = {
     404: "There is nothing at this address in the API. See /api/v1/openapi.json.",
     405: "This address does not take that method.",
