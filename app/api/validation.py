@@ -128,6 +128,9 @@ def check_value(value: Any, spec: Field, errors: dict[str, list[str]], key: str)
         return False, None
     kind = spec.kind
     if kind == "string" and isinstance(value, str):
+        if "\x00" in value:
+            errors.setdefault(key, []).append("Must not contain NUL characters.")
+            return False, None
         if spec.choices and value not in spec.choices:
             errors.setdefault(key, []).append(f"Must be one of: {', '.join(spec.choices)}.")
             return False, None
@@ -166,11 +169,11 @@ def parse_datetime(text: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None or not 1970 <= moment.year <= 9000:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC)
 
 
 def _refuse_constant(name: str):
