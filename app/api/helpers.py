@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import jsonify, request
@@ -9,8 +10,8 @@ from flask import jsonify, request
 from app.api.auth import caller
 from app.api.errors import malformed
 from app.models import Bid
-from app.services import access, pledges
-from app.services.errors import PermissionDenied, ValidationFailed
+from app.services import access
+from app.services.errors import PermissionDenied
 
 #: Path ids: larger numbers cannot exist, and would overflow the database's integers.
 ID = "int(max=2147483647)"
@@ -40,17 +41,23 @@ def ok(data: Any, status: int = 200, *, etag: int | None = None, location: str |
     return response
 
 
-def if_match() -> int | None:
+#: An ETag as this API sends it ("3"), weak or bare forms allowed; the description uses the same pattern.
+ETAG_PATTERN = r'^(W/)?("[0-9]{1,9}"|[0-9]{1,9})$|^\*$'
+_ETAG = re.compile(ETAG_PATTERN)
+
+
+def if_match(*, create_only_allowed: bool = False) -> int | None:
     """The version named by ``If-Match`` (an ETag from an earlier response); None when absent or ``*``.
 
-    ``If-None-Match: *`` asks for creation only, which is version 0.
+    Where creation is possible, ``If-None-Match: *`` asks for creation only, which is version 0.
     """
     header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        if request.headers.get("If-None-Match", "").strip() == "*":
-            return 0
-        return None
-    try:
-        return pledges.expected_version_from(header)
-    except ValidationFailed:
-        raise malformed('If-Match must be the ETag of the version you read, e.g. "3".') from None
+    none_match = request.headers.get("If-None-Match") if create_only_allowed else None
+    if none_match is not None and none_match != "*":
+        raise malformed("If-None-Match may only be *, to create and never replace.")
+    if header is None or header == "*":
+        return 0 if none_match is not None else None
+    match = _ETAG.match(header)
+    if match is None:
+        raise malformed('If-Match must be the ETag of the version you read, e.g. "3".')
+    return int(match.group(2).strip('"'))

@@ -9,6 +9,7 @@ from flask import jsonify
 
 from app.api.bids import BID_FIELDS, CREATE_FIELDS, CREATE_REQUIRED, EXTEND_FIELDS
 from app.api.blueprint import bp
+from app.api.helpers import ETAG_PATTERN
 from app.api.invitations import ACCEPT_FIELDS, INVITE_FIELDS
 from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.pledges import PLEDGE_FIELDS, PLEDGE_REQUIRED
@@ -293,7 +294,7 @@ PARAMETERS = {
         "name": "If-Match",
         "in": "header",
         "description": 'The ETag (version) you read, e.g. "3": a write based on an older version is refused with 409.',
-        "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,9}"?$|^\\*$'},
+        "schema": {"type": "string", "pattern": ETAG_PATTERN},
     },
     "if_none_match": {
         "name": "If-None-Match",

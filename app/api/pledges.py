@@ -44,7 +44,7 @@ def get_pledge(bid_id: int):
 @bp.put(f"/bids/<{ID}:bid_id>/pledge")
 def put_pledge(bid_id: int):
     bid = _member_bid(bid_id)
-    expected = if_match()
+    expected = if_match(create_only_allowed=True)
     values = read_body(PLEDGE_FIELDS)
     existed = pledges.current_pledge(bid, caller().organisation_id) is not None
     pledge = pledges.save_pledge(caller(), bid, values, expected_version=expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -25,8 +27,12 @@ CHECKS = [
 ]
 
 
+#: Small and derandomised by default so that the suite is quick and repeatable; set API_FUZZ_EXAMPLES
+#: (e.g. 200) to explore further with fresh random data.
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "0"))
 SETTINGS = settings(
-    max_examples=6,
+    max_examples=EXAMPLES or 6,
+    derandomize=not EXAMPLES,
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),

@@ -74,6 +74,27 @@ def test_if_none_match_star_only_creates(api, world):
     assert api.put(pledge_path(world), world.waiting, json=GOOD, headers={"If-None-Match": "*"}).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("headers", "fragment"),
+    [
+        ({"If-Match": "yesterday"}, "If-Match must be the ETag"),
+        ({"If-Match": '"1234567890"'}, "If-Match must be the ETag"),
+        ({"If-Match": '"1'}, "If-Match must be the ETag"),
+        ({"If-None-Match": '"1"'}, "If-None-Match may only be *"),
+    ],
+)
+def test_garbled_conditional_headers_are_400(api, world, headers, fragment):
+    response = api.put(pledge_path(world), world.member, json=GOOD, headers=headers)
+    assert response.status_code == 400
+    assert response.json["detail"].startswith(fragment)
+    assert api.get(pledge_path(world), world.member).json["amount_pence"] == 25_000_000
+
+
+def test_weak_and_bare_etags_are_understood(api, world):
+    assert api.put(pledge_path(world), world.member, json=GOOD, headers={"If-Match": 'W/"1"'}).status_code == 200
+    assert api.put(pledge_path(world), world.member, json=GOOD, headers={"If-Match": "1"}).status_code == 409
+
+
 def test_after_the_deadline_a_pledge_is_409_bid_closed(api, world, committed):
     deadline = committed(lambda: db.session.get(Bid, world.bid_id).deadline)
     with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
