@@ -60,6 +60,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
+    #: the largest JSON body the API reads (MAX_CONTENT_LENGTH still caps everything)
+    API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", 1024 * 1024)
     INVITATION_DAYS = _int("INVITATION_DAYS", 21)
     FUNDER_LINK_DAYS = _int("FUNDER_LINK_DAYS", 30)
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)

@@ -92,3 +92,6 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp):
         app.register_blueprint(bp)
+    from app import api
+
+    api.register(app)

@@ -44,6 +44,31 @@ def create_user(email: str, name: str, organisation: str, role: str, password: s
     click.echo(f"Created {role} {user.email} in {org.name}.")
 
 
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="Command line", show_default=True, help="What the token is for.")
+def create_token(email: str, name: str) -> None:
+    """Print a new API token for the user with EMAIL (it is shown only this once)."""
+    from app.services import api_tokens
+
+    try:
+        key = users.normalise_email(email)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    user = db.session.scalar(sa.select(User).where(User.email == key))
+    if user is None:
+        raise click.ClickException(f"No user has the email address {key}.")
+    if not user.is_enabled:
+        raise click.ClickException(f"{key} is disabled: a token would not work.")
+    try:
+        plaintext, _token = api_tokens.create_token(user, name)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from None
+    db.session.commit()
+    click.echo(plaintext)
+
+
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed(if_empty: bool) -> None:

@@ -1,7 +1,7 @@
 """Login and account forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -21,3 +21,15 @@ class ChangePasswordForm(FlaskForm):
 
 class PreferencesForm(FlaskForm):
     digest_opt_out = BooleanField("Do not send me the daily digest email")
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        "Token name",
+        description="What will use it, e.g. ‘Finance system’. You can revoke it at any time.",
+        validators=[DataRequired("Give the token a name."), Length(max=100, message="Use at most 100 characters.")],
+    )
+
+
+class RevokeTokenForm(FlaskForm):
+    """A revoke button: only the CSRF token."""

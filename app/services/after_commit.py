@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _KEY = "after_commit_callbacks"
+_READY = "after_commit_ready"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -24,8 +25,17 @@ def install(session_class) -> None:
     session_class._after_commit_installed = True
 
     @event.listens_for(session_class, "after_commit")
-    def _run(session: Session) -> None:
-        callbacks = session.info.pop(_KEY, [])
+    def _committed(session: Session) -> None:
+        session.info.setdefault(_READY, []).extend(session.info.pop(_KEY, []))
+
+    # Run the callbacks once the transaction has ended and its connection is back in the pool: a callback
+    # that opens its own session (sending email inline) would otherwise hold two connections at once, and
+    # enough concurrent requests doing that exhaust the pool and wait on each other until it times out.
+    @event.listens_for(session_class, "after_transaction_end")
+    def _run(session: Session, transaction) -> None:
+        if transaction.parent is not None or not session.info.get(_READY):
+            return
+        callbacks = session.info.pop(_READY, [])
         for callback in callbacks:
             try:
                 callback()

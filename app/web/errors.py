@@ -40,8 +40,33 @@ def render_error(status: int, detail: str | None = None):
     if wants_json():
         from app.api.problems import problem
 
-        return problem(status, title, detail or advice)
+        return problem(status, API_TITLES.get(status, title), detail or advice)
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
+
+
+#: Problem titles for API clients (the page titles above speak to people looking at a page).
+API_TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Body too large",
+    429: "Too many requests",
+    500: "Server error",
+    503: "Service unavailable",
+}
+API_DETAILS = {
+    404: "There is nothing at this address in the API. See /api/v1/openapi.json.",
+    405: "This address does not take that method.",
+    429: "Too many requests for this token. Wait for the number of seconds in Retry-After.",
+}
+
+
+def _api_detail(error: HTTPException) -> str | None:
+    """What an API client is told; never a stack trace or an internal message."""
+    if error.code == 413:
+        limit = request.max_content_length
+        return f"The body is larger than the {limit:,} bytes accepted." if limit else "The body is too large."
+    return API_DETAILS.get(error.code)
 
 
 def register(app: Flask) -> None:
@@ -60,9 +85,9 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        response = render_error(error.code, None)
-        if error.code == 429 and getattr(error, "retry_after", None):
-            pass
+        response = render_error(error.code, _api_detail(error) if wants_json() else None)
+        if wants_json() and error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(OperationalError)

@@ -24,6 +24,8 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _session_timeouts():
+        if request.path.startswith("/api/"):
+            return None  # the API ignores cookies: bearer tokens only
         if not current_user.is_authenticated:
             return None
         now = int(time.time())

@@ -1,0 +1,133 @@
+"""Invitations: invite organisations in bulk, list them, and accept one with its token."""
+
+from __future__ import annotations
+
+from flask import g
+
+from app.api import serializers as s
+from app.api.auth import caller
+from app.api.blueprint import bp
+from app.api.helpers import ID, convenor_bid, ok
+from app.api.validation import REGION, Field, read_body
+from app.api.validation import page_args as pagination
+from app.extensions import db
+from app.services import api_tokens, invitations
+from app.services.errors import ValidationFailed
+
+INVITE_ROW = Field(
+    "object",
+    fields={
+        "organisation_name": Field("string", "The organisation's name.", max_length=200),
+        "email": Field("string", "The contact's email address.", max_length=254),
+    },
+    required=("organisation_name", "email"),
+)
+INVITE_FIELDS = {
+    "invitations": Field("array", "One entry per organisation.", items=INVITE_ROW, max_items=invitations.MAX_ROWS)
+}
+ORGANISATION = Field(
+    "object",
+    "The organisation's profile, when the invitation does not name one already known.",
+    fields={
+        "name": Field("string", max_length=200),
+        "identifier": Field("string", "org-id, e.g. GB-SHPE-L0026.", nullable=True, max_length=40),
+        "homes_owned": Field("integer", nullable=True, minimum=0),
+        "regions": Field("array", items=REGION, max_items=12),
+        "website": Field("string", nullable=True, max_length=300),
+    },
+    required=("name",),
+)
+ACCEPT_FIELDS = {
+    "token": Field("string", "The token from the invitation link (the part after /invitations/).", max_length=500),
+    "name": Field("string", "Your name (new accounts).", max_length=200),
+    "password": Field("string", "A password of at least 10 characters (new accounts).", max_length=200),
+    "organisation": ORGANISATION,
+}
+
+
+@bp.post(f"/bids/<{ID}:bid_id>/invitations")
+def create_invitations(bid_id: int):
+    bid = convenor_bid(bid_id)
+    values = read_body(INVITE_FIELDS)
+    rows = values.get("invitations")
+    errors: dict[str, list[str]] = {}
+    if not rows:
+        errors["invitations"] = ["Give at least one invitation."]
+    for index, row in enumerate(rows or []):
+        for name in ("organisation_name", "email"):
+            if name not in row:
+                errors.setdefault(f"invitations[{index}].{name}", []).append("This field is required.")
+    if errors:
+        raise ValidationFailed(errors)
+    report = invitations.invite_many(
+        caller(), bid, [(i + 1, row["organisation_name"], row["email"]) for i, row in enumerate(rows)]
+    )
+    db.session.flush()
+    results = [
+        {
+            "line": r.line,
+            "organisation_name": r.organisation_name,
+            "email": r.email,
+            "status": "invited",
+            "reason": None,
+        }
+        | {"invitation": s.invitation(r.invitation, "sent")}
+        for r in report.accepted
+    ] + [
+        {
+            "line": r.line,
+            "organisation_name": r.organisation_name,
+            "email": r.email,
+            "status": "refused",
+            "reason": r.reason,
+            "invitation": None,
+        }
+        for r in report.refused
+    ]
+    results.sort(key=lambda r: r["line"])
+    body = {"invited": len(report.accepted), "refused": len(report.refused), "results": results}
+    db.session.commit()
+    return ok(body)
+
+
+@bp.get(f"/bids/<{ID}:bid_id>/invitations")
+def list_invitations(bid_id: int):
+    bid = convenor_bid(bid_id)
+    page, per_page = pagination()
+    rows = invitations.list_for_bid(bid)
+    items = [s.invitation(i, state) for i, state in s.slice_page(rows, page, per_page)]
+    return ok(s.page(items, page=page, per_page=per_page, total=len(rows)))
+
+
+@bp.post("/invitations/accept")
+def accept_invitation():
+    values = read_body(ACCEPT_FIELDS)
+    if not values.get("token"):
+        raise ValidationFailed({"token": ["Give the token from the invitation link."]})
+    user = g.api_user
+    if user is not None:
+        extra = sorted(k for k in values if k != "token")
+        if extra:
+            raise ValidationFailed({k: ["Not needed: you are accepting as the token's user."] for k in extra})
+        invitation = invitations.accept_existing_user(values["token"], user)
+        body = {
+            "user": s.user(user),
+            "bid": {"id": invitation.bid_id, "title": invitation.bid.title},
+            "api_token": None,
+            "api_token_id": None,
+        }
+        db.session.commit()
+        return ok(body)
+    missing = {n: ["This field is required when accepting without an API token."] for n in ("name", "password")}
+    missing = {n: m for n, m in missing.items() if n not in values}
+    if missing:
+        raise ValidationFailed(missing)
+    invitation = invitations.read_token(values["token"])
+    bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
+    user = invitations.accept_new_user(
+        values["token"], name=values["name"], password=values["password"], organisation=values.get("organisation")
+    )
+    plaintext, token = api_tokens.create_token(user, f"Created when joining {bid_ref['title']}"[:100])
+    body = {"user": s.user(user), "bid": bid_ref, "api_token": plaintext, "api_token_id": token.id}
+    db.session.commit()
+    return ok(body, 201)
