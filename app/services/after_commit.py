@@ -10,11 +10,17 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _KEY = "after_commit_callbacks"
+_ROLLBACK_KEY = "after_rollback_callbacks"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Call ``callback`` after ``session`` commits; drop it if the session rolls back."""
     session.info.setdefault(_KEY, []).append(callback)
+
+
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Call ``callback`` if ``session`` rolls back (to undo work outside the database, such as a file written)."""
+    session.info.setdefault(_ROLLBACK_KEY, []).append(callback)
 
 
 def install(session_class) -> None:
@@ -25,6 +31,7 @@ def install(session_class) -> None:
 
     @event.listens_for(session_class, "after_commit")
     def _run(session: Session) -> None:
+        session.info.pop(_ROLLBACK_KEY, None)
         callbacks = session.info.pop(_KEY, [])
         for callback in callbacks:
             try:
@@ -36,3 +43,8 @@ def install(session_class) -> None:
     def _drop(session: Session, previous_transaction) -> None:
         if previous_transaction.parent is None:
             session.info.pop(_KEY, None)
+            for callback in session.info.pop(_ROLLBACK_KEY, []):
+                try:
+                    callback()
+                except Exception:
+                    log.exception("after-rollback callback failed")
