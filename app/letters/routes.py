@@ -26,7 +26,7 @@ def index(bid_id: int):
         abort(404)
     form = LetterForm()
     limit = current_app.config["MAX_LETTER_BYTES"]
-    form.letter.description = form.letter.description.format(limit=letters._megabytes(limit))
+    form.letter.description = form.letter.description.format(limit=letters.size_text(limit))
     if request.method == "POST" and form.validate_on_submit():
         upload = form.letter.data
         content = upload.stream.read(limit + 1) if upload else b""

@@ -76,7 +76,7 @@ def check_pdf(content: bytes, *, limit: int) -> None:
         raise _refuse("The file is empty. Choose the signed letter as a PDF and upload it again.")
     if len(content) > limit:
         raise _refuse(
-            f"The file is {_megabytes(len(content))}; the limit is {_megabytes(limit)}. Save or scan the letter "
+            f"The file is {size_text(len(content))}; the limit is {size_text(limit)}. Save or scan the letter "
             "at a lower resolution and upload it again."
         )
     if not content.startswith(b"%PDF-"):
@@ -128,7 +128,10 @@ def _has_zip_directory(content: bytes) -> bool:
     return False
 
 
-def _megabytes(size: int) -> str:
+def size_text(size: int) -> str:
+    """``10 MB``, ``10.5 MB``, or ``3 KB`` below a megabyte."""
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024):,} KB"
     return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
