@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
+
+import pytest
 
 from app.extensions import db
 from app.models import PledgeStatus
@@ -40,9 +43,34 @@ def populated_bid(*, members: int = 4, letters_for: int = 2, names: list[str] | 
             in_grace=index == 1,
         )
         if index < letters_for:
-            letters.upload_letter(
-                user, bid, make_pdf(f"Letter of commitment from member {index}"), f"letter {index}.pdf"
-            )
+            letters.upload_letter(user, bid, make_pdf(f"Letter of commitment from {name}"), f"letter {index}.pdf")
         users.append(user)
     db.session.commit()
     return bid, users
+
+
+@contextmanager
+def outside(app):
+    """A block in its own app context and session that commits at the end, away from the requests' sessions.
+
+    Page tests set up and inspect data in these blocks so that requests never share the test's session
+    (or its ``g``, which would carry a stale CSRF token between requests).
+    """
+    with app.app_context():
+        try:
+            yield db.session
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+@pytest.fixture
+def signed_in(make_browser):
+    """A new browser (its own cookies) logged in as ``email``."""
+
+    def as_user(email: str):
+        browser = make_browser()
+        browser.login(email)
+        return browser
+
+    return as_user
