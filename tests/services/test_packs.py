@@ -32,9 +32,10 @@ def pdf_text(content: bytes) -> str:
 
 def db_totals(bid) -> tuple[int, int, int]:
     live = sa.and_(Pledge.bid_id == bid.id, Pledge.status.in_(["indicative", "confirmed"]))
-    return db.session.execute(
+    row = db.session.execute(
         sa.select(sa.func.sum(Pledge.amount_pence), sa.func.sum(Pledge.homes), sa.func.count()).where(live)
     ).one()
+    return tuple(int(value) for value in row)  # PostgreSQL sums come back as Decimal
 
 
 @pytest.fixture
