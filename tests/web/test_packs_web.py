@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.models import AuditEvent, Bid, BidPack, BidStatus
 from app.services import letters, packs
-from tests.factories import ConvenorFactory, member_of
+from tests.factories import ConvenorFactory, member_of, pledge_for
 from tests.packdata import outside, populated_bid, signed_in
 from tests.pdfs import clean_storage
 
@@ -105,3 +105,17 @@ def test_nobody_else_sees_or_makes_packs(app, signed_in, seen, who):
 def test_anonymous_is_sent_to_log_in(client, seen):
     response = client.get(f"/bids/{seen.bid}/packs/1/pdf")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_hostile_names_are_escaped_on_the_page(app, signed_in):
+    with outside(app):
+        bid, _users = populated_bid(names=['<img src="http://127.0.0.1:9/x.png"/> Housing'], letters_for=0)
+        packs.generate_pack(bid.created_by, bid)
+        newcomer = member_of(bid, name="<script>alert(1)</script> Homes")
+        pledge_for(newcomer, bid, amount_pence=5_000_00)
+        bid_id, email = bid.id, bid.created_by.email
+    browser = signed_in(email)
+    generate(browser, bid_id)
+    page = browser.get(f"/bids/{bid_id}/packs").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Homes" in page
+    assert "<script>alert(1)" not in page and '<img src="http://127.0.0.1:9' not in page
