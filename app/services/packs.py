@@ -7,6 +7,7 @@ pack), and Conflict (a letter's stored file is missing or altered, so the pack w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from app.extensions import db
 from app.models import Bid, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
 from app.models.pledge import LIVE_STATUSES
 from app.pdf.data import PackData, PackMember, PackRegion, PackThreshold, PackTimelinePoint
-from app.regions import region_names
+from app.regions import REGIONS, region_names
 from app.services import audit, clock, files, letters, totals
 from app.services.access import is_bid_convenor
 from app.services.errors import Conflict, InvalidTransition, NotFound
@@ -53,7 +54,15 @@ def generate_pack(actor: User, bid: Bid) -> BidPack:
     version = (db.session.scalar(sa.select(sa.func.max(BidPack.version)).where(BidPack.bid_id == bid.id)) or 0) + 1
     now = clock.now()
     members, keys, letter_files = _members(bid)
-    figures_now = totals.compute(bid)
+    # Regions and thresholds from the same rows as the members table, so every figure in the pack agrees.
+    snapshot = totals.Totals(
+        as_of=now,
+        pledged_pence=sum(m.amount_pence for m in members),
+        homes=sum(m.homes for m in members),
+        members_pledged=len(members),
+        target_pence=bid.target_pence,
+        target_homes=bid.target_homes,
+    )
     data = PackData(
         bid_id=bid.id,
         bid_title=bid.title,
@@ -69,9 +78,9 @@ def generate_pack(actor: User, bid: Bid) -> BidPack:
         generated_by=f"{actor.name}, {actor.organisation.name}",
         version=version,
         members=tuple(members),
-        thresholds=tuple(PackThreshold(t.label, t.required, t.actual, t.met) for t in figures_now.thresholds),
-        regions=tuple(PackRegion(r.code, r.name, r.amount_pence, r.homes, r.members) for r in figures_now.regions),
-        timeline=tuple(timeline(bid)),
+        thresholds=tuple(PackThreshold(t.label, t.required, t.actual, t.met) for t in totals.thresholds(bid, snapshot)),
+        regions=tuple(regions(members, keys)),
+        timeline=tuple(timeline(bid, until=now)),
         opened_at=bid.opened_at,
     )
     documents = build_documents(data, letter_files)
@@ -158,14 +167,32 @@ def _members(bid: Bid) -> tuple[list[PackMember], list[tuple[int, list[str]]], d
     return members, keys, letter_files
 
 
-def timeline(bid: Bid) -> list[PackTimelinePoint]:
+def regions(members: list[PackMember], keys: list[tuple[int, list[str]]]) -> list[PackRegion]:
+    """Money, homes and members per ITL1 region; a pledge is split evenly across its regions, to the penny."""
+    by_code = {code: [0, 0, 0] for code in REGIONS}
+    for member, (_organisation_id, codes) in zip(members, keys, strict=True):
+        codes = [c for c in codes if c in by_code]
+        shares = zip(
+            codes,
+            totals.split_evenly(member.amount_pence, len(codes)),
+            totals.split_evenly(member.homes, len(codes)),
+            strict=True,
+        )
+        for code, amount, homes in shares:
+            by_code[code][0] += amount
+            by_code[code][1] += homes
+            by_code[code][2] += 1
+    return [PackRegion(code, REGIONS[code], *figures) for code, figures in by_code.items()]
+
+
+def timeline(bid: Bid, *, until: datetime | None = None) -> list[PackTimelinePoint]:
     """The cumulative live total after every pledge change, from the revision history, in one query."""
     live_amount: dict[int, int] = {}
     running = 0
     points: list[PackTimelinePoint] = []
     for pledge_id, at, after in db.session.execute(
         sa.select(PledgeRevision.pledge_id, PledgeRevision.created_at, PledgeRevision.after)
-        .where(PledgeRevision.bid_id == bid.id)
+        .where(PledgeRevision.bid_id == bid.id, PledgeRevision.created_at <= (until or clock.now()))
         .order_by(PledgeRevision.created_at, PledgeRevision.id)
     ):
         after = after or {}

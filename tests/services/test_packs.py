@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from app.extensions import db
 from app.models import AuditEvent, BidPack, BidStatus, Pledge
 from app.money import format_pence
-from app.services import letters, packs
+from app.services import letters, packs, totals
 from app.services.errors import Conflict, InvalidTransition, NotFound
 from tests.factories import ConvenorFactory, member_of, pledge_for
 from tests.packdata import HOSTILE_NAMES, populated_bid
@@ -258,3 +258,18 @@ def test_an_empty_bid_still_makes_a_pack(ctx):
     pack = packs.generate_pack(bid.created_by, bid)
     assert pack.figures["members"] == 0 and pack.figures["total_pence"] == 0
     assert PdfReader(io.BytesIO(packs.read_file(pack, "pdf"))).pages
+
+
+def test_regions_and_thresholds_agree_with_the_live_figures(generated):
+    bid, _users, _first = generated
+    bid.min_total_pence, bid.min_members = 5_000_000, 10  # the first is met, the second not
+    pack = packs.generate_pack(bid.created_by, bid)
+    live = totals.compute(bid)
+    keys = [(m["organisation_id"], m["regions"]) for m in pack.figures["member_list"]]
+    members, _keys, _letters = packs._members(bid)
+    assert [(r.code, r.amount_pence, r.homes, r.members) for r in packs.regions(members, keys)] == [
+        (r.code, r.amount_pence, r.homes, r.members) for r in live.regions
+    ]
+    assert sum(r.amount_pence for r in packs.regions(members, keys)) == pack.figures["total_pence"]
+    assert [(t["label"], t["met"]) for t in pack.figures["thresholds"]] == [(t.label, t.met) for t in live.thresholds]
+    assert [t["met"] for t in pack.figures["thresholds"]] == [True, False]
