@@ -29,7 +29,8 @@ def index(bid_id: int):
     form.letter.description = form.letter.description.format(limit=letters.size_text(limit))
     if request.method == "POST" and form.validate_on_submit():
         upload = form.letter.data
-        content = upload.stream.read(limit + 1) if upload else b""
+        # The request is already capped by MAX_CONTENT_LENGTH, so read it whole to report its real size.
+        content = upload.stream.read() if upload else b""
         try:
             letter = letters.upload_letter(current_user, bid, content, upload.filename if upload else None)
         except ValidationFailed as exc:

@@ -98,8 +98,11 @@ def test_no_file_chosen(app, signed_in, seen):
 def test_oversized_letter_is_refused_with_the_limit(app, signed_in, seen, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_LETTER_BYTES", 2048)
     browser = signed_in(seen.other)
-    response = upload(browser, seen.bid, make_pdf() + b"%" + b"x" * 3000 + b"\n%%EOF\n", "big.pdf")
-    assert response.status_code == 422 and "the limit is 2 KB" in response.text
+    content = make_pdf() + b"%" + b"x" * 6000 + b"\n%%EOF\n"
+    response = upload(browser, seen.bid, content, "big.pdf")
+    assert response.status_code == 422
+    assert f"The file is {letters.size_text(len(content))}; the limit is 2 KB." in response.text
+    assert letters.size_text(len(content)) == "8 KB"
     assert stored(app) == 1
 
 
