@@ -19,7 +19,10 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 
 def on_rollback(session: Session, callback: Callable[[], None]) -> None:
-    """Call ``callback`` if ``session`` rolls back (to undo work outside the database, such as a file written)."""
+    """Call ``callback`` if the current transaction ends without committing (rolled back, or the session closed).
+
+    For undoing work outside the database, such as a file written for a row that was never saved.
+    """
     session.info.setdefault(_ROLLBACK_KEY, []).append(callback)
 
 
@@ -43,8 +46,15 @@ def install(session_class) -> None:
     def _drop(session: Session, previous_transaction) -> None:
         if previous_transaction.parent is None:
             session.info.pop(_KEY, None)
-            for callback in session.info.pop(_ROLLBACK_KEY, []):
-                try:
-                    callback()
-                except Exception:
-                    log.exception("after-rollback callback failed")
+
+    @event.listens_for(session_class, "after_transaction_end")
+    def _undo(session: Session, transaction) -> None:
+        # A commit has already taken the undo list (after_commit runs first), so anything left here
+        # belongs to a transaction that was rolled back or closed without committing.
+        if transaction.parent is not None:
+            return
+        for callback in session.info.pop(_ROLLBACK_KEY, []):
+            try:
+                callback()
+            except Exception:
+                log.exception("after-rollback callback failed")
