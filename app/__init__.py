@@ -87,10 +87,13 @@ def _session_class(db):
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.bids.routes import bp as bids_bp
+    from app.documents.routes import bp as documents_bp
+    from app.funder.routes import bp as funder_bp
     from app.invitations.routes import bp as invitations_bp
+    from app.letters.routes import bp as letters_bp
     from app.pledges.routes import bp as pledges_bp
 
-    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp):
+    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp, letters_bp, documents_bp, funder_bp):
         app.register_blueprint(bp)
     from app import api
 

@@ -1,4 +1,5 @@
-"""Run work only once the transaction that caused it has committed (email, live events)."""
+"""Run work only once the transaction that caused it has committed (email, live events), or undo work
+outside the database (a file written) when it rolls back."""
 
 from __future__ import annotations
 
@@ -11,11 +12,17 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 _KEY = "after_commit_callbacks"
 _READY = "after_commit_ready"
+_ROLLBACK_KEY = "after_rollback_callbacks"
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Call ``callback`` after ``session`` commits; drop it if the session rolls back."""
     session.info.setdefault(_KEY, []).append(callback)
+
+
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Call ``callback`` if ``session`` rolls back (to undo work outside the database, such as a file written)."""
+    session.info.setdefault(_ROLLBACK_KEY, []).append(callback)
 
 
 def install(session_class) -> None:
@@ -26,6 +33,7 @@ def install(session_class) -> None:
 
     @event.listens_for(session_class, "after_commit")
     def _committed(session: Session) -> None:
+        session.info.pop(_ROLLBACK_KEY, None)
         session.info.setdefault(_READY, []).extend(session.info.pop(_KEY, []))
 
     # Run the callbacks once the transaction has ended and its connection is back in the pool: a callback
@@ -35,8 +43,7 @@ def install(session_class) -> None:
     def _run(session: Session, transaction) -> None:
         if transaction.parent is not None or not session.info.get(_READY):
             return
-        callbacks = session.info.pop(_READY, [])
-        for callback in callbacks:
+        for callback in session.info.pop(_READY, []):
             try:
                 callback()
             except Exception:  # a failed notification must never undo or hide the committed change
@@ -46,3 +53,8 @@ def install(session_class) -> None:
     def _drop(session: Session, previous_transaction) -> None:
         if previous_transaction.parent is None:
             session.info.pop(_KEY, None)
+            for callback in session.info.pop(_ROLLBACK_KEY, []):
+                try:
+                    callback()
+                except Exception:
+                    log.exception("after-rollback callback failed")

@@ -1,0 +1,1 @@
+"""Letters of commitment: upload, replace and download."""

@@ -1,0 +1,87 @@
+"""Letter pages: a member uploads its organisation's letter; the organisation and the convenors download it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.bids.routes import load
+from app.extensions import db
+from app.letters.forms import LetterForm
+from app.models import Letter, Organisation
+from app.services import access, letters
+from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.web.downloads import send_private
+from app.web.forms import apply_errors
+
+bp = Blueprint("letters", __name__)
+
+
+@bp.route("/bids/<int:bid_id>/letter", methods=["GET", "POST"])
+@login_required
+def index(bid_id: int):
+    try:
+        bid = access.get_bid_for_member(current_user, bid_id)
+    except NotFound:
+        abort(404)
+    form = LetterForm()
+    limit = current_app.config["MAX_LETTER_BYTES"]
+    form.letter.description = form.letter.description.format(limit=letters.size_text(limit))
+    if request.method == "POST" and form.validate_on_submit():
+        upload = form.letter.data
+        # The request is already capped by MAX_CONTENT_LENGTH, so read it whole to report its real size.
+        content = upload.stream.read() if upload else b""
+        try:
+            letter = letters.upload_letter(current_user, bid, content, upload.filename if upload else None)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"Letter uploaded: {letter.filename}. It is now your organisation's current letter.", "success")
+            return redirect(url_for("letters.index", bid_id=bid.id))
+    pledge = letters.live_pledge(bid, current_user.organisation_id)
+    history = letters.letters_for(current_user, bid)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "letters/index.html",
+        bid=bid,
+        form=form,
+        pledge=pledge,
+        history=history,
+        accepting=bid.status in letters.ACCEPTING,
+    ), status
+
+
+@bp.get("/bids/<int:bid_id>/letters/<int:letter_id>/download")
+@login_required
+def download(bid_id: int, letter_id: int):
+    bid = load(bid_id)
+    try:
+        letter = letters.get_letter(current_user, bid, letter_id)
+    except NotFound:
+        abort(404)
+    return _send(letter)
+
+
+@bp.get("/bids/<int:bid_id>/pledges/<int:pledge_id>/letter")
+@login_required
+def current_for_pledge(bid_id: int, pledge_id: int):
+    bid = load(bid_id)
+    try:
+        letter = letters.get_current_for_pledge(current_user, bid, pledge_id)
+    except NotFound:
+        abort(404)
+    return _send(letter)
+
+
+def _send(letter: Letter):
+    try:
+        content = letters.read_content(letter.sha256)
+    except NotFound:
+        abort(404)
+    organisation = db.session.get(Organisation, letter.organisation_id)
+    return send_private(content, letters.download_name(organisation.name, letter.sha256))

@@ -1,0 +1,319 @@
+"""Bid packs: a frozen, versioned snapshot of a bid as PDF, XLSX, CSV and ZIP, with digests and figures.
+
+Raises NotFound (no such bid or pack for this user), InvalidTransition (a draft or cancelled bid has no
+pack), and Conflict (a letter's stored file is missing or altered, so the pack would be incomplete).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import Bid, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
+from app.models.pledge import LIVE_STATUSES
+from app.pdf.data import PackData, PackMember, PackRegion, PackThreshold, PackTimelinePoint
+from app.regions import REGIONS, region_names
+from app.services import audit, clock, files, letters, totals
+from app.services.access import is_bid_convenor
+from app.services.errors import Conflict, InvalidTransition, NotFound
+
+#: kind → file name in the pack's folder (and in the ZIP). The ZIP itself is stored beside them.
+FILE_NAMES = {"pdf": "bid-pack.pdf", "xlsx": "pledges.xlsx", "csv": "pledges.csv", "zip": "bid-pack.zip"}
+KIND_LABELS = {"pdf": "Bid pack (PDF)", "xlsx": "Pledges (Excel)", "csv": "Pledges (CSV)", "zip": "Everything (ZIP)"}
+GENERATES_IN = (BidStatus.OPEN, BidStatus.CLOSED, BidStatus.SUBMITTED)
+#: Figures compared between versions: key, label, kind (money or count).
+FIGURES = (
+    ("total_pence", "Total pledged", "money"),
+    ("confirmed_pence", "Confirmed", "money"),
+    ("indicative_pence", "Indicative", "money"),
+    ("homes", "Homes covered", "count"),
+    ("members", "Member organisations", "count"),
+    ("letters", "Letters of commitment", "count"),
+    ("in_grace", "Saved in the grace window", "count"),
+)
+MEMBER_FIELDS = ("amount_pence", "homes", "status", "regions", "letter_sha256", "in_grace")
+
+
+def pack_dir(bid_id: int, version: int) -> Path:
+    return Path(current_app.config["PACK_DIR"]) / str(bid_id) / str(version)
+
+
+def generate_pack(actor: User, bid: Bid) -> BidPack:
+    """Build every document of the next version from the database as it stands, store them, and record it."""
+    if not is_bid_convenor(actor, bid):
+        raise NotFound("No such bid.")
+    if bid.status not in GENERATES_IN:
+        raise InvalidTransition(f"A {bid.status} bid has no bid pack: open the bid first.")
+    # One generation per bid at a time (PostgreSQL row lock; SQLite already serialises writers).
+    db.session.execute(sa.select(Bid.id).where(Bid.id == bid.id).with_for_update())
+    version = (db.session.scalar(sa.select(sa.func.max(BidPack.version)).where(BidPack.bid_id == bid.id)) or 0) + 1
+    now = clock.now()
+    members, keys, letter_files = _members(bid)
+    # Regions and thresholds from the same rows as the members table, so every figure in the pack agrees.
+    snapshot = totals.Totals(
+        as_of=now,
+        pledged_pence=sum(m.amount_pence for m in members),
+        homes=sum(m.homes for m in members),
+        members_pledged=len(members),
+        target_pence=bid.target_pence,
+        target_homes=bid.target_homes,
+    )
+    data = PackData(
+        bid_id=bid.id,
+        bid_title=bid.title,
+        scheme=bid.scheme,
+        funder_name=bid.funder_name,
+        convenor_name=bid.organisation.name,
+        case=bid.summary or "",
+        terms=bid.terms or "",
+        target_pence=bid.target_pence,
+        target_homes=bid.target_homes,
+        deadline=bid.deadline,
+        generated_at=now,
+        generated_by=f"{actor.name}, {actor.organisation.name}",
+        version=version,
+        members=tuple(members),
+        thresholds=tuple(PackThreshold(t.label, t.required, t.actual, t.met) for t in totals.thresholds(bid, snapshot)),
+        regions=tuple(regions(members, keys)),
+        timeline=tuple(timeline(bid, until=now)),
+        opened_at=bid.opened_at,
+    )
+    documents = build_documents(data, letter_files)
+    pack = BidPack(
+        bid_id=bid.id,
+        version=version,
+        created_at=now,
+        created_by_id=actor.id,
+        figures=figures_of(data, keys, letter_files),
+        files={name: {"sha256": files.sha256(content), "size": len(content)} for name, content in documents.items()},
+    )
+    db.session.add(pack)
+    db.session.flush()
+    files.publish_directory(documents, pack_dir(bid.id, version))
+    audit.record(
+        "pack.generated",
+        actor=actor,
+        bid=bid,
+        subject=pack,
+        after={"version": version, **{k: pack.figures[k] for k, _label, _kind in FIGURES}},
+    )
+    return pack
+
+
+def build_documents(data: PackData, letter_files: dict[str, bytes]) -> dict[str, bytes]:
+    """The four documents of a pack, by file name. Pure: data in, bytes out."""
+    # Imported here so that the web app starts without loading reportlab and openpyxl until a pack is made.
+    from app.exports import build_csv, build_xlsx, build_zip
+    from app.pdf import build_pdf
+
+    pdf = build_pdf(data, list(letter_files.items()))
+    xlsx = build_xlsx(data)
+    csv = build_csv(data)
+    archive, _manifest = build_zip(
+        {FILE_NAMES["pdf"]: pdf, FILE_NAMES["xlsx"]: xlsx, FILE_NAMES["csv"]: csv, **letter_files}, data
+    )
+    return {FILE_NAMES["pdf"]: pdf, FILE_NAMES["xlsx"]: xlsx, FILE_NAMES["csv"]: csv, FILE_NAMES["zip"]: archive}
+
+
+def _members(bid: Bid) -> tuple[list[PackMember], list[tuple[int, list[str]]], dict[str, bytes]]:
+    """Live pledges with their organisation and current letter, in one query.
+
+    Returns the members, each member's (organisation id, region codes) for comparing versions, and the
+    letters' bytes by their name in the ZIP.
+    """
+    rows = db.session.execute(
+        sa.select(Pledge, Organisation.name, Organisation.identifier, Letter.sha256)
+        .join(Organisation, Organisation.id == Pledge.organisation_id)
+        .outerjoin(Letter, sa.and_(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)))
+        .where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
+        .order_by(Pledge.amount_pence.desc(), Organisation.name, Pledge.id)
+    ).all()
+    members: list[PackMember] = []
+    keys: list[tuple[int, list[str]]] = []
+    letter_files: dict[str, bytes] = {}
+    for pledge, name, identifier, digest in rows:
+        entry = None
+        if digest:
+            try:
+                content = letters.read_content(digest)
+            except NotFound as exc:
+                raise Conflict(f"The letter of commitment from {name} cannot be read: {exc.message}")
+            entry = f"letters/{letters.download_name(name, digest)}"
+            if entry in letter_files and letter_files[entry] != content:
+                entry = f"letters/{letters.download_name(name, digest)[:-4]}-{pledge.id}.pdf"
+            letter_files[entry] = content
+        members.append(
+            PackMember(
+                organisation_name=name,
+                identifier=identifier,
+                regions=tuple(region_names(pledge.regions)),
+                homes=pledge.homes,
+                amount_pence=pledge.amount_pence,
+                status=str(pledge.status),
+                statement=pledge.statement or "",
+                pledged_at=pledge.created_at,
+                updated_at=pledge.updated_at,
+                letter_sha256=digest,
+                letter_filename=entry,
+                in_grace=pledge.in_grace,
+            )
+        )
+        keys.append((pledge.organisation_id, list(pledge.regions or [])))
+    return members, keys, letter_files
+
+
+def regions(members: list[PackMember], keys: list[tuple[int, list[str]]]) -> list[PackRegion]:
+    """Money, homes and members per ITL1 region; a pledge is split evenly across its regions, to the penny."""
+    by_code = {code: [0, 0, 0] for code in REGIONS}
+    for member, (_organisation_id, codes) in zip(members, keys, strict=True):
+        codes = [c for c in codes if c in by_code]
+        shares = zip(
+            codes,
+            totals.split_evenly(member.amount_pence, len(codes)),
+            totals.split_evenly(member.homes, len(codes)),
+            strict=True,
+        )
+        for code, amount, homes in shares:
+            by_code[code][0] += amount
+            by_code[code][1] += homes
+            by_code[code][2] += 1
+    return [PackRegion(code, REGIONS[code], *figures) for code, figures in by_code.items()]
+
+
+def timeline(bid: Bid, *, until: datetime | None = None) -> list[PackTimelinePoint]:
+    """The cumulative live total after every pledge change, from the revision history, in one query."""
+    live_amount: dict[int, int] = {}
+    running = 0
+    points: list[PackTimelinePoint] = []
+    for pledge_id, at, after in db.session.execute(
+        sa.select(PledgeRevision.pledge_id, PledgeRevision.created_at, PledgeRevision.after)
+        .where(PledgeRevision.bid_id == bid.id, PledgeRevision.created_at <= (until or clock.now()))
+        .order_by(PledgeRevision.created_at, PledgeRevision.id)
+    ):
+        after = after or {}
+        amount = int(after.get("amount_pence") or 0) if after.get("status") in {str(s) for s in LIVE_STATUSES} else 0
+        running += amount - live_amount.get(pledge_id, 0)
+        live_amount[pledge_id] = amount
+        points.append(PackTimelinePoint(at, running))
+    return points
+
+
+def figures_of(data: PackData, keys: list[tuple[int, list[str]]], letter_files: dict[str, bytes]) -> dict:
+    """The figures a pack records: headline numbers, each member as it stood, and the letters it carries."""
+    member_list = []
+    for m, (organisation_id, region_codes) in zip(data.members, keys, strict=True):
+        member_list.append(
+            {
+                "organisation_id": organisation_id,
+                "name": m.organisation_name,
+                "identifier": m.identifier,
+                "amount_pence": m.amount_pence,
+                "homes": m.homes,
+                "status": m.status,
+                "regions": region_codes,
+                "letter_sha256": m.letter_sha256,
+                "in_grace": m.in_grace,
+            }
+        )
+    owners = {m.letter_filename: m.organisation_name for m in data.members if m.letter_filename}
+    return {
+        "total_pence": data.total_pence,
+        "confirmed_pence": data.confirmed_pence,
+        "indicative_pence": data.indicative_pence,
+        "homes": data.total_homes,
+        "members": len(data.members),
+        "letters": len(letter_files),
+        "in_grace": sum(1 for m in data.members if m.in_grace),
+        "target_pence": data.target_pence,
+        "target_homes": data.target_homes,
+        "thresholds": [{"label": t.label, "met": t.met, "actual": t.actual} for t in data.thresholds],
+        "member_list": member_list,
+        "letter_files": [
+            {"name": name, "sha256": files.sha256(content), "size": len(content), "organisation": owners.get(name, "")}
+            for name, content in sorted(letter_files.items())
+        ],
+    }
+
+
+def packs_for(actor: User, bid: Bid) -> list[BidPack]:
+    """Every version of the bid's pack, newest first (convenors only)."""
+    if not is_bid_convenor(actor, bid):
+        raise NotFound("No such bid.")
+    return list(db.session.scalars(sa.select(BidPack).where(BidPack.bid_id == bid.id).order_by(BidPack.version.desc())))
+
+
+def get_pack(actor: User, bid: Bid, version: int) -> BidPack:
+    if not is_bid_convenor(actor, bid):
+        raise NotFound("No such bid.")
+    pack = db.session.scalar(sa.select(BidPack).where(BidPack.bid_id == bid.id, BidPack.version == version))
+    if pack is None:
+        raise NotFound("No such version of the bid pack.")
+    return pack
+
+
+def read_file(pack: BidPack, kind: str) -> bytes:
+    """A stored document of the pack, checked against the digest recorded when it was generated."""
+    name = FILE_NAMES.get(kind)
+    if name is None or name not in pack.files:
+        raise NotFound("No such file in this bid pack.")
+    try:
+        content = (pack_dir(pack.bid_id, pack.version) / name).read_bytes()
+    except FileNotFoundError:
+        raise NotFound("This bid pack's file is missing from storage.")
+    if files.sha256(content) != pack.files[name]["sha256"]:
+        raise NotFound("This bid pack's file in storage does not match its recorded digest.")
+    return content
+
+
+def download_name(bid: Bid, pack: BidPack, kind: str) -> str:
+    stem = files.slug(bid.title, fallback="bid")
+    return f"{stem}-v{pack.version}-{FILE_NAMES[kind]}"
+
+
+@dataclass
+class Changes:
+    """What changed from one pack version to the next."""
+
+    figures: list[tuple[str, str, int, int]] = field(default_factory=list)  #: label, kind, before, after
+    added: list[dict] = field(default_factory=list)
+    removed: list[dict] = field(default_factory=list)
+    changed: list[tuple[dict, dict, list[str]]] = field(default_factory=list)  #: before, after, fields
+
+    @property
+    def none(self) -> bool:
+        return not (self.figures or self.added or self.removed or self.changed)
+
+
+def compare(previous: BidPack, pack: BidPack) -> Changes:
+    """Figures that moved, and members added, removed or changed between two versions."""
+    changes = Changes()
+    for key, label, kind in FIGURES:
+        before, after = previous.figures.get(key, 0), pack.figures.get(key, 0)
+        if before != after:
+            changes.figures.append((label, kind, before, after))
+    old = {_member_key(m): m for m in previous.figures.get("member_list", [])}
+    new = {_member_key(m): m for m in pack.figures.get("member_list", [])}
+    changes.added = [m for key, m in new.items() if key not in old]
+    changes.removed = [m for key, m in old.items() if key not in new]
+    for key, after in new.items():
+        before = old.get(key)
+        if before is not None:
+            moved = [f for f in MEMBER_FIELDS if before.get(f) != after.get(f)]
+            if moved:
+                changes.changed.append((before, after, moved))
+    return changes
+
+
+def _member_key(member: dict):
+    return member.get("organisation_id") or member.get("name")
+
+
+def history(actor: User, bid: Bid) -> list[tuple[BidPack, Changes | None]]:
+    """Each version, newest first, with what changed since the version before it."""
+    packs = packs_for(actor, bid)
+    return [(pack, compare(packs[i + 1], pack) if i + 1 < len(packs) else None) for i, pack in enumerate(packs)]
