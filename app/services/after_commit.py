@@ -41,8 +41,15 @@ def install(session_class) -> None:
     # enough concurrent requests doing that exhaust the pool and wait on each other until it times out.
     @event.listens_for(session_class, "after_transaction_end")
     def _run(session: Session, transaction) -> None:
-        if transaction.parent is not None or not session.info.get(_READY):
+        if transaction.parent is not None:
             return
+        # A commit has already taken the undo list (after_commit runs first), so anything left here
+        # belongs to a transaction that was rolled back or closed without committing.
+        for callback in session.info.pop(_ROLLBACK_KEY, []):
+            try:
+                callback()
+            except Exception:
+                log.exception("after-rollback callback failed")
         for callback in session.info.pop(_READY, []):
             try:
                 callback()
@@ -53,8 +60,3 @@ def install(session_class) -> None:
     def _drop(session: Session, previous_transaction) -> None:
         if previous_transaction.parent is None:
             session.info.pop(_KEY, None)
-            for callback in session.info.pop(_ROLLBACK_KEY, []):
-                try:
-                    callback()
-                except Exception:
-                    log.exception("after-rollback callback failed")

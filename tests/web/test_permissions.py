@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.models import AuditEvent, InvitationStatus
-from app.services import clock, tokens
+from app.services import api_tokens, clock, tokens
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
 
@@ -19,9 +19,9 @@ from tests.web.pages import csrf_token
 COVERED = ("auth.", "bids.", "invitations.", "pledges.")
 ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
 
-OK, DONE, REDIRECT, LOGIN = 200, "done", "redirect", "login"
+OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
 # OK: 200. DONE: a POST that did its work (302 and an audit row). REDIRECT: 302 elsewhere than the login page.
-# LOGIN: sent to log in. 403: known but not allowed. 404: refused without saying whether the thing exists.
+# CREATED: 201 and an audit row (an API token, shown once on the page). LOGIN: sent to log in. 403: known but not allowed. 404: refused without saying whether the thing exists.
 
 
 def roles(anonymous=LOGIN, convenor=404, other_convenor=404, member_a=404, member_b=404, member_c=404) -> dict:
@@ -89,6 +89,13 @@ MATRIX: dict[str, list[tuple]] = {
             "",
             roles(**dict.fromkeys(ROLES[1:], DONE)),
         ),
+    ],
+    "auth.create_token": [
+        ("POST", "/account/tokens", {"name": "Finance system"}, "", roles(**dict.fromkeys(ROLES[1:], CREATED))),
+    ],
+    "auth.revoke_token": [
+        # Only the token's own user can revoke it; everyone else is told nothing.
+        ("POST", "/account/tokens/{token_a}/revoke", {}, "", roles(member_a=DONE)),
     ],
     "bids.index": [("GET", "/", None, "", EVERYONE_LOGGED_IN)],
     "bids.new": [
@@ -212,6 +219,7 @@ def world(data):
         foreign = InvitationFactory(bid=other, email="elsewhere@homes.example")
         for user in (bid.created_by, other.created_by, member_a, member_b, member_c):
             user.password_hash = FAST_HASH
+        _plaintext, token_a = api_tokens.create_token(member_a, "CRM")
         s.flush()
         return {
             "bid": bid.id,
@@ -223,6 +231,7 @@ def world(data):
             "pending": pending.id,
             "foreign_invitation": foreign.id,
             "token": token,
+            "token_a": token_a.id,
             "future_date": clock.to_london(bid.deadline).date().replace(year=bid.deadline.year + 1).isoformat(),
             "emails": {
                 "convenor": bid.created_by.email,
@@ -276,6 +285,9 @@ def test_permission(world, login, make_browser, data, method, path, form, prefix
     elif expected == DONE:
         assert response.status_code == 302, (response.status_code, location)  # (logging out lands on /login)
         assert changed > 0, "the action was accepted but changed nothing"
+    elif expected == CREATED:
+        assert response.status_code == 201, response.status_code
+        assert changed > 0
     elif expected == OK:
         assert response.status_code == 200, response.status_code
         if method == "GET":
