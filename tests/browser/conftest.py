@@ -57,6 +57,7 @@ class LiveServer:
     outbox: Path
     database_url: str
     instance: Path
+    secret_key: str
 
 
 def _flask(env: dict, *args: str) -> None:
@@ -78,11 +79,12 @@ def live_server(tmp_path_factory) -> LiveServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     database_url = f"sqlite:///{base / 'browser.db'}"
+    secret_key = secrets.token_hex(32)
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL"}}
     env.update(
         APP_ENV="development",
         FLASK_APP="wsgi:app",
-        SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=secret_key,
         INSTANCE_PATH=str(instance),
         DATABASE_URL=database_url,
         MAIL_BACKEND="file",
@@ -123,7 +125,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     )
     try:
         _wait_until_serving(url, server)
-        yield LiveServer(url=url, outbox=outbox, database_url=database_url, instance=instance)
+        yield LiveServer(url, outbox, database_url, instance, secret_key)
     finally:
         server.terminate()
         try:
@@ -150,7 +152,7 @@ def _wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 30.
 
 @pytest.fixture(scope="session")
 def seed(live_server) -> Seeder:
-    return Seeder(live_server.database_url, str(live_server.outbox), live_server.url, str(live_server.instance))
+    return Seeder(live_server)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db
 from app.models import Bid, Invitation, Organisation, User
-from app.services import bids, clock, invitations, pledges
+from app.services import bids, clock, invitations, pledges, tokens
 from config import TestConfig
 
 CONVENOR_EMAIL = "convenor@browser.example.org"
@@ -29,16 +29,18 @@ class Seeder:
 
     _numbers = itertools.count(1)
 
-    def __init__(self, database_url: str, outbox: str, base_url: str, instance: str):
+    def __init__(self, server):
+        """``server`` is the live server: its database, outbox, address, instance folder and secret key."""
         self.app = create_app(
             TestConfig,
-            SQLALCHEMY_DATABASE_URI=database_url,
+            SECRET_KEY=server.secret_key,  # so that signed links made here open on the server
+            SQLALCHEMY_DATABASE_URI=server.database_url,
             MAIL_BACKEND="file",
-            MAIL_FILE_PATH=outbox,
+            MAIL_FILE_PATH=str(server.outbox),
             MAIL_SEND_ASYNC=False,
-            BASE_URL=base_url,
-            UPLOAD_DIR=f"{instance}/uploads",
-            PACK_DIR=f"{instance}/packs",
+            BASE_URL=server.url,
+            UPLOAD_DIR=str(server.instance / "uploads"),
+            PACK_DIR=str(server.instance / "packs"),
         )
 
     @contextmanager
@@ -91,9 +93,7 @@ class Seeder:
             bid = db.session.get(Bid, bid_id)
             invitation = invitations.invite(self.convenor(), bid, organisation_name, address)
             # The link's token is only in the email; take a fresh one as the service would for a resend.
-            from app.services import tokens
-
-            token, invitation.token_hash = tokens.make("invitation", invitation.id)
+            token, invitation.token_hash = tokens.make(invitations.PURPOSE, invitation.id)
             user = invitations.accept_new_user(
                 token,
                 name=name,

@@ -54,7 +54,7 @@ def test_convenor_opens_invites_watches_extends_and_closes(page, journey, seed, 
     # Pasted from a spreadsheet: tab-separated columns, one organisation a line.
     page.get_by_label("Paste a list").fill("\n".join(f"{name}\t{address}" for name, address in invitees))
     page.get_by_role("button", name="Send invitations").click()
-    expect(page.get_by_role("heading", name="3 invited, 0 refused")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your list: 3 invited")).to_be_visible()
     for name, _address in invitees:
         expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
     journey.step("three invited")
