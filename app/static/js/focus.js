@@ -1,7 +1,9 @@
 /* Keyboard help for every page (loaded from base.html; the CSP allows no inline script).
  * 1. Move focus to the element marked data-focus (an error summary, a conflict message) so that it is
  *    read out and the next Tab starts from it.
- * 2. A table too wide for the screen scrolls inside its .table-wrap: make that box reachable with the
+ * 2. A link in an error summary moves focus to its field (for a group of boxes, the first box), and
+ *    scrolls so that the field's label or question is in view too.
+ * 3. A table too wide for the screen scrolls inside its .table-wrap: make that box reachable with the
  *    keyboard and give it a name, so people who do not use a mouse can scroll it with the arrow keys.
  */
 (function () {
@@ -12,6 +14,18 @@
     if (!target) return;
     if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
     target.focus();
+  }
+
+  function followErrorLink(event) {
+    var link = event.target.closest ? event.target.closest(".error-summary a[href^='#']") : null;
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    var field = target.matches("input, textarea, select") ? target : target.querySelector("input, textarea, select");
+    if (!field) return;
+    event.preventDefault();
+    (target.closest(".field") || target).scrollIntoView();
+    field.focus({ preventScroll: true });
   }
 
   function nameFor(wrap) {
@@ -51,6 +65,7 @@
   } else {
     ready();
   }
+  document.addEventListener("click", followErrorLink);
   var pending;
   window.addEventListener("resize", function () {
     clearTimeout(pending);
