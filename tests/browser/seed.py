@@ -137,3 +137,24 @@ class Seeder:
     def organisation_exists(self, name: str) -> bool:
         with self.session():
             return db.session.scalar(sa.select(Organisation.id).where(Organisation.name == name)) is not None
+
+
+def error_app(server):
+    """A second copy of the app on the same database, for error pages a live server will not show on demand:
+    a fault (500) from a view that raises, and the login rate limit (429) set low. The HTML it renders is
+    served to the browser at the live server's address, so the page's CSS, script and CSP are the real ones."""
+    app = create_app(
+        TestConfig,
+        SECRET_KEY=server.secret_key,
+        SQLALCHEMY_DATABASE_URI=server.database_url,
+        LOGIN_RATE_LIMIT="3 per minute",
+        BASE_URL=server.url,
+        UPLOAD_DIR=str(server.instance / "uploads"),
+        PACK_DIR=str(server.instance / "packs"),
+    )
+
+    @app.get("/fault-for-the-error-page-test")
+    def fault():
+        raise RuntimeError("a fault raised on purpose by tests/browser/test_error_pages.py")
+
+    return app
