@@ -17,6 +17,8 @@ AXE_REPORTS = ARTIFACTS / "axe"
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 BLOCKING_IMPACTS = {"serious", "critical"}
+#: WCAG 2.2 AA (the standard UK public bodies must meet) plus axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
 def _axe_script() -> str:
@@ -29,18 +31,23 @@ def _axe_script() -> str:
 # ---------------------------------------------------------------- axe-core
 
 
-def audit(page, *, label: str = "") -> list[dict]:
-    """Run axe-core on the page; fail on serious or critical violations. Returns every violation found.
+def audit(page, *, label: str = "") -> dict:
+    """Run axe-core on the page; fail on serious or critical violations. Returns axe's results (violations,
+    and "incomplete": what axe could not decide and a person should look at).
 
     ``page.evaluate`` runs through the DevTools protocol, so the page's CSP (script-src 'self') stays on.
     """
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(_axe_script())
-    result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
+    result = page.evaluate(
+        "async (tags) => await window.axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
     violations = result["violations"]
     blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]
     assert not blocking, f"axe found serious/critical problems on {label or page.url}:\n" + describe(blocking)
-    return violations
+    return result
 
 
 def describe(violations: list[dict]) -> str:
@@ -49,6 +56,19 @@ def describe(violations: list[dict]) -> str:
         targets = ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
         lines.append(f"- {v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} node(s): {targets}")
     return "\n".join(lines)
+
+
+BROKEN_REFERENCES_JS = """
+() => [...document.querySelectorAll('[aria-describedby], [aria-labelledby], label[for]')].flatMap(el =>
+  ['aria-describedby', 'aria-labelledby', 'for'].flatMap(name => (el.getAttribute(name) || '').split(/\\s+/)
+    .filter(id => id && !document.getElementById(id)).map(id => `${el.tagName}#${el.id} ${name}="${id}"`)))
+"""
+
+
+def check_references(page) -> None:
+    """Every id that a label, hint or error message is tied to by exists (axe only flags these for review)."""
+    broken = page.evaluate(BROKEN_REFERENCES_JS)
+    assert not broken, f"references to missing ids on {page.url}: {broken}"
 
 
 # ---------------------------------------------------------------- layout at phone size
@@ -141,7 +161,7 @@ class Journey:
     name: str
     viewport: str
     count: int = 0
-    violations: dict[str, list[dict]] = field(default_factory=dict)
+    violations: dict[str, dict] = field(default_factory=dict)
     console_errors: list[str] = field(default_factory=list)
 
     def __post_init__(self):
@@ -171,6 +191,7 @@ class Journey:
         page.screenshot(path=str(path), full_page=True)
         if check:
             self.violations[f"{self.count:02d}-{slug} {page.url}"] = audit(page, label=f"{self.name}/{label}")
+            check_references(page)
             if self.viewport == "phone":
                 check_layout(page, VIEWPORTS["phone"]["width"])
             assert page.locator("h1").count() == 1, f"{label}: a page needs exactly one h1 ({page.url})"
@@ -182,7 +203,12 @@ class Journey:
     def save_report(self) -> None:
         AXE_REPORTS.mkdir(parents=True, exist_ok=True)
         summary = {
-            step: [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])} for v in found]
+            step: {
+                "violations": [
+                    {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])} for v in found["violations"]
+                ],
+                "needs_review": sorted({v["id"] for v in found.get("incomplete", [])}),
+            }
             for step, found in self.violations.items()
         }
         (AXE_REPORTS / f"{self.name}-{self.viewport}.json").write_text(json.dumps(summary, indent=2))

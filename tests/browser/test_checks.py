@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import VIEWPORTS, audit, check_layout, tab_to
+from tests.browser.support import VIEWPORTS, audit, check_layout, check_references, tab_to
 
 
 @pytest.fixture
@@ -55,3 +55,11 @@ def test_focus_check_fails_when_focus_is_invisible(phone):
     )
     with pytest.raises(AssertionError, match="focus is not visible"):
         tab_to(phone, "#password")
+
+
+def test_reference_check_fails_on_a_missing_id(phone):
+    phone.goto("/login")
+    check_references(phone)
+    phone.evaluate("() => document.querySelector('#email').setAttribute('aria-describedby', 'None')")
+    with pytest.raises(AssertionError, match='aria-describedby="None"'):
+        check_references(phone)

@@ -107,6 +107,7 @@ def test_member_journey_from_invitation_to_deadline(page, context, journey, seed
     expect(refused).to_contain_text("Your pledge was not saved")
     expect(refused).to_contain_text("The deadline passed at")
     expect(refused).to_contain_text("Contact the convenor")
+    expect(refused).to_contain_text("Your organisation's pledge stays as it was: £310,000 covering 13,000 homes.")
     assert UK_DATE.search(refused.inner_text()), refused.inner_text()
     journey.step("refused after the deadline")
     page.goto(f"/bids/{bid_id}")
