@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.seed import CONVENOR_EMAIL, CONVENOR_PASSWORD, Seeder
-from tests.browser.support import ARTIFACTS, SCREENSHOTS, VIEWPORTS, Journey
+from tests.browser.support import ARTIFACTS, VIEWPORTS, Journey
 from tests.conftest import need
 
 CHROMIUM = "/usr/bin/chromium"
@@ -160,7 +159,6 @@ def chromium(live_server):
     """One browser for the session (contexts are cheap; browsers are not)."""
     from playwright.sync_api import sync_playwright
 
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -6,6 +6,7 @@ import email
 import email.policy
 import json
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,7 +167,8 @@ class Journey:
 
     def __post_init__(self):
         self.folder = SCREENSHOTS / self.name / self.viewport
-        self.folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.folder, ignore_errors=True)  # this run's steps only, numbered from 01
+        self.folder.mkdir(parents=True)
         self.watch(self.page)
 
     def watch(self, page) -> None:
