@@ -91,6 +91,7 @@ def test_error_pages(page, journey, seed, live_server, faults, caplog):
     serve(page, "/too-many", client.post("/login", data={"csrf_token": token, "email": address, "password": "x"}))
     assert page.goto("/too-many").status == 429
     expect_error_page(page, "429", "Too many attempts", "Wait a minute, then try again.")
+    expect(page.locator("main")).to_contain_text("the service pauses after several tries in a row")
     journey.step("429 too many attempts")
 
     # An invitation link that has been tampered with.
