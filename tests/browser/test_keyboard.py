@@ -51,7 +51,8 @@ def test_member_pledges_with_the_keyboard_only(page, journey, seed, viewport):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Make a pledge")
 
-    # A first try with mistakes: three decimal places, no homes, no answer to "confirmed?".
+    # A first try with mistakes: three decimal places, no homes, no region, no answer to "confirmed?", terms
+    # not accepted. Every problem is reported in the first round.
     tab_to(page, "#amount")
     page.keyboard.type("£250,000.999")
     tab_to(page, "button[type=submit]")
@@ -62,7 +63,7 @@ def test_member_pledges_with_the_keyboard_only(page, journey, seed, viewport):
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
     journey.step("errors announced")
     links = page.evaluate(ERRORS_LINKED_JS)
-    assert {item["target"] for item in links} == {"amount", "homes", "status"}, links
+    assert {item["target"] for item in links} == {"amount", "homes", "regions", "status", "accept_terms"}, links
     for item in links:
         assert item["link"] in item["messages"], f"the message is not linked to its field: {item}"
         assert item["invalid"], f"the field is not marked invalid: {item}"
