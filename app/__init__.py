@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from app.bids.routes import bp as bids_bp
     from app.invitations.routes import bp as invitations_bp
     from app.pledges.routes import bp as pledges_bp
+    from app.reminders.routes import bp as reminders_bp
 
-    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp):
+    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp, reminders_bp):
         app.register_blueprint(bp)

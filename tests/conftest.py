@@ -113,11 +113,11 @@ def runner(app):
 @pytest.fixture
 def outbox(app):
     """Messages sent through the locmem backend during the test."""
-    from app.extensions import mail
-
-    mail.outbox = []
-    yield mail.outbox
-    mail.outbox = []
+    # The locmem backend appends to the app's mail state (app.extensions["mailman"]), not to the Mail object.
+    state = app.extensions["mailman"]
+    state.outbox = []
+    yield state.outbox
+    state.outbox = []
 
 
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

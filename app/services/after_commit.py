@@ -25,6 +25,8 @@ def install(session_class) -> None:
 
     @event.listens_for(session_class, "after_commit")
     def _run(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT was released: the work is not committed until the outer transaction is
         callbacks = session.info.pop(_KEY, [])
         for callback in callbacks:
             try:

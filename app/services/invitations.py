@@ -406,3 +406,23 @@ def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
 def _require_convenor(actor: User, bid: Bid) -> None:
     if not is_bid_convenor(actor, bid):
         raise PermissionDenied("Only the bid's convenors can manage invitations.")
+
+
+def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
+    """A fresh link for an invitation still waiting for an answer, for a reminder email; returns its path.
+
+    The previous link stops working (only the newest email's link does), as with a resend; the expiry is kept.
+    """
+    if invitation.status != InvitationStatus.SENT:
+        raise InvalidTransition(f"An invitation that was {invitation.status} has no link to send.")
+    from app.services.links import path_for
+
+    token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
+    audit.record(
+        "invitation.link_reissued",
+        bid=invitation.bid,
+        subject=invitation,
+        organisation_id=invitation.bid.organisation_id,
+        after={"reason": reason},
+    )
+    return path_for("invitations.respond", token=token)
