@@ -70,18 +70,27 @@ def _send_in_context(app, ids: list[int]) -> None:
 def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int, int]:
     """Send queued messages (these ids, or every one that is due). Returns (sent, failed).
 
-    Uses its own session so it can run inside another session's after-commit hook.
+    Uses its own session so it can run inside another session's after-commit hook. Each message is locked
+    while it is sent (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the write lock) and its status read again,
+    so two senders at once (a scheduler's sweep and a web worker's after-commit send) never send it twice.
     """
     now = clock.now()
     with Session(db.engine, expire_on_commit=False) as session:
-        stmt = sa.select(EmailMessage).where(EmailMessage.status == EmailStatus.PENDING)
+        stmt = sa.select(EmailMessage.id).where(EmailMessage.status == EmailStatus.PENDING)
         if ids is not None:
             stmt = stmt.where(EmailMessage.id.in_(ids))
         else:
             stmt = stmt.where(EmailMessage.next_attempt_at <= now)
-        messages = session.scalars(stmt.order_by(EmailMessage.id).limit(limit)).all()
+        message_ids = session.scalars(stmt.order_by(EmailMessage.id).limit(limit)).all()
+        session.rollback()
         sent = failed = 0
-        for message in messages:
+        for message_id in message_ids:
+            message = session.get(
+                EmailMessage, message_id, with_for_update={"skip_locked": True}, populate_existing=True
+            )
+            if message is None or message.status != EmailStatus.PENDING:
+                session.rollback()
+                continue
             try:
                 email = EmailMultiAlternatives(
                     subject=message.subject,

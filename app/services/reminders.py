@@ -229,7 +229,7 @@ def _queue(bid: Bid, candidate: Candidate, now: datetime, message: str):
         "reminder",
         subject,
         bid=bid,
-        kind=candidate.kind,
+        reminder_kind=candidate.kind,
         name=candidate.name,
         organisation_name=candidate.invitation.organisation_name,
         amount_pence=candidate.amount_pence,

@@ -41,9 +41,7 @@ def make_cast(deadline: datetime | None = None, **bid_values) -> Cast:
     """A bid (deadline T0 + 10 days by default) with one invitation in each state. Committed."""
     convenor = ConvenorFactory(email="lead@convenor.example")
     second = ConvenorFactory(email="deputy@convenor.example", organisation=convenor.organisation)
-    bid = BidFactory(
-        created_by=convenor, deadline=deadline or T0 + timedelta(days=10), min_members=3, **bid_values
-    )
+    bid = BidFactory(created_by=convenor, deadline=deadline or T0 + timedelta(days=10), min_members=3, **bid_values)
     waiting = InvitationFactory(bid=bid, organisation_name="Waiting Homes", email="waiting@example.org")
     expired = InvitationFactory(
         bid=bid, organisation_name="Expired Homes", email="expired@example.org", expires_at=T0 + timedelta(days=1)
@@ -64,7 +62,16 @@ def make_cast(deadline: datetime | None = None, **bid_values) -> Cast:
     pledge_for(withdrawn, bid, status=PledgeStatus.WITHDRAWN)
     db.session.commit()
     return Cast(
-        bid, [convenor, second], waiting, expired, declined, revoked, no_pledge, indicative, confirmed, withdrawn,
+        bid,
+        [convenor, second],
+        waiting,
+        expired,
+        declined,
+        revoked,
+        no_pledge,
+        indicative,
+        confirmed,
+        withdrawn,
         colleague,
     )
 

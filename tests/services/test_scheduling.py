@@ -65,7 +65,10 @@ def test_closing_summary_to_every_convenor_and_a_note_to_every_member(ctx, outbo
         "withdrawn@example.org",
     ]
     by_to = {m.to_address: m.body_text for m in emails("bid_closed_member")}
-    assert "Confirmed Homes's pledge stands at £300,000 covering 12,400 homes (confirmed)" in by_to["confirmed@example.org"]
+    assert (
+        "Confirmed Homes's pledge stands at £300,000 covering 12,400 homes (confirmed)"
+        in by_to["confirmed@example.org"]
+    )
     assert "Indicative Homes's pledge stands at £100,000" in by_to["indicative@example.org"]
     assert "No Pledge Homes did not pledge to this bid" in by_to["colleague@example.org"]
     assert "was withdrawn before the bid closed" in by_to["withdrawn@example.org"]
@@ -132,7 +135,9 @@ def test_grace_window_keeps_the_bid_open_for_organisations_that_had_started(ctx,
     with time_machine.travel(deadline + timedelta(minutes=15), tick=False):
         assert scheduling.run_sweep()["closed"] == [cast.bid.id]
     by_to = {m.to_address: m.body_text for m in emails("bid_closed_member")}
-    assert "Indicative Homes's pledge stands at £120,000 covering 500 homes (confirmed)" in by_to["indicative@example.org"]
+    assert (
+        "Indicative Homes's pledge stands at £120,000 covering 500 homes (confirmed)" in by_to["indicative@example.org"]
+    )
 
 
 def test_catch_up_after_an_outage_closes_and_skips_stale_reminders(ctx, outbox):
