@@ -111,14 +111,15 @@ def send_due(now: datetime | None = None) -> dict:
     """
     now = now or clock.now()
     open_bids = db.session.execute(
-        sa.select(Bid.id, Bid.deadline, Bid.reminder_plan).where(Bid.status == BidStatus.OPEN)
+        sa.select(Bid.id, Bid.deadline, Bid.reminder_plan).where(Bid.status == BidStatus.OPEN).order_by(Bid.id)
     ).all()
     due: dict[int, list[Slot]] = {}
     for bid_id, deadline, plan in open_bids:
         slots = due_slots(deadline, plan, now)
         if slots:
             due[bid_id] = slots
-    counts = {"sent": 0, "skipped": 0, "slots": 0}
+    #: slots processed, and slots another scheduler had claimed first
+    counts = {"sent": 0, "skipped": 0, "slots": 0, "clashed": 0}
     if not due:
         db.session.rollback()
         return counts
@@ -145,6 +146,7 @@ def send_due(now: datetime | None = None) -> dict:
             for slot in slots:
                 reason = skip_reason(slot, due[bid_id], now)
                 if not _claim_slot(bid, slot, reason):
+                    counts["clashed"] += 1
                     continue
                 counts["slots"] += 1
                 sent, skipped = _send_slot(bid, slot, reason, found.get(bid_id, []), now)

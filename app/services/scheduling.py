@@ -28,7 +28,9 @@ def close_due_bids() -> list[int]:
     """
     now = clock.now()
     closed = []
-    candidates = db.session.scalars(sa.select(Bid.id).where(Bid.status == BidStatus.OPEN, Bid.deadline <= now)).all()
+    candidates = db.session.scalars(
+        sa.select(Bid.id).where(Bid.status == BidStatus.OPEN, Bid.deadline <= now).order_by(Bid.id)
+    ).all()
     db.session.rollback()
     for bid_id in candidates:
         bid = db.session.get(Bid, bid_id, with_for_update=True, populate_existing=True)

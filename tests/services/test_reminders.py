@@ -37,7 +37,7 @@ def sweep_at(moment):
 def test_each_slot_fires_once_for_the_right_people_only(cast):
     deadline = cast.bid.deadline
     assert sweep_at(deadline - timedelta(days=7, seconds=1))["sent"] == 0
-    assert sweep_at(deadline - timedelta(days=7)) == {"sent": 3, "skipped": 0, "slots": 1}
+    assert sweep_at(deadline - timedelta(days=7)) == {"sent": 3, "skipped": 0, "slots": 1, "clashed": 0}
     assert recipients("reminder") == CHASED
     assert sweep_at(deadline - timedelta(days=7) + timedelta(minutes=1))["sent"] == 0
     assert sweep_at(deadline - timedelta(days=2))["sent"] == 3
@@ -78,7 +78,7 @@ def test_nobody_who_has_done_the_thing_is_chased(cast):
         .values(status=PledgeStatus.CONFIRMED)
     )
     db.session.commit()
-    assert sweep_at(cast.bid.deadline - timedelta(days=2)) == {"sent": 1, "skipped": 0, "slots": 1}
+    assert sweep_at(cast.bid.deadline - timedelta(days=2)) == {"sent": 1, "skipped": 0, "slots": 1, "clashed": 0}
     assert recipients("reminder") == sorted([*CHASED, "nopledge@example.org"])
 
 
@@ -109,7 +109,7 @@ def test_an_extension_re_plans_and_past_slots_are_not_sent_late(cast, ctx):
     assert skipped.outcome == "skipped" and "not sent late" in skipped.note
     # The old deadline's 24-hour moment passes quietly; the new 2-day slot fires at its own moment.
     assert sweep_at(deadline - timedelta(hours=24))["sent"] == 0
-    assert sweep_at(new_deadline - timedelta(days=2)) == {"sent": 3, "skipped": 0, "slots": 1}
+    assert sweep_at(new_deadline - timedelta(days=2)) == {"sent": 3, "skipped": 0, "slots": 1, "clashed": 0}
     latest = db.session.scalars(sa.select(ReminderSend).where(ReminderSend.slot.like("plan:2880@2026-03-14%"))).all()
     assert len(latest) == 3
     assert "(2 days left)" in emails("reminder")[-1].subject
@@ -119,12 +119,12 @@ def test_an_extension_re_plans_and_past_slots_are_not_sent_late(cast, ctx):
 def test_catch_up_after_an_outage_sends_what_still_makes_sense_and_records_the_rest(cast):
     deadline = cast.bid.deadline
     # Down from T0 until 30 hours before the deadline: the 7-day slot is stale, the 2-day one still fits.
-    assert sweep_at(deadline - timedelta(hours=30)) == {"sent": 3, "skipped": 3, "slots": 2}
+    assert sweep_at(deadline - timedelta(hours=30)) == {"sent": 3, "skipped": 3, "slots": 2, "clashed": 0}
     seven = db.session.scalar(sa.select(ReminderSlot).where(ReminderSlot.slot.like("plan:10080@%")))
     assert seven.outcome == "skipped"
     assert seven.note == "Only 1 day 6 hours was left when this 7 days reminder came up, so it was not sent."
     # Down again until an hour before: the 24-hour slot is stale, the 2-hour one is sent.
-    assert sweep_at(deadline - timedelta(hours=1)) == {"sent": 3, "skipped": 3, "slots": 2}
+    assert sweep_at(deadline - timedelta(hours=1)) == {"sent": 3, "skipped": 3, "slots": 2, "clashed": 0}
     assert "(60 minutes left)" in emails("reminder")[-1].subject
     assert len(emails("reminder")) == 6
     skipped = db.session.scalars(sa.select(ReminderSend).where(ReminderSend.outcome == "skipped")).all()
@@ -134,7 +134,7 @@ def test_catch_up_after_an_outage_sends_what_still_makes_sense_and_records_the_r
 def test_of_several_fitting_slots_only_the_latest_is_sent(ctx):
     with time_machine.travel(T0, tick=False):
         cast = make_cast(reminder_plan=[3000, 2880])
-    assert sweep_at(cast.bid.deadline - timedelta(minutes=2870)) == {"sent": 3, "skipped": 3, "slots": 2}
+    assert sweep_at(cast.bid.deadline - timedelta(minutes=2870)) == {"sent": 3, "skipped": 3, "slots": 2, "clashed": 0}
     first = db.session.scalar(sa.select(ReminderSlot).where(ReminderSlot.slot.like("plan:3000@%")))
     assert first.note == "Superseded by the 2 days reminder due at the same time."
 
@@ -145,7 +145,7 @@ def test_people_invited_after_a_slot_are_not_chased_by_it(ctx):
         InvitationFactory(bid=bid, email="new@example.org")
         db.session.commit()
     # The 2-day slot (18 hours before the invitation) is due at once, but the invitation is the reminder.
-    assert sweep_at(T0 + timedelta(minutes=1)) == {"sent": 0, "skipped": 2, "slots": 2}
+    assert sweep_at(T0 + timedelta(minutes=1)) == {"sent": 0, "skipped": 2, "slots": 2, "clashed": 0}
     notes = db.session.scalars(sa.select(ReminderSend.note)).all()
     assert "Invited after this reminder's moment, so the invitation itself was the reminder." in notes
     assert sweep_at(T0 + timedelta(hours=6))["sent"] == 1  # the 24-hour slot
@@ -154,7 +154,7 @@ def test_people_invited_after_a_slot_are_not_chased_by_it(ctx):
 def test_closed_and_cancelled_bids_are_not_chased(cast):
     db.session.execute(sa.update(Bid).values(status="cancelled"))
     db.session.commit()
-    assert sweep_at(cast.bid.deadline - timedelta(days=2)) == {"sent": 0, "skipped": 0, "slots": 0}
+    assert sweep_at(cast.bid.deadline - timedelta(days=2)) == {"sent": 0, "skipped": 0, "slots": 0, "clashed": 0}
 
 
 # -- send a reminder now ------------------------------------------------------------------------------------

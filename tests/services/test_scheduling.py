@@ -147,7 +147,7 @@ def test_catch_up_after_an_outage_closes_and_skips_stale_reminders(ctx, outbox):
     with time_machine.travel(cast.bid.deadline + timedelta(days=3), tick=False):
         result = scheduling.run_sweep()
     assert result["closed"] == [cast.bid.id]
-    assert result["reminders"] == {"sent": 0, "skipped": 3 * 4, "slots": 4}
+    assert result["reminders"] == {"sent": 0, "skipped": 3 * 4, "slots": 4, "clashed": 0}
     assert emails("reminder") == []
     slots = db.session.scalars(sa.select(ReminderSlot).order_by(ReminderSlot.slot)).all()
     assert [s.outcome for s in slots] == ["skipped"] * 4
