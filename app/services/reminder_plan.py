@@ -82,10 +82,10 @@ def describe(minutes: int) -> str:
 
 
 def as_text(plan: list[int]) -> str:
-    """The form's text for a plan: ``7d, 2d, 24h, 2h`` (largest unit that divides exactly)."""
+    """The form's text for a plan: ``7d, 2d, 24h, 2h`` (days from two days up, else hours, else minutes)."""
     out = []
     for minutes in plan:
-        if minutes % 1440 == 0:
+        if minutes % 1440 == 0 and minutes > 1440:
             out.append(f"{minutes // 1440}d")
         elif minutes % 60 == 0:
             out.append(f"{minutes // 60}h")

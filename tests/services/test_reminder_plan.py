@@ -64,8 +64,8 @@ def test_describe(minutes, text):
 
 
 def test_as_text_round_trips():
-    plan = [10080, 2880, 90, 45]
-    assert reminder_plan.as_text(plan) == "7d, 2d, 90m, 45m"
+    plan = [10080, 2880, 1440, 90, 45]
+    assert reminder_plan.as_text(plan) == "7d, 2d, 24h, 90m, 45m"
     assert reminder_plan.parse_plan(reminder_plan.as_text(plan)) == plan
 
 
