@@ -26,11 +26,18 @@ MAX_ATTEMPTS = 8
 
 def queue(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
     """Render and queue one email; it is sent once the current transaction commits."""
+    message = render(to, kind, subject, bid, **context)
+    queue_all([message])
+    return message
+
+
+def render(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
+    """Render one email into an outbox row, not yet added to the session (see ``queue_all``)."""
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
     context["bid"] = bid
     text = render_template(f"email/{kind}.txt", subject=subject, **context)
     html = render_template(f"email/{kind}.html", subject=subject, **context)
-    message = EmailMessage(
+    return EmailMessage(
         to_address=to,
         subject=subject[:300],
         body_text=text,
@@ -38,10 +45,16 @@ def queue(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -
         kind=kind,
         bid_id=bid.id if bid is not None else None,
     )
-    db.session.add(message)
+
+
+def queue_all(messages: list[EmailMessage]) -> None:
+    """Queue rendered emails with one flush (a batched insert); they are sent once the transaction commits."""
+    if not messages:
+        return
+    db.session.add_all(messages)
     db.session.flush()
-    _send_after_commit(message.id)
-    return message
+    for message in messages:
+        _send_after_commit(message.id)
 
 
 def _send_after_commit(message_id: int) -> None:

@@ -24,8 +24,8 @@ def _send_form(bid, form: SendNowForm | None = None) -> SendNowForm:
     ]
     label = {"not_responded": "not responded", "not_pledged": "no pledge", "confirm": "indicative"}
     form.group.choices += [
-        (f"invitation:{t.invitation.id}", f"Only {t.invitation.organisation_name} ({label[t.kind]}, {t.email})")
-        for t in sorted(targets, key=lambda t: t.invitation.organisation_name.casefold())
+        (f"invitation:{t.invitation_id}", f"Only {t.organisation_name} ({label[t.kind]}, {t.email})")
+        for t in sorted(targets, key=lambda t: t.organisation_name.casefold())
     ]
     if not form.send_id.data or request.method == "GET":
         form.send_id.data = reminders.new_send_id()

@@ -9,6 +9,7 @@ convenor), so nobody is told twice about the same event.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -54,21 +55,47 @@ def _member_organisations(bid: Bid) -> dict[int, tuple[Invitation, list[User]]]:
     return {org_id: (invitation, people[org_id]) for org_id, invitation in first.items()}
 
 
-def _claim_invitation(bid: Bid, invitation: Invitation, slot: str, kind: str, now: datetime, send) -> bool:
-    """Claim (invitation, slot) in a SAVEPOINT and queue its emails (``send()`` returns the first). False on a clash."""
+NO_ACCOUNT = "No one at the organisation has an active account."
+
+
+def _claim_all(bid: Bid, slot: str, kind: str, now: datetime, batch: list[tuple[Invitation, Callable]]) -> int:
+    """Claim (invitation, slot) for each item and queue the emails its ``build()`` renders; returns the number
+    claimed. One SAVEPOINT for the whole batch; if a claim clashes, the batch is undone and each item is
+    claimed in its own SAVEPOINT, skipping those already claimed."""
+
+    def claim(items: list[tuple[Invitation, Callable]]) -> None:
+        built = [(invitation, build()) for invitation, build in items]
+        notifications.queue_all([m for _, messages in built for m in messages])
+        rows = [
+            {
+                "bid_id": bid.id,
+                "invitation_id": invitation.id,
+                "slot": slot,
+                "kind": kind,
+                "outcome": "sent" if messages else "skipped",
+                "note": None if messages else NO_ACCOUNT,
+                "email_id": messages[0].id if messages else None,
+                "created_at": now,
+            }
+            for invitation, messages in built
+        ]
+        if rows:
+            db.session.execute(sa.insert(ReminderSend.__table__), rows)
+
     try:
         with db.session.begin_nested():
-            row = ReminderSend(bid_id=bid.id, invitation_id=invitation.id, slot=slot, kind=kind, created_at=now)
-            db.session.add(row)
-            db.session.flush()
-            message = send()
-            if message is None:
-                row.outcome, row.note = "skipped", "No one at the organisation has an active account."
-            else:
-                row.email_id = message.id
+            claim(batch)
+        return len(batch)
     except IntegrityError:
-        return False
-    return True
+        claimed = 0
+        for item in batch:
+            try:
+                with db.session.begin_nested():
+                    claim([item])
+                claimed += 1
+            except IntegrityError:
+                continue
+        return claimed
 
 
 def claim_convenor(bid: Bid, user: User, key: str, now: datetime, send) -> bool:
@@ -125,13 +152,13 @@ def bid_closed(bid: Bid, *, reason: str) -> dict:
         ):
             told["convenors"] += 1
     pledges = {p.organisation_id: p for p in db.session.scalars(sa.select(Pledge).where(Pledge.bid_id == bid.id))}
+    batch = []
     for org_id, (invitation, users) in _member_organisations(bid).items():
         pledge = pledges.get(org_id)
 
-        def send(users=users, pledge=pledge, invitation=invitation):
-            first = None
-            for user in users:
-                message = notifications.queue(
+        def build(users=users, pledge=pledge, invitation=invitation):
+            return [
+                notifications.render(
                     user.email,
                     "bid_closed_member",
                     f"{bid.title} has closed",
@@ -141,13 +168,14 @@ def bid_closed(bid: Bid, *, reason: str) -> dict:
                     withdrawn=pledge is not None and not pledge.is_live,
                     organisation_name=invitation.organisation_name,
                     early=early,
-                    link=path_for("bids.show", bid_id=bid.id),
+                    link=dashboard,
                 )
-                first = first or message
-            return first
+                for user in users
+            ]
 
-        if _claim_invitation(bid, invitation, key, "closed", now, send):
-            told["members"] += len(users)
+        batch.append((invitation, build))
+        told["members"] += len(users)
+    _claim_all(bid, key, "closed", now, batch)
     return told
 
 
@@ -173,29 +201,32 @@ def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
         )
         .order_by(Invitation.id)
     ).all()
+    invitees = []
     for invitation in waiting:
 
-        def send(invitation=invitation):
-            return notifications.queue(
-                invitation.email,
-                "deadline_changed",
-                subject,
-                bid=bid,
-                name=None,
-                organisation_name=invitation.organisation_name,
-                invitee=True,
-                link=invitations.reissue_link(invitation, reason="deadline changed"),
-                **context,
-            )
+        def build(invitation=invitation):
+            return [
+                notifications.render(
+                    invitation.email,
+                    "deadline_changed",
+                    subject,
+                    bid=bid,
+                    name=None,
+                    organisation_name=invitation.organisation_name,
+                    invitee=True,
+                    link=invitations.reissue_link(invitation, reason="deadline changed"),
+                    **context,
+                )
+            ]
 
-        if _claim_invitation(bid, invitation, key, "deadline", now, send):
-            told["invitees"] += 1
+        invitees.append((invitation, build))
+    told["invitees"] = _claim_all(bid, key, "deadline", now, invitees)
+    members = []
     for invitation, users in _member_organisations(bid).values():
 
-        def send(users=users, invitation=invitation):
-            first = None
-            for user in users:
-                message = notifications.queue(
+        def build(users=users, invitation=invitation):
+            return [
+                notifications.render(
                     user.email,
                     "deadline_changed",
                     subject,
@@ -206,11 +237,12 @@ def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
                     link=path_for("bids.show", bid_id=bid.id),
                     **context,
                 )
-                first = first or message
-            return first
+                for user in users
+            ]
 
-        if _claim_invitation(bid, invitation, key, "deadline", now, send):
-            told["members"] += len(users)
+        members.append((invitation, build))
+        told["members"] += len(users)
+    _claim_all(bid, key, "deadline", now, members)
     for minutes in bid.reminder_plan or []:
         slot = Slot(minutes, bid.deadline)
         if slot.moment <= now:

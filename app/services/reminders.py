@@ -51,9 +51,12 @@ MAX_MESSAGE = 2000
 
 @dataclass
 class Candidate:
-    """One invitation that may be chased, with what for and whom to write to."""
+    """One invitation that may be chased, with what for and whom to write to (plain values, no ORM state)."""
 
-    invitation: Invitation
+    invitation_id: int
+    bid_id: int
+    organisation_name: str
+    sent_at: datetime
     kind: str
     email: str
     name: str | None
@@ -77,7 +80,18 @@ def candidates(bid_ids: list[int], now: datetime) -> dict[int, list[Candidate]]:
         )
     }
     rows = db.session.execute(
-        sa.select(Invitation, User.email, User.name, User.is_enabled)
+        sa.select(
+            Invitation.id,
+            Invitation.bid_id,
+            Invitation.organisation_name,
+            Invitation.organisation_id,
+            Invitation.sent_at,
+            Invitation.status,
+            Invitation.email,
+            User.email,
+            User.name,
+            User.is_enabled,
+        )
         .outerjoin(User, User.id == Invitation.accepted_by_id)
         .where(
             Invitation.bid_id.in_(bid_ids),
@@ -89,17 +103,17 @@ def candidates(bid_ids: list[int], now: datetime) -> dict[int, list[Candidate]]:
         .order_by(Invitation.bid_id, Invitation.id)
     )
     found: dict[int, list[Candidate]] = defaultdict(list)
-    for invitation, user_email, user_name, enabled in rows:
-        if invitation.status == InvitationStatus.SENT:
-            found[invitation.bid_id].append(Candidate(invitation, NOT_RESPONDED, invitation.email, None))
+    for inv_id, bid_id, org_name, org_id, sent_at, status, email, user_email, user_name, enabled in rows:
+        if status == InvitationStatus.SENT:
+            found[bid_id].append(Candidate(inv_id, bid_id, org_name, sent_at, NOT_RESPONDED, email, None))
             continue
         if user_email is not None and not enabled:
             continue
-        status, amount = pledges.get((invitation.bid_id, invitation.organisation_id), (None, None))
-        kind = {None: NOT_PLEDGED, PledgeStatus.INDICATIVE: CONFIRM}.get(status)
+        pledge_status, amount = pledges.get((bid_id, org_id), (None, None))
+        kind = {None: NOT_PLEDGED, PledgeStatus.INDICATIVE: CONFIRM}.get(pledge_status)
         if kind is not None:
-            found[invitation.bid_id].append(
-                Candidate(invitation, kind, user_email or invitation.email, user_name, amount)
+            found[bid_id].append(
+                Candidate(inv_id, bid_id, org_name, sent_at, kind, user_email or email, user_name, amount)
             )
     return found
 
@@ -172,21 +186,57 @@ def _claim_slot(bid: Bid, slot: Slot, reason: str | None) -> bool:
 
 
 def _send_slot(bid: Bid, slot: Slot, reason: str | None, chased: list[Candidate], now: datetime) -> tuple[int, int]:
-    sent = skipped = 0
+    """Claim every chased invitation for the slot and queue the emails, batched in one SAVEPOINT.
+
+    The bid's slot is already claimed (ReminderSlot), so a clash here is not expected; if one happens, the
+    batch is undone and each invitation is claimed in its own SAVEPOINT instead, skipping the clashes.
+    """
+    decided: list[tuple[Candidate, str | None]] = []
     reached: set[str] = set()
     for candidate in chased:
         note = reason
-        if note is None and candidate.invitation.sent_at > slot.moment:
+        if note is None and candidate.sent_at > slot.moment:
             note = "Invited after this reminder's moment, so the invitation itself was the reminder."
         elif note is None and candidate.email in reached:
             note = "The same person was reminded through another invitation."
-        if claim(bid, candidate, slot.key, now, skip=note):
-            if note:
-                skipped += 1
-            else:
-                sent += 1
-                reached.add(candidate.email)
-    return sent, skipped
+        if note is None:
+            reached.add(candidate.email)
+        decided.append((candidate, note))
+    try:
+        with db.session.begin_nested():
+            links = invitations.reissue_links(
+                bid, [c.invitation_id for c, note in decided if note is None and c.kind == NOT_RESPONDED]
+            )
+            messages = [
+                _render(bid, c, now, "", links.get(c.invitation_id)) if not note else None for c, note in decided
+            ]
+            notifications.queue_all([m for m in messages if m is not None])
+            rows = [
+                _row(bid, c, slot.key, now, note, email_id=m.id if m is not None else None)
+                for (c, note), m in zip(decided, messages, strict=True)
+            ]
+            if rows:
+                db.session.execute(sa.insert(ReminderSend.__table__), rows)
+    except IntegrityError:
+        log.warning("reminder slot %s of bid %s: a claim clashed; claiming one by one", slot.key, bid.id)
+        decided = [(c, note) for c, note in decided if claim(bid, c, slot.key, now, skip=note)]
+    sent = sum(1 for _, note in decided if note is None)
+    return sent, len(decided) - sent
+
+
+def _row(
+    bid: Bid, candidate: Candidate, slot_key: str, now: datetime, skip: str | None, *, kind=None, email_id=None
+) -> dict:
+    return {
+        "bid_id": bid.id,
+        "invitation_id": candidate.invitation_id,
+        "slot": slot_key,
+        "kind": kind or candidate.kind,
+        "outcome": "skipped" if skip else "sent",
+        "note": skip,
+        "email_id": email_id,
+        "created_at": now,
+    }
 
 
 def claim(
@@ -195,45 +245,44 @@ def claim(
     """Claim (invitation, slot) and queue its email in one SAVEPOINT. False when it was already claimed."""
     try:
         with db.session.begin_nested():
-            row = ReminderSend(
-                bid_id=bid.id,
-                invitation_id=candidate.invitation.id,
-                slot=slot_key,
-                kind=MANUAL if message else candidate.kind,
-                outcome="skipped" if skip else "sent",
-                note=skip,
-                created_at=now,
-            )
-            db.session.add(row)
-            db.session.flush()
+            email_id = None
             if not skip:
-                row.email_id = _queue(bid, candidate, now, message).id
+                link = None
+                if candidate.kind == NOT_RESPONDED:
+                    link = invitations.reissue_links(bid, [candidate.invitation_id])[candidate.invitation_id]
+                email = _render(bid, candidate, now, message, link)
+                notifications.queue_all([email])
+                email_id = email.id
+            kind = MANUAL if message else None
+            db.session.execute(
+                sa.insert(ReminderSend.__table__),
+                [_row(bid, candidate, slot_key, now, skip, kind=kind, email_id=email_id)],
+            )
     except IntegrityError:
         return False
     return True
 
 
-def _queue(bid: Bid, candidate: Candidate, now: datetime, message: str):
+def _render(bid: Bid, candidate: Candidate, now: datetime, message: str, invitation_link: str | None):
     left = clock.format_remaining(bid.deadline, now)
+    link = path_for("pledges.edit", bid_id=bid.id)
     if candidate.kind == NOT_RESPONDED:
-        link = invitations.reissue_link(candidate.invitation)
+        link = invitation_link
         subject = f"Reminder: you have not yet responded to {bid.title} ({left} left)"
     elif candidate.kind == CONFIRM:
-        link = path_for("pledges.edit", bid_id=bid.id)
         subject = f"Reminder: please confirm your pledge to {bid.title} ({left} left)"
     else:
-        link = path_for("pledges.edit", bid_id=bid.id)
         subject = f"Reminder: your organisation has not yet pledged to {bid.title} ({left} left)"
     if message:
         subject = f"Message from {bid.organisation.name}: {bid.title} ({left} left)"
-    return notifications.queue(
+    return notifications.render(
         candidate.email,
         "reminder",
         subject,
         bid=bid,
         reminder_kind=candidate.kind,
         name=candidate.name,
-        organisation_name=candidate.invitation.organisation_name,
+        organisation_name=candidate.organisation_name,
         amount_pence=candidate.amount_pence,
         left=left,
         link=link,
@@ -274,7 +323,7 @@ def send_now(actor: User, bid: Bid, *, group: str, message: str, send_id: str) -
     if group in GROUPS:
         chosen = [c for c in targets if c.kind == group]
     elif str(group).startswith("invitation:") and str(group)[11:].isdigit():
-        chosen = [c for c in targets if c.invitation.id == int(str(group)[11:])]
+        chosen = [c for c in targets if c.invitation_id == int(str(group)[11:])]
         if not chosen:
             errors["group"] = ["That organisation has nothing left to do on this bid, or is not invited to it."]
     else:

@@ -236,3 +236,13 @@ def test_send_now_only_by_the_bids_convenors(cast):
         reminders.send_now(
             cast.no_pledge, cast.bid, group="not_responded", message="Hi", send_id=reminders.new_send_id()
         )
+
+
+def test_a_clash_on_one_invitation_does_not_stop_the_others(cast):
+    # Another scheduler already claimed the waiting invitation's 7-day reminder (but not the whole slot).
+    key = "plan:10080@2026-03-12T09:00:00Z"
+    db.session.add(ReminderSend(bid_id=cast.bid.id, invitation_id=cast.waiting.id, slot=key, kind="not_responded"))
+    db.session.commit()
+    assert sweep_at(cast.bid.deadline - timedelta(days=7)) == {"sent": 2, "skipped": 0, "slots": 1, "clashed": 0}
+    assert recipients("reminder") == ["indicative@example.org", "nopledge@example.org"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReminderSend)) == 3

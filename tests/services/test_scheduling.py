@@ -164,3 +164,24 @@ def test_upcoming_closes_lists_bids_closing_before_the_next_sweep(ctx):
         assert scheduling.upcoming_closes(timedelta(minutes=5)) == []
         ends = cast.bid.deadline + timedelta(minutes=10)
         assert scheduling.upcoming_closes(timedelta(minutes=11)) == [(cast.bid.id, ends)]
+
+
+def test_an_organisation_already_told_of_the_close_is_not_told_again(ctx, outbox):
+    with time_machine.travel(T0, tick=False):
+        cast = make_cast()
+    invitation_id = _accepted_invitation_id(cast.confirmed)
+    db.session.add(
+        ReminderSend(bid_id=cast.bid.id, invitation_id=invitation_id, slot="closed@2026-03-12T09:00:00Z", kind="closed")
+    )
+    db.session.commit()
+    with time_machine.travel(cast.bid.deadline, tick=False):
+        scheduling.run_sweep()
+    # The batch met the earlier claim, fell back to one claim per organisation, and told the other three.
+    assert "confirmed@example.org" not in recipients("bid_closed_member")
+    assert len(recipients("bid_closed_member")) == 4
+
+
+def _accepted_invitation_id(user):
+    from app.models import Invitation
+
+    return db.session.scalar(sa.select(Invitation.id).where(Invitation.organisation_id == user.organisation_id))
