@@ -8,9 +8,11 @@ reminders that no longer make sense are recorded as skipped before their bid clo
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app import notifications
 from app.extensions import db
@@ -18,6 +20,8 @@ from app.models import Bid, BidStatus
 from app.services import bids, clock, digest, reminders
 
 log = logging.getLogger(__name__)
+#: emails sent per outbox query
+BATCH = 200
 
 
 def close_due_bids() -> list[int]:
@@ -65,11 +69,22 @@ def upcoming_closes(within: timedelta) -> list[tuple[int, datetime]]:
     return out
 
 
+def drain_outbox(budget_seconds: float) -> tuple[int, int]:
+    """Send due email in batches until none is left or the time budget is spent. Returns (sent, failed)."""
+    sent = failed = 0
+    ends = time.monotonic() + budget_seconds
+    while True:
+        batch_sent, batch_failed = notifications.send_pending(limit=BATCH)
+        sent, failed = sent + batch_sent, failed + batch_failed
+        if batch_sent + batch_failed < BATCH or time.monotonic() >= ends:
+            return sent, failed
+
+
 def run_sweep() -> dict:
     reminded = reminders.send_due()
     closed = close_due_bids()
     digests = digest.send_due()
-    sent, failed = notifications.send_pending()
+    sent, failed = drain_outbox(current_app.config.get("SWEEP_SECONDS", 30))
     return {
         "closed": closed,
         "reminders": reminded,

@@ -185,3 +185,19 @@ def _accepted_invitation_id(user):
     from app.models import Invitation
 
     return db.session.scalar(sa.select(Invitation.id).where(Invitation.organisation_id == user.organisation_id))
+
+
+def test_the_sweep_drains_the_outbox_in_batches(ctx, outbox, monkeypatch):
+    from app import notifications
+    from app.models import EmailMessage, EmailStatus
+
+    monkeypatch.setattr(scheduling, "BATCH", 3)
+    with time_machine.travel(T0, tick=False):
+        for n in range(7):
+            db.session.add(EmailMessage(to_address=f"r{n}@example.org", subject="s", body_text="b", kind="test"))
+        db.session.commit()
+        assert scheduling.drain_outbox(30) == (7, 0)
+    assert len(outbox) == 7
+    assert db.session.scalars(sa.select(EmailMessage.status).distinct()).all() == [EmailStatus.SENT]
+    db.session.rollback()  # end the read: on SQLite it holds the write lock the sender needs
+    assert notifications.send_pending() == (0, 0)
