@@ -201,3 +201,27 @@ def test_the_sweep_drains_the_outbox_in_batches(ctx, outbox, monkeypatch):
     assert db.session.scalars(sa.select(EmailMessage.status).distinct()).all() == [EmailStatus.SENT]
     db.session.rollback()  # end the read: on SQLite it holds the write lock the sender needs
     assert notifications.send_pending() == (0, 0)
+
+
+def test_reopening_tells_everyone_and_the_second_close_is_announced_again(ctx, outbox):
+    with time_machine.travel(T0, tick=False):
+        cast = make_cast()
+    first = cast.bid.deadline
+    with time_machine.travel(first + timedelta(minutes=1), tick=False):
+        scheduling.run_sweep()
+    second = first + timedelta(days=3)
+    with time_machine.travel(first + timedelta(hours=1), tick=False), ctx.test_request_context():
+        bid = _reload(cast.bid)
+        bids.extend_deadline(cast.convenors[0], bid, second)
+        db.session.commit()
+    reopened = emails("deadline_changed")
+    assert len(reopened) == 6  # the invitee still to answer and the five member users
+    assert all(
+        m.subject.startswith(f"Reopened: {cast.bid.title} now closes 9am on Sunday 15 March 2026") for m in reopened
+    )
+    assert _reload(cast.bid).status == BidStatus.OPEN
+    with time_machine.travel(second, tick=False):
+        assert scheduling.run_sweep()["closed"] == [cast.bid.id]
+    assert len(emails("bid_closed_convenor")) == 4 and len(emails("bid_closed_member")) == 10
+    slots = set(db.session.scalars(sa.select(ReminderSend.slot).where(ReminderSend.kind == "closed")))
+    assert slots == {"closed@2026-03-12T09:00:00Z", "closed@2026-03-15T09:00:00Z"}
