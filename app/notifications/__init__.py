@@ -22,6 +22,8 @@ from app.services.after_commit import after_commit
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+#: how long a claimed message is left to its sender before another may try it
+SEND_LEASE = timedelta(minutes=10)
 
 
 def queue(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
@@ -83,9 +85,11 @@ def _send_in_context(app, ids: list[int]) -> None:
 def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int, int]:
     """Send queued messages (these ids, or every one that is due). Returns (sent, failed).
 
-    Uses its own session so it can run inside another session's after-commit hook. Each message is locked
-    while it is sent (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the write lock) and its status read again,
-    so two senders at once (a scheduler's sweep and a web worker's after-commit send) never send it twice.
+    Uses its own session so it can run inside another session's after-commit hook. Each message is claimed
+    first with a conditional update that moves its next attempt a lease ahead, and committed; only the
+    sender whose update matched sends it. So two senders at once (a scheduler's sweep and a web worker's
+    after-commit send) never send one message twice, and no lock is held while the mail server answers.
+    A sender that dies after claiming leaves the message to be retried once the lease has run out.
     """
     now = clock.now()
     with Session(db.engine, expire_on_commit=False) as session:
@@ -98,12 +102,21 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
         session.rollback()
         sent = failed = 0
         for message_id in message_ids:
-            message = session.get(
-                EmailMessage, message_id, with_for_update={"skip_locked": True}, populate_existing=True
-            )
-            if message is None or message.status != EmailStatus.PENDING:
-                session.rollback()
+            claimed = session.execute(
+                sa.update(EmailMessage)
+                .where(
+                    EmailMessage.id == message_id,
+                    EmailMessage.status == EmailStatus.PENDING,
+                    EmailMessage.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=now + SEND_LEASE)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.commit()
+            if not claimed:
                 continue
+            message = session.get(EmailMessage, message_id, populate_existing=True)
+            session.commit()  # nothing is held while the mail server answers
             try:
                 email = EmailMultiAlternatives(
                     subject=message.subject,

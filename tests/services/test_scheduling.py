@@ -11,6 +11,7 @@ import time_machine
 from app.extensions import db
 from app.models import AuditEvent, BidEvent, BidStatus, ConvenorSend, ReminderSend, ReminderSlot
 from app.services import bids, pledges, scheduling
+from tests.factories import BidFactory
 from tests.services.scheduler_helpers import T0, emails, make_cast, recipients
 
 
@@ -225,3 +226,35 @@ def test_reopening_tells_everyone_and_the_second_close_is_announced_again(ctx, o
     assert len(emails("bid_closed_convenor")) == 4 and len(emails("bid_closed_member")) == 10
     slots = set(db.session.scalars(sa.select(ReminderSend.slot).where(ReminderSend.kind == "closed")))
     assert slots == {"closed@2026-03-12T09:00:00Z", "closed@2026-03-15T09:00:00Z"}
+
+
+def test_a_failed_email_is_retried_by_a_later_sweep_not_lost(ctx, outbox, monkeypatch):
+    from flask_mailman import EmailMultiAlternatives
+
+    from app import notifications
+    from app.models import EmailMessage, EmailStatus
+
+    real_send = EmailMultiAlternatives.send
+
+    def refuse(self, *args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    with time_machine.travel(T0, tick=False):
+        bid = BidFactory()
+        notifications.queue(
+            "someone@example.org", "reminder", "Hello", bid=bid, reminder_kind="manual", link="/x", left="1 day"
+        )
+        db.session.commit()  # the after-commit send fails
+    message = db.session.scalar(sa.select(EmailMessage))
+    assert (message.status, message.attempts, "mail server down" in message.last_error) == (
+        EmailStatus.PENDING,
+        1,
+        True,
+    )
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        assert scheduling.run_sweep()["emails_sent"] == 0  # backing off
+    with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
+        assert scheduling.run_sweep()["emails_sent"] == 1
+    assert [m.to for m in outbox] == [["someone@example.org"]]
