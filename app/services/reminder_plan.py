@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from app.extensions import db
-from app.models import Bid, BidStatus, User
-from app.services import audit
+from app.models import Bid, BidStatus, ReminderSlot, User
+from app.services import audit, clock
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
 
@@ -106,8 +108,37 @@ def set_plan(actor: User, bid: Bid, plan: list[int]) -> Bid:
         return bid
     bid.reminder_plan = clean
     db.session.flush()
+    _skip_passed(bid, [m for m in clean if m not in before])
     audit.record("bid.reminder_plan", actor=actor, bid=bid, subject=bid, before={"plan": before}, after={"plan": clean})
     return bid
+
+
+def _skip_passed(bid: Bid, added: list[int]) -> None:
+    """A slot added after its moment is recorded as skipped, not sent at once (the plan applies from now)."""
+    now = clock.now()
+    passed = [Slot(m, bid.deadline) for m in added if Slot(m, bid.deadline).moment <= now]
+    if not passed:
+        return
+    known = set(
+        db.session.scalars(
+            sa.select(ReminderSlot.slot).where(
+                ReminderSlot.bid_id == bid.id, ReminderSlot.slot.in_([s.key for s in passed])
+            )
+        )
+    )
+    for slot in passed:
+        if slot.key not in known:
+            db.session.add(
+                ReminderSlot(
+                    bid_id=bid.id,
+                    slot=slot.key,
+                    outcome="skipped",
+                    note="Added to the plan after its moment had passed, so it was not sent. "
+                    "Use ‘Send a reminder now’ to remind people today.",
+                    created_at=now,
+                )
+            )
+    db.session.flush()
 
 
 # -- slots -----------------------------------------------------------------------------------------------

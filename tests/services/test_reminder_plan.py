@@ -97,3 +97,30 @@ def test_set_plan_only_by_the_bids_convenors_and_only_before_it_closes(ctx):
     bid.status = BidStatus.CLOSED
     with pytest.raises(InvalidTransition):
         reminder_plan.set_plan(bid.created_by, bid, [60])
+
+
+def test_a_slot_added_after_its_moment_is_skipped_not_sent_at_once(ctx):
+    from datetime import timedelta
+
+    import time_machine
+
+    from app.models import ReminderSlot
+    from app.services import reminders
+    from tests.factories import InvitationFactory
+    from tests.services.scheduler_helpers import T0
+
+    with time_machine.travel(T0, tick=False):
+        bid = BidFactory(deadline=T0 + timedelta(days=2, hours=12))
+        InvitationFactory(bid=bid)
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        reminder_plan.set_plan(bid.created_by, bid, [3 * 1440, 2880, 120])
+        reminder_plan.set_plan(bid.created_by, bid, [2880, 120])
+        reminder_plan.set_plan(bid.created_by, bid, [3 * 1440, 2880, 120])  # re-added: no second row
+        db.session.commit()
+        assert reminders.send_due()["sent"] == 0
+    slot = db.session.scalar(sa.select(ReminderSlot))
+    assert slot.slot.startswith("plan:4320@") and slot.outcome == "skipped"
+    assert "Added to the plan after its moment had passed" in slot.note
+    with time_machine.travel(T0 + timedelta(hours=12), tick=False):
+        assert reminders.send_due()["sent"] == 1  # the 2-day slot, at its moment
