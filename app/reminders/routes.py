@@ -22,7 +22,7 @@ def _send_form(bid, form: SendNowForm | None = None) -> SendNowForm:
     form.group.choices = [("", "Choose…")] + [
         (kind, f"{label} ({counts[kind]})") for kind, label in reminders.GROUPS.items()
     ]
-    label = {"not_responded": "not responded", "not_pledged": "no pledge", "confirm": "indicative"}
+    label = {"not_responded": "not responded", "not_pledged": "no pledge", "confirm": "indicative", "member": "joined"}
     form.group.choices += [
         (f"invitation:{t.invitation_id}", f"Only {t.organisation_name} ({label[t.kind]}, {t.email})")
         for t in sorted(targets, key=lambda t: t.organisation_name.casefold())

@@ -40,6 +40,8 @@ from app.services.reminder_plan import Slot, due_slots, skip_reason
 log = logging.getLogger(__name__)
 
 NOT_RESPONDED, NOT_PLEDGED, CONFIRM, MANUAL = "not_responded", "not_pledged", "confirm", "manual"
+#: a member organisation with nothing to do (pledge confirmed or withdrawn): reachable by a manual message only
+MEMBER = "member"
 #: What each group of a manual send means, for the form and the audit log.
 GROUPS = {
     NOT_RESPONDED: "Everyone who has not responded to the invitation",
@@ -63,11 +65,12 @@ class Candidate:
     amount_pence: int | None = None
 
 
-def candidates(bid_ids: list[int], now: datetime) -> dict[int, list[Candidate]]:
+def candidates(bid_ids: list[int], now: datetime, *, everyone: bool = False) -> dict[int, list[Candidate]]:
     """Everyone still to be chased on these bids, by bid, in two queries whatever the number of bids.
 
     Not responded: invitations sent and not expired. Accepted with no pledge: "not pledged". Indicative:
-    "confirm". Declined, revoked, expired, withdrawn and confirmed are left alone.
+    "confirm". Declined, revoked, expired, withdrawn and confirmed are left alone, unless ``everyone``
+    (the convenor writing to one organisation), when joined organisations with nothing to do are "member".
     """
     if not bid_ids:
         return {}
@@ -110,7 +113,7 @@ def candidates(bid_ids: list[int], now: datetime) -> dict[int, list[Candidate]]:
         if user_email is not None and not enabled:
             continue
         pledge_status, amount = pledges.get((bid_id, org_id), (None, None))
-        kind = {None: NOT_PLEDGED, PledgeStatus.INDICATIVE: CONFIRM}.get(pledge_status)
+        kind = {None: NOT_PLEDGED, PledgeStatus.INDICATIVE: CONFIRM}.get(pledge_status, MEMBER if everyone else None)
         if kind is not None:
             found[bid_id].append(
                 Candidate(inv_id, bid_id, org_name, sent_at, kind, user_email or email, user_name, amount)
@@ -266,6 +269,8 @@ def claim(
 def _render(bid: Bid, candidate: Candidate, now: datetime, message: str, invitation_link: str | None):
     left = clock.format_remaining(bid.deadline, now)
     link = path_for("pledges.edit", bid_id=bid.id)
+    if candidate.kind == MEMBER:
+        link = path_for("bids.show", bid_id=bid.id)
     if candidate.kind == NOT_RESPONDED:
         link = invitation_link
         subject = f"Reminder: you have not yet responded to {bid.title} ({left} left)"
@@ -296,7 +301,7 @@ def _render(bid: Bid, candidate: Candidate, now: datetime, message: str, invitat
 
 def manual_targets(bid: Bid) -> list[Candidate]:
     """Everyone a manual reminder can reach, for the form's "one organisation" choice."""
-    return candidates([bid.id], clock.now()).get(bid.id, [])
+    return candidates([bid.id], clock.now(), everyone=True).get(bid.id, [])
 
 
 def send_now(actor: User, bid: Bid, *, group: str, message: str, send_id: str) -> tuple[int, int]:
@@ -325,7 +330,10 @@ def send_now(actor: User, bid: Bid, *, group: str, message: str, send_id: str) -
     elif str(group).startswith("invitation:") and str(group)[11:].isdigit():
         chosen = [c for c in targets if c.invitation_id == int(str(group)[11:])]
         if not chosen:
-            errors["group"] = ["That organisation has nothing left to do on this bid, or is not invited to it."]
+            errors["group"] = [
+                "That organisation cannot be reminded: it declined, its invitation was withdrawn or has expired, "
+                "or it is not invited to this bid."
+            ]
     else:
         chosen = []
         errors["group"] = ["Choose who to remind."]

@@ -219,7 +219,7 @@ def test_send_now_refuses_bad_input_and_sends_nothing(cast, group, message, send
     assert emails() == [] and db.session.scalar(sa.select(sa.func.count()).select_from(ReminderSend)) == 0
 
 
-def test_send_now_to_an_organisation_with_nothing_to_do(cast):
+def test_send_now_to_a_declined_organisation_is_refused(cast):
     with pytest.raises(reminders.ValidationFailed) as caught:
         reminders.send_now(
             cast.convenors[0],
@@ -228,7 +228,23 @@ def test_send_now_to_an_organisation_with_nothing_to_do(cast):
             message="Hi",
             send_id=reminders.new_send_id(),
         )
-    assert "nothing left to do" in caught.value.errors["group"][0]
+    assert "cannot be reminded: it declined" in caught.value.errors["group"][0]
+
+
+def test_send_now_to_one_organisation_that_has_confirmed(cast):
+    group = f"invitation:{db.session.scalar(_accepted_invitation(cast.confirmed))}"
+    assert reminders.send_now(
+        cast.convenors[0], cast.bid, group=group, message="Thank you!", send_id=reminders.new_send_id()
+    ) == (1, 0)
+    db.session.commit()
+    (message,) = emails("reminder")
+    assert message.to_address == "confirmed@example.org"
+    assert "Thank you!" in message.body_text
+    assert (
+        f"See the bid and Confirmed Homes's pledge here (log in if asked):\nhttp://localhost/bids/{cast.bid.id}\n"
+        in (message.body_text)
+    )
+    assert "not yet" not in message.body_text
 
 
 def test_send_now_only_by_the_bids_convenors(cast):

@@ -116,7 +116,7 @@ def test_send_now_sends_once_per_form_and_shows_in_the_history(cast, browser, ap
     [
         ({"group": "not_responded", "message": ""}, "Write the message to send."),
         ({"group": "", "message": "Hello"}, "Choose who to remind."),
-        ({"group": "invitation:999999", "message": "Hello"}, "That organisation has nothing left to do"),
+        ({"group": "invitation:999999", "message": "Hello"}, "That organisation cannot be reminded"),
         ({"group": "not_responded", "message": "x" * 2001}, "Keep the message to 2,000 characters or fewer"),
     ],
 )
