@@ -65,7 +65,10 @@ class Config:
     INVITATION_DAYS = _int("INVITATION_DAYS", 21)
     FUNDER_LINK_DAYS = _int("FUNDER_LINK_DAYS", 30)
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
+    #: seconds between scheduler sweeps (close bids, reminders, digests, email retries)
     SWEEP_SECONDS = _int("SWEEP_SECONDS", 30)
+    #: London hour from which the convenors' daily digest goes out
+    DIGEST_HOUR = _int("DIGEST_HOUR", 8)
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = _int("MAIL_PORT", 25)

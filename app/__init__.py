@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -38,11 +39,21 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     from app import cli
 
     cli.register(app)
-    if app.config.get("SCHEDULER_ENABLED") and os.environ.get("SCHEDULER_IN_PROCESS", "1") == "1":
+    if _wants_in_process_scheduler(app):
         from app.jobs import start_in_process
 
         start_in_process(app)
     return app
+
+
+def _wants_in_process_scheduler(app: Flask) -> bool:
+    """The web process under ``make run`` sweeps; one-off ``flask`` commands (db upgrade, demo seed) do not,
+    so a sweep never races a migration or runs against a database that has no tables yet."""
+    if not app.config.get("SCHEDULER_ENABLED") or os.environ.get("SCHEDULER_IN_PROCESS", "1") != "1":
+        return False
+    import click
+
+    return click.get_current_context(silent=True) is None or "run" in sys.argv[1:]
 
 
 def _check_secret_key(app: Flask) -> None:
@@ -92,8 +103,9 @@ def register_blueprints(app: Flask) -> None:
     from app.invitations.routes import bp as invitations_bp
     from app.letters.routes import bp as letters_bp
     from app.pledges.routes import bp as pledges_bp
+    from app.reminders.routes import bp as reminders_bp
 
-    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp, letters_bp, documents_bp, funder_bp):
+    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp, letters_bp, documents_bp, funder_bp, reminders_bp):
         app.register_blueprint(bp)
     from app import api
 

@@ -113,6 +113,7 @@ def runner(app):
 @pytest.fixture
 def outbox(app):
     """Messages sent through the locmem backend during the test."""
+    # The locmem backend appends to the app's mail state (app.extensions["mailman"]), not to the Mail object.
     state = app.extensions["mailman"]
     state.outbox = []
     yield state.outbox

@@ -222,14 +222,21 @@ def show(bid_id: int):
         )
     pledge = pledges.current_pledge(bid, current_user.organisation_id)
     members = totals.member_rows(bid)
+    now = clock.now()
+    # The same rule as pledges.check_open: after the deadline only organisations that had pledged before it
+    # may save, until the grace window ends.
+    started = pledge is not None and pledge.created_at < bid.deadline
+    in_grace = bid.status == BidStatus.OPEN and bid.deadline <= now < bid.grace_ends
     return render_template(
         "bids/member.html",
         bid=bid,
         totals=figures,
         pledge=pledge,
         members=members,
-        now=clock.now(),
-        accepting=bid.status == BidStatus.OPEN and clock.now() < bid.grace_ends,
+        now=now,
+        in_grace=in_grace,
+        started=started,
+        accepting=bid.status == BidStatus.OPEN and (now < bid.deadline or (in_grace and started)),
     )
 
 

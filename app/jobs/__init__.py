@@ -1,9 +1,14 @@
-"""The scheduler: APScheduler 3.x running idempotent sweeps that call services."""
+"""The scheduler: APScheduler 3.x running idempotent sweeps that call services.
+
+The periodic sweep is what makes closing and reminders certain; one-off 'date' jobs at each deadline that
+falls before the next sweep only make closing prompt (to the second rather than to the sweep interval).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -11,31 +16,64 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 
-def sweep(app: Flask) -> dict:
+def sweep(app: Flask, scheduler=None) -> dict:
     """One pass of every periodic job. Safe to run at any time, in any number of processes."""
     from app.extensions import db
     from app.services import scheduling
 
     with app.app_context():
         try:
-            return scheduling.run_sweep()
+            result = scheduling.run_sweep()
+            if scheduler is not None:
+                plan_exact_closes(app, scheduler)
+            return result
         finally:
             db.session.remove()
+
+
+def close_now(app: Flask) -> list[int]:
+    """The one-off job at a deadline: close what is due (the same idempotent service as the sweep)."""
+    from app import notifications
+    from app.extensions import db
+    from app.services import scheduling
+
+    with app.app_context():
+        try:
+            closed = scheduling.close_due_bids()
+            notifications.send_pending()
+            return closed
+        finally:
+            db.session.remove()
+
+
+def plan_exact_closes(app: Flask, scheduler) -> int:
+    """Add a 'date' job at the close of each open bid whose deadline falls before the next sweep."""
+    from app.services import scheduling
+
+    interval = timedelta(seconds=app.config.get("SWEEP_SECONDS", 30))
+    added = 0
+    for bid_id, ends in scheduling.upcoming_closes(interval * 2):
+        job_id = f"close-{bid_id}-{ends:%Y%m%dT%H%M%S}"
+        if scheduler.get_job(job_id) is None:
+            # A second past the close, so the clock rule (now >= grace end) holds when it runs.
+            scheduler.add_job(
+                close_now, "date", run_date=ends + timedelta(seconds=1), args=[app], id=job_id, misfire_grace_time=60
+            )
+            added += 1
+    return added
 
 
 def build_scheduler(app: Flask, scheduler_class=BackgroundScheduler):
     scheduler = scheduler_class(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     )
-    from datetime import UTC, datetime
-
     scheduler.add_job(
         sweep,
         "interval",
         seconds=app.config.get("SWEEP_SECONDS", 30),
-        args=[app],
+        args=[app, scheduler],
         id="sweep",
-        next_run_time=datetime.now(UTC),
+        next_run_time=datetime.now(UTC),  # catch up at once on start: overdue bids close, stale reminders skip
     )
     return scheduler
 
@@ -53,7 +91,10 @@ def run_blocking(app: Flask) -> None:
     """``flask scheduler run``: the sweep in the foreground until interrupted."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    in_process = app.extensions.pop("scheduler", None)
+    if in_process is not None:  # SCHEDULER_ENABLED was on for this process too: run one scheduler, not two
+        in_process.shutdown(wait=False)
     scheduler = build_scheduler(app, BlockingScheduler)
-    log.info("scheduler running; press Ctrl+C to stop")
+    log.info("scheduler running every %s seconds; press Ctrl+C to stop", app.config.get("SWEEP_SECONDS", 30))
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

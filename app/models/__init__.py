@@ -7,7 +7,7 @@ from app.models.invitation import Invitation, InvitationStatus
 from app.models.organisation import Organisation, OrganisationKind, Role, User
 from app.models.outbox import EmailMessage, EmailStatus
 from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
-from app.models.reminder import ReminderSend
+from app.models.reminder import ConvenorSend, ReminderSend, ReminderSlot
 from app.models.token import ApiToken
 from app.models.types import UTCDateTime, utcnow
 
@@ -21,6 +21,7 @@ __all__ = [
     "BidEvent",
     "BidPack",
     "BidStatus",
+    "ConvenorSend",
     "EmailMessage",
     "EmailStatus",
     "FunderLink",
@@ -34,6 +35,7 @@ __all__ = [
     "PledgeRevision",
     "PledgeStatus",
     "ReminderSend",
+    "ReminderSlot",
     "Role",
     "UTCDateTime",
     "User",

@@ -22,15 +22,24 @@ from app.services.after_commit import after_commit
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+#: how long a claimed message is left to its sender before another may try it
+SEND_LEASE = timedelta(minutes=10)
 
 
 def queue(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
     """Render and queue one email; it is sent once the current transaction commits."""
+    message = render(to, kind, subject, bid, **context)
+    queue_all([message])
+    return message
+
+
+def render(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
+    """Render one email into an outbox row, not yet added to the session (see ``queue_all``)."""
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
     context["bid"] = bid
     text = render_template(f"email/{kind}.txt", subject=subject, **context)
     html = render_template(f"email/{kind}.html", subject=subject, **context)
-    message = EmailMessage(
+    return EmailMessage(
         to_address=to,
         subject=subject[:300],
         body_text=text,
@@ -38,10 +47,16 @@ def queue(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -
         kind=kind,
         bid_id=bid.id if bid is not None else None,
     )
-    db.session.add(message)
+
+
+def queue_all(messages: list[EmailMessage]) -> None:
+    """Queue rendered emails with one flush (a batched insert); they are sent once the transaction commits."""
+    if not messages:
+        return
+    db.session.add_all(messages)
     db.session.flush()
-    _send_after_commit(message.id)
-    return message
+    for message in messages:
+        _send_after_commit(message.id)
 
 
 def _send_after_commit(message_id: int) -> None:
@@ -70,20 +85,40 @@ def _send_in_context(app, ids: list[int]) -> None:
 def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int, int]:
     """Send queued messages (these ids, or every one that is due). Returns (sent, failed).
 
-    Uses its own session so it can run inside another session's after-commit hook.
+    Uses its own session so it can run inside another session's after-commit hook. Each message is claimed
+    first with a conditional update that moves its next attempt a lease ahead, and committed; only the
+    sender whose update matched sends it. So two senders at once (a scheduler's sweep and a web worker's
+    after-commit send) never send one message twice, and no lock is held while the mail server answers.
+    A sender that dies after claiming leaves the message to be retried once the lease has run out.
     """
     now = clock.now()
     with Session(db.engine, expire_on_commit=False) as session:
-        stmt = sa.select(EmailMessage).where(EmailMessage.status == EmailStatus.PENDING)
+        stmt = sa.select(EmailMessage.id).where(EmailMessage.status == EmailStatus.PENDING)
         if ids is not None:
             stmt = stmt.where(EmailMessage.id.in_(ids))
         else:
             stmt = stmt.where(EmailMessage.next_attempt_at <= now)
         if ids is None:
             stmt = stmt.limit(limit)  # a sweep takes a batch; explicit ids are sent in full
-        messages = session.scalars(stmt.order_by(EmailMessage.id)).all()
+        message_ids = session.scalars(stmt.order_by(EmailMessage.id)).all()
+        session.rollback()
         sent = failed = 0
-        for message in messages:
+        for message_id in message_ids:
+            claimed = session.execute(
+                sa.update(EmailMessage)
+                .where(
+                    EmailMessage.id == message_id,
+                    EmailMessage.status == EmailStatus.PENDING,
+                    EmailMessage.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=now + SEND_LEASE)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.commit()
+            if not claimed:
+                continue
+            message = session.get(EmailMessage, message_id, populate_existing=True)
+            session.commit()  # nothing is held while the mail server answers
             try:
                 email = EmailMultiAlternatives(
                     subject=message.subject,

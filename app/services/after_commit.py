@@ -33,6 +33,8 @@ def install(session_class) -> None:
 
     @event.listens_for(session_class, "after_commit")
     def _committed(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT was released: nothing is committed until the outer transaction is
         session.info.pop(_ROLLBACK_KEY, None)
         session.info.setdefault(_READY, []).extend(session.info.pop(_KEY, []))
 

@@ -11,7 +11,7 @@ from typing import Any
 from app.extensions import db
 from app.models import Bid, BidStatus, User
 from app.money import MAX_PENCE
-from app.services import audit, clock
+from app.services import audit, clock, notices
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
 
@@ -206,11 +206,15 @@ def open_bid(actor: User, bid: Bid) -> Bid:
 
 
 def close_bid(actor: User | None, bid: Bid, *, reason: str = "early") -> Bid:
-    """Close an open bid, by a convenor (early) or by the scheduler at the deadline (actor None)."""
+    """Close an open bid, by a convenor (early) or by the scheduler at the deadline (actor None).
+
+    Queues the convenors' closing summary and the members' closing note in the same transaction.
+    """
     if actor is not None:
         _require_convenor(actor, bid)
     _move(actor, bid, BidStatus.CLOSED, extra={"reason": reason})
     bid.closed_at = clock.now()
+    notices.bid_closed(bid, reason=reason)
     return bid
 
 
@@ -229,7 +233,10 @@ def mark_submitted(actor: User, bid: Bid) -> Bid:
 
 
 def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
-    """Move an open bid's deadline later, or reopen a closed bid with a new deadline."""
+    """Move an open bid's deadline later, or reopen a closed bid with a new deadline.
+
+    Tells every invitee and member, and re-plans the reminders against the new deadline.
+    """
     _require_convenor(actor, bid)
     now = clock.now()
     if bid.status not in (BidStatus.OPEN, BidStatus.CLOSED):
@@ -250,6 +257,7 @@ def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
     action = "bid.reopened" if reopening else "bid.extended"
     audit.record(action, actor=actor, bid=bid, subject=bid, before={"deadline": old}, after={"deadline": new_deadline})
     audit.emit(bid, action, {"deadline": new_deadline.isoformat(), "previous": old.isoformat()})
+    notices.deadline_changed(bid, previous=old, reopened=reopening)
     return bid
 
 

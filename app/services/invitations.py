@@ -406,3 +406,61 @@ def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
 def _require_convenor(actor: User, bid: Bid) -> None:
     if not is_bid_convenor(actor, bid):
         raise PermissionDenied("Only the bid's convenors can manage invitations.")
+
+
+def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
+    """A fresh link for an invitation still waiting for an answer, for a reminder email; returns its path.
+
+    The previous link stops working (only the newest email's link does), as with a resend; the expiry is kept.
+    """
+    if invitation.status != InvitationStatus.SENT:
+        raise InvalidTransition(f"An invitation that was {invitation.status} has no link to send.")
+    from app.services.links import path_for
+
+    token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
+    audit.record(
+        "invitation.link_reissued",
+        bid=invitation.bid,
+        subject=invitation,
+        organisation_id=invitation.bid.organisation_id,
+        after={"reason": reason},
+    )
+    return path_for("invitations.respond", token=token)
+
+
+def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminder") -> dict[int, str]:
+    """``reissue_link`` for many invitations of one bid in two statements (the scheduler's batches).
+
+    Only invitations still waiting for an answer change; returns invitation id → path of its new link.
+    """
+    from app.models import AuditEvent
+    from app.services.links import path_for
+
+    if not invitation_ids:
+        return {}
+    now = clock.now()
+    paths, updates, events = {}, [], []
+    for invitation_id in invitation_ids:
+        token, token_hash = tokens.make(PURPOSE, invitation_id)
+        paths[invitation_id] = path_for("invitations.respond", token=token)
+        updates.append({"b_id": invitation_id, "b_hash": token_hash})
+        events.append(
+            {
+                "action": "invitation.link_reissued",
+                "bid_id": bid.id,
+                "organisation_id": bid.organisation_id,
+                "subject_type": "Invitation",
+                "subject_id": invitation_id,
+                "after": {"reason": reason},
+                "created_at": now,
+            }
+        )
+    table = Invitation.__table__
+    db.session.execute(
+        table.update()
+        .where(table.c.id == sa.bindparam("b_id"), table.c.status == InvitationStatus.SENT.value)
+        .values(token_hash=sa.bindparam("b_hash")),
+        updates,
+    )
+    db.session.execute(sa.insert(AuditEvent.__table__), events)
+    return paths

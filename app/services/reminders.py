@@ -1,0 +1,407 @@
+"""Reminders: who is chased for what, the due-reminder sweep, and the convenor's "send a reminder now".
+
+Exactly once: each reminder is claimed by a ReminderSend row per (invitation, slot) under a unique constraint,
+inside a SAVEPOINT in the transaction that queues its email; a planned slot is also claimed for the whole bid
+by a ReminderSlot row. A clash means another scheduler got there first, so it is skipped, not sent again.
+
+Raises ValidationFailed, InvalidTransition and PermissionDenied (manual sends).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app import notifications
+from app.extensions import db
+from app.models import (
+    Bid,
+    BidStatus,
+    Invitation,
+    InvitationStatus,
+    Pledge,
+    PledgeStatus,
+    ReminderSend,
+    ReminderSlot,
+    User,
+)
+from app.services import audit, clock, invitations
+from app.services.access import is_bid_convenor
+from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.services.links import path_for
+from app.services.reminder_plan import Slot, due_slots, skip_reason
+
+log = logging.getLogger(__name__)
+
+NOT_RESPONDED, NOT_PLEDGED, CONFIRM, MANUAL = "not_responded", "not_pledged", "confirm", "manual"
+#: a member organisation with nothing to do (pledge confirmed or withdrawn): reachable by a manual message only
+MEMBER = "member"
+#: What each group of a manual send means, for the form and the audit log.
+GROUPS = {
+    NOT_RESPONDED: "Everyone who has not responded to the invitation",
+    NOT_PLEDGED: "Every member organisation with no pledge",
+    CONFIRM: "Every member organisation whose pledge is indicative",
+}
+MAX_MESSAGE = 2000
+
+
+@dataclass
+class Candidate:
+    """One invitation that may be chased, with what for and whom to write to (plain values, no ORM state)."""
+
+    invitation_id: int
+    bid_id: int
+    organisation_name: str
+    sent_at: datetime
+    kind: str
+    email: str
+    name: str | None
+    amount_pence: int | None = None
+
+
+def candidates(bid_ids: list[int], now: datetime, *, everyone: bool = False) -> dict[int, list[Candidate]]:
+    """Everyone still to be chased on these bids, by bid, in two queries whatever the number of bids.
+
+    Not responded: invitations sent and not expired. Accepted with no pledge: "not pledged". Indicative:
+    "confirm". Declined, revoked, expired, withdrawn and confirmed are left alone, unless ``everyone``
+    (the convenor writing to one organisation), when joined organisations with nothing to do are "member".
+    """
+    if not bid_ids:
+        return {}
+    pledges: dict[tuple[int, int], tuple[PledgeStatus, int]] = {
+        (bid_id, org_id): (status, amount)
+        for bid_id, org_id, status, amount in db.session.execute(
+            sa.select(Pledge.bid_id, Pledge.organisation_id, Pledge.status, Pledge.amount_pence).where(
+                Pledge.bid_id.in_(bid_ids)
+            )
+        )
+    }
+    rows = db.session.execute(
+        sa.select(
+            Invitation.id,
+            Invitation.bid_id,
+            Invitation.organisation_name,
+            Invitation.organisation_id,
+            Invitation.sent_at,
+            Invitation.status,
+            Invitation.email,
+            User.email,
+            User.name,
+            User.is_enabled,
+        )
+        .outerjoin(User, User.id == Invitation.accepted_by_id)
+        .where(
+            Invitation.bid_id.in_(bid_ids),
+            sa.or_(
+                sa.and_(Invitation.status == InvitationStatus.SENT, Invitation.expires_at > now),
+                Invitation.status == InvitationStatus.ACCEPTED,
+            ),
+        )
+        .order_by(Invitation.bid_id, Invitation.id)
+    )
+    found: dict[int, list[Candidate]] = defaultdict(list)
+    for inv_id, bid_id, org_name, org_id, sent_at, status, email, user_email, user_name, enabled in rows:
+        if status == InvitationStatus.SENT:
+            found[bid_id].append(Candidate(inv_id, bid_id, org_name, sent_at, NOT_RESPONDED, email, None))
+            continue
+        if user_email is not None and not enabled:
+            continue
+        pledge_status, amount = pledges.get((bid_id, org_id), (None, None))
+        kind = {None: NOT_PLEDGED, PledgeStatus.INDICATIVE: CONFIRM}.get(pledge_status, MEMBER if everyone else None)
+        if kind is not None:
+            found[bid_id].append(
+                Candidate(inv_id, bid_id, org_name, sent_at, kind, user_email or email, user_name, amount)
+            )
+    return found
+
+
+def send_due(now: datetime | None = None) -> dict:
+    """Send every planned reminder that is due and not yet sent; record the ones that no longer make sense.
+
+    Commits once per bid. Queries: a fixed number to find the work, then per bid with a due slot.
+    """
+    now = now or clock.now()
+    open_bids = db.session.execute(
+        sa.select(Bid.id, Bid.deadline, Bid.reminder_plan).where(Bid.status == BidStatus.OPEN).order_by(Bid.id)
+    ).all()
+    due: dict[int, list[Slot]] = {}
+    for bid_id, deadline, plan in open_bids:
+        slots = due_slots(deadline, plan, now)
+        if slots:
+            due[bid_id] = slots
+    #: slots processed, and slots another scheduler had claimed first
+    counts = {"sent": 0, "skipped": 0, "slots": 0, "clashed": 0}
+    if not due:
+        db.session.rollback()
+        return counts
+    done = set(
+        db.session.execute(
+            sa.select(ReminderSlot.bid_id, ReminderSlot.slot).where(
+                ReminderSlot.bid_id.in_(list(due)),
+                ReminderSlot.slot.in_({s.key for slots in due.values() for s in slots}),
+            )
+        ).all()
+    )
+    todo = {bid_id: [s for s in slots if (bid_id, s.key) not in done] for bid_id, slots in due.items()}
+    todo = {bid_id: slots for bid_id, slots in todo.items() if slots}
+    if not todo:
+        db.session.rollback()
+        return counts
+    bids = {b.id: b for b in db.session.scalars(sa.select(Bid).where(Bid.id.in_(list(todo))))}
+    found = candidates(list(todo), now)
+    for bid_id, slots in todo.items():
+        bid = bids[bid_id]
+        if bid.status != BidStatus.OPEN:
+            continue
+        try:
+            for slot in slots:
+                reason = skip_reason(slot, due[bid_id], now)
+                if not _claim_slot(bid, slot, reason):
+                    counts["clashed"] += 1
+                    continue
+                counts["slots"] += 1
+                sent, skipped = _send_slot(bid, slot, reason, found.get(bid_id, []), now)
+                counts["sent"] += sent
+                counts["skipped"] += skipped
+            db.session.commit()
+        except Exception:  # one bad bid must not stop the others; nothing of it was committed, so it is retried
+            db.session.rollback()
+            log.exception("reminders for bid %s failed", bid_id)
+    return counts
+
+
+def _claim_slot(bid: Bid, slot: Slot, reason: str | None) -> bool:
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                ReminderSlot(bid_id=bid.id, slot=slot.key, outcome="skipped" if reason else "sent", note=reason)
+            )
+    except IntegrityError:
+        log.info("reminder slot %s of bid %s already claimed", slot.key, bid.id)
+        return False
+    return True
+
+
+def _send_slot(bid: Bid, slot: Slot, reason: str | None, chased: list[Candidate], now: datetime) -> tuple[int, int]:
+    """Claim every chased invitation for the slot and queue the emails, batched in one SAVEPOINT.
+
+    The bid's slot is already claimed (ReminderSlot), so a clash here is not expected; if one happens, the
+    batch is undone and each invitation is claimed in its own SAVEPOINT instead, skipping the clashes.
+    """
+    decided: list[tuple[Candidate, str | None]] = []
+    reached: set[str] = set()
+    for candidate in chased:
+        note = reason
+        if note is None and candidate.sent_at > slot.moment:
+            note = "Invited after this reminder's moment, so the invitation itself was the reminder."
+        elif note is None and candidate.email in reached:
+            note = "The same person was reminded through another invitation."
+        if note is None:
+            reached.add(candidate.email)
+        decided.append((candidate, note))
+    try:
+        with db.session.begin_nested():
+            links = invitations.reissue_links(
+                bid, [c.invitation_id for c, note in decided if note is None and c.kind == NOT_RESPONDED]
+            )
+            messages = [
+                _render(bid, c, now, "", links.get(c.invitation_id)) if not note else None for c, note in decided
+            ]
+            notifications.queue_all([m for m in messages if m is not None])
+            rows = [
+                _row(bid, c, slot.key, now, note, email_id=m.id if m is not None else None)
+                for (c, note), m in zip(decided, messages, strict=True)
+            ]
+            if rows:
+                db.session.execute(sa.insert(ReminderSend.__table__), rows)
+    except IntegrityError:
+        log.warning("reminder slot %s of bid %s: a claim clashed; claiming one by one", slot.key, bid.id)
+        decided = [(c, note) for c, note in decided if claim(bid, c, slot.key, now, skip=note)]
+    sent = sum(1 for _, note in decided if note is None)
+    return sent, len(decided) - sent
+
+
+def _row(
+    bid: Bid, candidate: Candidate, slot_key: str, now: datetime, skip: str | None, *, kind=None, email_id=None
+) -> dict:
+    return {
+        "bid_id": bid.id,
+        "invitation_id": candidate.invitation_id,
+        "slot": slot_key,
+        "kind": kind or candidate.kind,
+        "outcome": "skipped" if skip else "sent",
+        "note": skip,
+        "email_id": email_id,
+        "created_at": now,
+    }
+
+
+def claim(
+    bid: Bid, candidate: Candidate, slot_key: str, now: datetime, *, skip: str | None = None, message: str = ""
+) -> bool:
+    """Claim (invitation, slot) and queue its email in one SAVEPOINT. False when it was already claimed."""
+    try:
+        with db.session.begin_nested():
+            email_id = None
+            if not skip:
+                link = None
+                if candidate.kind == NOT_RESPONDED:
+                    link = invitations.reissue_links(bid, [candidate.invitation_id])[candidate.invitation_id]
+                email = _render(bid, candidate, now, message, link)
+                notifications.queue_all([email])
+                email_id = email.id
+            kind = MANUAL if message else None
+            db.session.execute(
+                sa.insert(ReminderSend.__table__),
+                [_row(bid, candidate, slot_key, now, skip, kind=kind, email_id=email_id)],
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _render(bid: Bid, candidate: Candidate, now: datetime, message: str, invitation_link: str | None):
+    left = clock.format_remaining(bid.deadline, now)
+    link = path_for("pledges.edit", bid_id=bid.id)
+    if candidate.kind == MEMBER:
+        link = path_for("bids.show", bid_id=bid.id)
+    if candidate.kind == NOT_RESPONDED:
+        link = invitation_link
+        subject = f"Reminder: you have not yet responded to {bid.title} ({left} left)"
+    elif candidate.kind == CONFIRM:
+        subject = f"Reminder: please confirm your pledge to {bid.title} ({left} left)"
+    else:
+        subject = f"Reminder: your organisation has not yet pledged to {bid.title} ({left} left)"
+    if message:
+        subject = f"Message from {bid.organisation.name}: {bid.title} ({left} left)"
+    return notifications.render(
+        candidate.email,
+        "reminder",
+        subject,
+        bid=bid,
+        reminder_kind=candidate.kind,
+        name=candidate.name,
+        organisation_name=candidate.organisation_name,
+        amount_pence=candidate.amount_pence,
+        left=left,
+        link=link,
+        message=message,
+        convening_body=bid.organisation.name,
+    )
+
+
+# -- the convenor's "send a reminder now" -----------------------------------------------------------------
+
+
+def manual_targets(bid: Bid) -> list[Candidate]:
+    """Everyone a manual reminder can reach, for the form's "one organisation" choice."""
+    return candidates([bid.id], clock.now(), everyone=True).get(bid.id, [])
+
+
+def send_now(actor: User, bid: Bid, *, group: str, message: str, send_id: str) -> tuple[int, int]:
+    """Send the convenor's own message to a group (or ``invitation:<id>``). Returns (sent, already_sent).
+
+    ``send_id`` comes from the form, so submitting the same form twice sends nothing the second time.
+    """
+    if not is_bid_convenor(actor, bid):
+        raise PermissionDenied("Only the bid's convenors can send reminders.")
+    if bid.status != BidStatus.OPEN:
+        raise InvalidTransition(f"Reminders can only be sent while the bid is open; it is {bid.status}.")
+    errors: dict[str, list[str]] = {}
+    message = (message or "").replace("\x00", "").strip()
+    if not message:
+        errors["message"] = ["Write the message to send."]
+    elif len(message) > MAX_MESSAGE:
+        errors["message"] = [f"Keep the message to {MAX_MESSAGE:,} characters or fewer (it has {len(message):,})."]
+    try:
+        send_uuid = uuid.UUID(str(send_id)).hex
+    except ValueError:
+        errors["send_id"] = ["The form is out of date. Reload the page and try again."]
+    now = clock.now()
+    targets = manual_targets(bid)
+    if group in GROUPS:
+        chosen = [c for c in targets if c.kind == group]
+    elif str(group).startswith("invitation:") and str(group)[11:].isdigit():
+        chosen = [c for c in targets if c.invitation_id == int(str(group)[11:])]
+        if not chosen:
+            errors["group"] = [
+                "That organisation cannot be reminded: it declined, its invitation was withdrawn or has expired, "
+                "or it is not invited to this bid."
+            ]
+    else:
+        chosen = []
+        errors["group"] = ["Choose who to remind."]
+    if errors:
+        raise ValidationFailed(errors)
+    if not chosen:
+        raise ValidationFailed({"group": ["Nobody is in that group at the moment, so nothing was sent."]})
+    slot_key = f"manual:{send_uuid}"
+    sent = already = 0
+    reached: set[str] = set()
+    for candidate in chosen:
+        if candidate.email in reached:
+            continue
+        if claim(bid, candidate, slot_key, now, message=message):
+            sent += 1
+            reached.add(candidate.email)
+        else:
+            already += 1
+    if sent:
+        audit.record(
+            "reminder.manual",
+            actor=actor,
+            bid=bid,
+            subject=bid,
+            after={"group": group, "sent": sent, "slot": slot_key, "message": message},
+        )
+    return sent, already
+
+
+# -- who was reminded when ---------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryRow:
+    at: datetime
+    slot: str
+    kind: str
+    outcome: str
+    note: str | None
+    organisation_name: str | None
+    email: str | None
+    email_status: str | None
+
+
+def history(bid: Bid, *, limit: int = 500) -> list[HistoryRow]:
+    """Reminders sent and skipped on the bid, newest first, with whole-slot skips; two queries."""
+    from app.models import EmailMessage
+
+    rows = [
+        HistoryRow(r.created_at, r.slot, r.kind, r.outcome, r.note, name, address, str(status) if status else None)
+        for r, name, address, status in db.session.execute(
+            sa.select(ReminderSend, Invitation.organisation_name, EmailMessage.to_address, EmailMessage.status)
+            .join(Invitation, Invitation.id == ReminderSend.invitation_id)
+            .outerjoin(EmailMessage, EmailMessage.id == ReminderSend.email_id)
+            .where(ReminderSend.bid_id == bid.id)
+            .order_by(ReminderSend.created_at.desc(), ReminderSend.id.desc())
+            .limit(limit)
+        )
+    ]
+    slots = db.session.scalars(
+        sa.select(ReminderSlot).where(ReminderSlot.bid_id == bid.id, ReminderSlot.outcome == "skipped")
+    ).all()
+    covered = {r.slot for r in rows}
+    for s in slots:
+        if s.slot not in covered:
+            rows.append(HistoryRow(s.created_at, s.slot, "plan", "skipped", s.note, None, None, None))
+    return sorted(rows, key=lambda r: r.at, reverse=True)
+
+
+def new_send_id() -> str:
+    return uuid.uuid4().hex
