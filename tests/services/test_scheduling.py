@@ -9,8 +9,17 @@ import sqlalchemy as sa
 import time_machine
 
 from app.extensions import db
-from app.models import AuditEvent, BidEvent, BidStatus, ConvenorSend, ReminderSend, ReminderSlot
-from app.services import bids, pledges, scheduling
+from app.models import (
+    AuditEvent,
+    BidEvent,
+    BidStatus,
+    ConvenorSend,
+    EmailMessage,
+    EmailStatus,
+    ReminderSend,
+    ReminderSlot,
+)
+from app.services import bids, invitations, pledges, scheduling
 from tests.factories import BidFactory
 from tests.services.scheduler_helpers import T0, emails, make_cast, recipients
 

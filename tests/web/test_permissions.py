@@ -21,7 +21,8 @@ ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "mem
 
 OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
 # OK: 200. DONE: a POST that did its work (302 and an audit row). REDIRECT: 302 elsewhere than the login page.
-# CREATED: 201 and an audit row (an API token, shown once on the page). LOGIN: sent to log in. 403: known but not allowed. 404: refused without saying whether the thing exists.
+# CREATED: 201 and an audit row (an API token, shown once on the page). LOGIN: sent to log in.
+# 403: known but not allowed. 404: refused without saying whether the thing exists.
 
 
 def roles(anonymous=LOGIN, convenor=404, other_convenor=404, member_a=404, member_b=404, member_c=404) -> dict:
