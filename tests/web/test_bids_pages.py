@@ -259,7 +259,7 @@ def test_list_shows_status_totals_and_time_left(login, data):
     assert "1,500" in row
     assert "3 days" in row
     closed_row = text[text.index("Closed bid") :].split("</tr>")[0]
-    assert "Closed" in closed_row and "—" in closed_row
+    assert "Closed" in closed_row and "Not taking pledges" in closed_row
     assert "Draft" in text[text.index("Draft bid") :].split("</tr>")[0]
 
 
