@@ -88,7 +88,8 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.bids.routes import bp as bids_bp
     from app.invitations.routes import bp as invitations_bp
+    from app.live.routes import bp as live_bp
     from app.pledges.routes import bp as pledges_bp
 
-    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp):
+    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp, live_bp):
         app.register_blueprint(bp)

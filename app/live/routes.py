@@ -1,0 +1,78 @@
+"""Live views: ``/bids/<id>/events`` (Server-Sent Events) and ``/bids/<id>/live.json`` (polling fallback)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask_login import current_user
+
+from app.extensions import db
+from app.live import render, stream
+from app.services import access, live
+from app.services.errors import NotFound
+
+bp = Blueprint("live", __name__)
+
+
+def _viewer(bid_id: int) -> live.Audience:
+    """The audience for the current user, or 401 (not logged in) / 404 (may not see the bid)."""
+    if not current_user.is_authenticated:
+        abort(401)  # a stream or poll cannot follow a redirect to the login page
+    try:
+        bid = access.get_bid_for_viewer(current_user, bid_id)
+    except NotFound:
+        abort(404)
+    return live.audience_for(current_user, bid)
+
+
+def _last_event_id() -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    try:
+        value = int(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+    return value if value is None or value >= 0 else None
+
+
+@bp.get("/bids/<int:bid_id>/events")
+def events(bid_id: int):
+    audience = _viewer(bid_id)
+    after_id = _last_event_id()
+    sort = request.args.get("sort", "amount")
+    sort = sort if sort in render.SORTS else "amount"
+    db.session.remove()  # nothing is held open while the stream waits
+    body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id, sort=sort)
+    response = Response(stream_with_context(body), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache, no-transform"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer this response
+    return response
+
+
+@bp.get("/bids/<int:bid_id>/live.json")
+def poll(bid_id: int):
+    """The snapshot and the events after ``after`` (for browsers that cannot hold a stream)."""
+    audience = _viewer(bid_id)
+    after = request.args.get("after", type=int)
+    app = current_app._get_current_object()
+    text, last = stream.snapshot_text(app, bid_id, audience, request.args.get("sort", "amount"))
+    items = []
+    if after is not None and 0 <= after < last:
+        items = [
+            item
+            for item in (live.visible_event(row, audience) for row in live.events_after(bid_id, after))
+            if item is not None
+        ]
+    body = '{"snapshot":%s,"events":%s,"last_event_id":%d}' % (text, json.dumps(items), last)  # noqa: UP031
+    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+@bp.app_template_global()
+def live_context(bid):
+    """The live panel's context for the current user (used by the bid pages' live partials)."""
+    return render.page_context(current_user, bid)
+
+
+@bp.app_template_filter("ago")
+def ago_filter(moment, now=None):
+    return render.ago(moment, now)

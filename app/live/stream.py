@@ -1,0 +1,133 @@
+"""The Server-Sent Events stream for one viewer of one bid.
+
+Each read opens a short database session and removes it before the stream waits, so an idle stream holds
+no connection and no transaction. Snapshots are shared: the first stream of an audience to need one renders
+it, the others in the process reuse it (one render per audience per change, not one per stream).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from flask import Flask
+
+from app.extensions import db
+from app.live import render
+from app.models import Bid
+from app.services import live
+
+
+@dataclass
+class _Entry:
+    made: float
+    event_id: int
+    text: str
+
+
+class SnapshotCache:
+    """Rendered snapshot JSON per (bid, audience, sort); single-flight per key; fresh for ``max_age`` seconds."""
+
+    def __init__(self, max_age: float = 1.0) -> None:
+        self.max_age = max_age
+        self._entries: dict[tuple, _Entry] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple, min_event_id: int, build: Callable[[], tuple[str, int]]) -> tuple[str, int]:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+            if len(self._entries) > 2000:  # many bids over a long uptime: start again rather than grow
+                self._entries.clear()
+        with lock:
+            entry = self._entries.get(key)
+            if entry and entry.event_id >= min_event_id and time.monotonic() - entry.made < self.max_age:
+                return entry.text, entry.event_id
+            text, event_id = build()
+            self._entries[key] = _Entry(time.monotonic(), event_id, text)
+            return text, event_id
+
+
+def cache_for(app: Flask) -> SnapshotCache:
+    cache = app.extensions.get("live_snapshots")
+    if cache is None:
+        with _cache_lock:
+            cache = app.extensions.setdefault("live_snapshots", SnapshotCache(app.config["LIVE_SNAPSHOT_MAX_AGE"]))
+    return cache
+
+
+_cache_lock = threading.Lock()
+PAGE = 500
+
+
+def snapshot_text(app: Flask, bid_id: int, audience: live.Audience, sort: str, min_event_id: int = 0):
+    """The snapshot message data for the audience (JSON text) and the last event id it includes."""
+
+    def build() -> tuple[str, int]:
+        bid = db.session.get(Bid, bid_id)
+        snap = live.snapshot(bid, audience, projection_hours=app.config["LIVE_PROJECTION_HOURS"])
+        return json.dumps(render.payload(snap, sort), separators=(",", ":")), snap.last_event_id
+
+    key = (bid_id, audience.key, sort if audience.convenor else "")
+    return cache_for(app).get(key, min_event_id, build)
+
+
+def message(data: str, *, event: str, event_id: int | None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {data}\n\n"
+
+
+def events(
+    app: Flask, bid_id: int, audience: live.Audience, *, after_id: int | None, sort: str = "amount"
+) -> Iterator[str]:
+    """Snapshot first, then every event after ``after_id``, then new events as they commit, until the
+    stream's lifetime ends (the browser reconnects with Last-Event-ID and resumes)."""
+    broker = app.extensions["broker"]
+    heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
+    lifetime = float(app.config["SSE_MAX_SECONDS"])
+    started = last_write = time.monotonic()
+    try:
+        yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
+        try:
+            text, snap_id = snapshot_text(app, bid_id, audience, sort)
+        finally:
+            db.session.remove()
+        yield message(text, event="snapshot", event_id=snap_id)
+        sent = snap_id if after_id is None or after_id > snap_id else after_id
+        floor = sent  # wait for news beyond this (raised when the broker names ids we cannot see yet)
+        while True:
+            try:
+                found = live.events_after(bid_id, sent, limit=PAGE)
+                rows = [(row.id, live.visible_event(row, audience)) for row in found]
+            finally:
+                db.session.remove()
+            if rows:
+                for event_id, item in rows:
+                    if item is not None:
+                        yield message(json.dumps(item, separators=(",", ":")), event="activity", event_id=event_id)
+                sent = floor = rows[-1][0]
+                if sent > snap_id:
+                    try:
+                        text, _ = snapshot_text(app, bid_id, audience, sort, sent)
+                    finally:
+                        db.session.remove()
+                    snap_id = sent
+                    yield message(text, event="snapshot", event_id=sent)
+                last_write = time.monotonic()
+                if len(rows) >= PAGE:
+                    continue  # a full page may have more behind it
+            now = time.monotonic()
+            if now - started >= lifetime:
+                return
+            if now - last_write >= heartbeat:
+                yield ": keep-alive\n\n"
+                last_write = now
+            timeout = min(heartbeat - (now - last_write), lifetime - (now - started))
+            if not broker.wait(bid_id, floor, max(timeout, 0.01)):
+                continue
+            floor = max(floor, broker.latest(bid_id))
+    finally:
+        db.session.remove()
