@@ -69,7 +69,7 @@ def snapshot_text(app: Flask, bid_id: int, audience: live.Audience, sort: str, m
     def build() -> tuple[str, int]:
         bid = db.session.get(Bid, bid_id)
         snap = live.snapshot(bid, audience, projection_hours=app.config["LIVE_PROJECTION_HOURS"])
-        return json.dumps(render.payload(snap, sort), separators=(",", ":")), snap.last_event_id
+        return json.dumps(render.payload(snap, sort), separators=(",", ":"), ensure_ascii=False), snap.last_event_id
 
     key = (bid_id, audience.key, sort if audience.convenor else "")
     return cache_for(app).get(key, min_event_id, build)
@@ -107,7 +107,11 @@ def events(
             if rows:
                 for event_id, item in rows:
                     if item is not None:
-                        yield message(json.dumps(item, separators=(",", ":")), event="activity", event_id=event_id)
+                        yield message(
+                            json.dumps(item, separators=(",", ":"), ensure_ascii=False),
+                            event="activity",
+                            event_id=event_id,
+                        )
                 sent = floor = rows[-1][0]
                 if sent > snap_id:
                     try:

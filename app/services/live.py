@@ -206,7 +206,9 @@ def project(bid: Bid, points: list[Point], pledged_now: int, now: datetime, *, h
     span = (now - start).total_seconds()
     if span < 3600:  # under an hour of history says nothing about a rate
         return None
-    gained = pledged_now - value_at(points, start)
+    # A bid younger than the window: everything since it opened counts (no pledge predates the opening).
+    baseline = 0 if start == opened else value_at(points, start)
+    gained = pledged_now - baseline
     per_second = max(gained, 0) / span
     left = (bid.deadline - now).total_seconds()
     # Whole pounds: a projection quoted to the penny would claim a precision it does not have.
