@@ -267,7 +267,7 @@ def main() -> dict:
     streams = int(os.environ.get("BENCH_STREAMS", "200"))
     pledges = int(os.environ.get("BENCH_PLEDGES", "20"))
     page_requests = int(os.environ.get("BENCH_PAGE_REQUESTS", "30"))
-    threads = int(os.environ.get("WEB_THREADS", "200"))
+    threads = int(os.environ.get("WEB_THREADS", "256"))
     redis = _redis_up()
     workers = int(os.environ.get("WEB_WORKERS", "2" if redis else "1"))
     with tempfile.TemporaryDirectory(prefix="live-fanout-") as tmp:

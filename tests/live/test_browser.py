@@ -4,6 +4,7 @@ total, the feed line and the chart without a reload."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -74,5 +75,31 @@ def test_a_pledge_appears_on_the_open_dashboard_without_a_reload(app, database_u
             if os.environ.get("LIVE_SCREENSHOT_DIR"):
                 convenor.screenshot(path=os.path.join(os.environ["LIVE_SCREENSHOT_DIR"], "convenor-live.png"))
             assert not [e for e in errors if "Content Security Policy" in e], errors
+        finally:
+            browser.close()
+
+
+def test_the_countdown_follows_the_server_clock_not_the_visitors(app, database_url, tmp_path):
+    need(os.path.exists(CHROMIUM), "Debian's chromium at /usr/bin/chromium")
+    need(have_gunicorn(), "gunicorn in the virtualenv")
+    from datetime import timedelta
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from app.services import clock
+
+    scene = make_scene(app, deadline=clock.now() + timedelta(seconds=40))
+    with gunicorn(database_url, tmp_path, workers=1) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, base, scene.convenor)
+            # This visitor's clock is a day fast: by it, the deadline passed long ago.
+            page.clock.install(time=clock.now() + timedelta(days=1))
+            page.goto(f"{base}/bids/{scene.bid_id}")
+            countdown = page.locator("[data-live-countdown]")
+            expect(countdown).to_have_text(re.compile(r"^\d+ seconds? left$"), timeout=5_000)
+            page.clock.fast_forward("01:00")  # a minute later by any clock: the deadline has passed
+            expect(countdown).to_have_text("Closed", timeout=5_000)
         finally:
             browser.close()

@@ -42,7 +42,8 @@
     var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
     if (d > 0) { return plural(d, "day") + " " + plural(h, "hour") + " left"; }
     if (h > 0) { return plural(h, "hour") + " " + plural(m, "minute") + " left"; }
-    return plural(m, "minute") + " " + plural(sec, "second") + " left";
+    if (m > 0) { return plural(m, "minute") + " " + plural(sec, "second") + " left"; }
+    return plural(sec, "second") + " left";
   }
 
   function tickCountdown() {
