@@ -49,7 +49,9 @@ def cumulative(
     if end <= start:
         end = start + timedelta(hours=1)
     values = [p.pledged_pence if money else p.members for p in points]
-    top = nice_max(max([*values, target or 0, projection.projected_pence if projection and money else 0, 1]) * 1.05)
+    highest = max([*values, target or 0, projection.projected_pence if projection and money else 0, 1]) * 1.05
+    # Money gets a round axis end; a count of organisations one divisible by four, so every tick is whole.
+    top = nice_max(highest) if money else 4 * math.ceil(highest / 4)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(moment: datetime) -> float:

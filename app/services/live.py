@@ -108,7 +108,7 @@ def describe(kind: str, payload: dict) -> str:
     if kind == "pledge.created":
         if figures:
             return f"{who} {'confirmed' if confirmed else 'pledged'}{figures}" + ("" if confirmed else " (indicative)")
-        return f"{who} made a {'confirmed' if confirmed else 'indicative'} pledge"
+        return f"{who} made {'a confirmed' if confirmed else 'an indicative'} pledge"
     if kind == "pledge.confirmed":
         return f"{who} confirmed{figures}" if figures else f"{who} confirmed its pledge"
     if kind == "pledge.amended":
@@ -211,9 +211,9 @@ def project(bid: Bid, points: list[Point], pledged_now: int, now: datetime, *, h
     gained = pledged_now - baseline
     per_second = max(gained, 0) / span
     left = (bid.deadline - now).total_seconds()
-    # Whole pounds: a projection quoted to the penny would claim a precision it does not have.
-    projected = pledged_now + round(per_second * left / 100) * 100
-    rate_per_day = round(per_second * 86400 / 100) * 100
+    # To the nearest £1,000: a projection quoted to the penny would claim a precision it does not have.
+    projected = round((pledged_now + per_second * left) / 100_000) * 100_000
+    rate_per_day = round(per_second * 86400 / 100_000) * 100_000
     window = "72 hours" if hours == 72 and span >= hours * 3600 else _span_words(span)
     if gained <= 0:
         text = (

@@ -76,12 +76,11 @@
 
   function applySnapshot(data) {
     offset = Date.parse(data.server_now) - Date.now();
-    if (data.bid.status !== status) {
-      // The actions a page offers depend on the bid's status: show the page as it now is.
+    if (data.bid.status !== status || Date.parse(data.bid.deadline) !== deadline) {
+      // The page's heading, notices and actions depend on the status and the deadline: show it as it now is.
       window.location.reload();
       return;
     }
-    deadline = Date.parse(data.bid.deadline);
     var seen = lastSeenFeedId();
     var fragments = data.fragments || {};
     Object.keys(fragments).forEach(function (name) {
