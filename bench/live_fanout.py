@@ -137,23 +137,32 @@ async def login(client: httpx.AsyncClient, email: str) -> None:
     assert response.status_code == 302, response.text[:200]
 
 
-async def hold_stream(client, url, arrivals: list, opened: asyncio.Event, counter: dict, stop: asyncio.Event):
+async def hold_stream(client, url, arrivals: dict, opened: asyncio.Event, counter: dict, stop: asyncio.Event):
+    """Hold one stream; record, per event, when its activity message and the snapshot showing it arrived."""
+    pending: dict[int, float] = {}
     async with client.stream("GET", url) as response:
         assert response.status_code == 200
         counter["open"] += 1
         if counter["open"] == counter["want"]:
             opened.set()
-        event = None
+        event, event_id = None, None
         async for line in response.aiter_lines():
             if line.startswith("event: "):
                 event = line[7:]
+            elif line.startswith("id: "):
+                event_id = int(line[4:])
             elif line.startswith("data: ") and event == "activity":
                 arrived = time.time()
                 data = json.loads(line[6:])
                 created = datetime.fromisoformat(data["created_at"]).timestamp()
-                arrivals.append((data["id"], arrived - created))
+                arrivals["activity"].append(arrived - created)
+                pending[data["id"]] = created
+            elif line.startswith("data: ") and event == "snapshot" and pending:
+                arrived = time.time()
+                for done in [i for i in pending if event_id is not None and i <= event_id]:
+                    arrivals["snapshot"].append(arrived - pending.pop(done))
             elif line == "":
-                event = None
+                event, event_id = None, None
             if stop.is_set():
                 return
 
@@ -204,7 +213,7 @@ async def scenario(base: str, seed: dict, streams: int, pledges: int, page_reque
         await page_times(pages, dashboard, 5)  # warm up
         baseline = await page_times(pages, dashboard, page_requests)
 
-        arrivals: list = []
+        arrivals: dict[str, list[float]] = {"activity": [], "snapshot": []}
         opened, stop = asyncio.Event(), asyncio.Event()
         counter = {"open": 0, "want": streams}
         tasks = [
@@ -243,7 +252,7 @@ async def scenario(base: str, seed: dict, streams: int, pledges: int, page_reque
         await pledge_task
         expected = streams * len(members)
         deadline = time.monotonic() + 15
-        while len(arrivals) < expected and time.monotonic() < deadline:
+        while len(arrivals["snapshot"]) < expected and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         stop.set()
         for task in tasks:
@@ -255,18 +264,25 @@ async def scenario(base: str, seed: dict, streams: int, pledges: int, page_reque
         # The machine is shared: measure the baseline again after the streams close, and use both.
         baseline += await page_times(pages, dashboard, page_requests)
 
-    latencies = [lat * 1000 for _, lat in arrivals]
     base_median = statistics.median(baseline) * 1000
+
+    def summary(values: list[float]) -> dict:
+        ms = [v * 1000 for v in values]
+        if not ms:
+            return {"count": 0}
+        return {
+            "count": len(ms),
+            "median": round(statistics.median(ms), 1),
+            "p99": round(percentile(ms, 99), 1),
+            "max": round(max(ms), 1),
+        }
+
     return {
         "streams": streams,
         "pledges": len(members),
-        "deliveries": len(arrivals),
         "expected_deliveries": expected,
-        "commit_to_arrival_ms": {
-            "median": round(statistics.median(latencies), 1) if latencies else None,
-            "p99": round(percentile(latencies, 99), 1) if latencies else None,
-            "max": round(max(latencies), 1) if latencies else None,
-        },
+        "commit_to_activity_ms": summary(arrivals["activity"]),
+        "commit_to_snapshot_ms": summary(arrivals["snapshot"]),
         "dashboard_ms": {
             "no_streams_median": round(base_median, 1),
             "idle_streams_median": round(statistics.median(idle) * 1000, 1),

@@ -11,7 +11,8 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Flask
 
@@ -49,6 +50,70 @@ class SnapshotCache:
             text, event_id = build()
             self._entries[key] = _Entry(time.monotonic(), event_id, text)
             return text, event_id
+
+
+@dataclass(frozen=True)
+class Row:
+    """A bid_events row detached from any session (rows never change once committed)."""
+
+    id: int
+    kind: str
+    payload: dict
+    organisation_id: int | None
+    created_at: datetime
+
+
+@dataclass
+class _BidLog:
+    start: int  #: the log holds every row with start < id <= top
+    top: int
+    rows: list[Row] = field(default_factory=list)
+    read_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class EventLog:
+    """A worker's recent bid_events rows per bid, shared by its streams: when a change is published the first
+    stream to wake reads the new rows and the others take them from memory (one query per change per worker,
+    not one per stream). Without news it reads the database at most every ``fresh`` seconds, so a lost
+    wake-up is still found."""
+
+    def __init__(self, broker, *, keep: int = 1000, fresh: float = 1.0) -> None:
+        self.broker, self.keep, self.fresh = broker, keep, fresh
+        self._bids: dict[int, _BidLog] = {}
+        self._guard = threading.Lock()
+
+    def after(self, bid_id: int, after_id: int, *, limit: int) -> list[Row]:
+        with self._guard:
+            log = self._bids.setdefault(bid_id, _BidLog(start=after_id, top=after_id))
+        with log.lock:
+            if after_id < log.start:  # older history than we hold: a replay; read it, do not keep it
+                return _read(bid_id, after_id, limit)
+            stale = time.monotonic() - log.read_at > self.fresh
+            if stale or self.broker.latest(bid_id) > log.top:
+                new = _read(bid_id, log.top, limit)
+                log.rows.extend(new)
+                log.top = new[-1].id if new else log.top
+                log.read_at = 0.0 if len(new) >= limit else time.monotonic()  # more behind: read again
+                if len(log.rows) > self.keep:
+                    dropped, log.rows = log.rows[: -self.keep], log.rows[-self.keep :]
+                    log.start = dropped[-1].id
+            return [row for row in log.rows if row.id > after_id][:limit]
+
+
+def _read(bid_id: int, after_id: int, limit: int) -> list[Row]:
+    return [
+        Row(e.id, e.kind, dict(e.payload or {}), e.organisation_id, e.created_at)
+        for e in live.events_after(bid_id, after_id, limit=limit)
+    ]
+
+
+def event_log(app: Flask) -> EventLog:
+    log = app.extensions.get("live_events")
+    if log is None:
+        with _cache_lock:
+            log = app.extensions.setdefault("live_events", EventLog(app.extensions["broker"]))
+    return log
 
 
 def cache_for(app: Flask) -> SnapshotCache:
@@ -100,7 +165,7 @@ def events(
         floor = sent  # wait for news beyond this (raised when the broker names ids we cannot see yet)
         while True:
             try:
-                found = live.events_after(bid_id, sent, limit=PAGE)
+                found = event_log(app).after(bid_id, sent, limit=PAGE)
                 rows = [(row.id, live.visible_event(row, audience)) for row in found]
             finally:
                 db.session.remove()

@@ -181,3 +181,30 @@ def test_bid_pages_carry_the_live_panel_without_inline_script(app, scene, make_b
     assert not re.search(r"\sstyle=", page)
     assert '<title id="chart-cum-title">' in page and "The chart's figures as a table" in page
     assert "Riverside Homes" in page and "Latest activity" in page
+
+
+def test_a_workers_streams_share_one_read_per_change(app, scene):
+    """The event log reads the database once per published change, however many streams ask."""
+    from app.live.stream import event_log
+
+    pledge_as(app, scene.riverside, scene.bid_id, 100_000_00)
+    with app.app_context():
+        log = event_log(app)
+        assert [r.kind for r in log.after(scene.bid_id, 0, limit=50)] == ["pledge.created"]
+        db.session.remove()  # as a stream does after each read (a read transaction sees a fixed snapshot)
+        queries = []
+        from sqlalchemy import event
+
+        listener = lambda *args: queries.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            pledge_as(app, scene.other, scene.bid_id, 200_000_00)  # publishes to the broker after commit
+            before = len(queries)
+            seen = [log.after(scene.bid_id, 1, limit=50) for _ in range(20)]  # twenty streams wake
+            reads = [q for q in queries[before:] if "bid_events" in q]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert all([r.id for r in rows] == [2] for rows in seen)
+        assert len(reads) == 1
+        assert [r.id for r in log.after(scene.bid_id, 0, limit=50)] == [1, 2]
+        db.session.remove()

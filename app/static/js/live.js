@@ -24,6 +24,7 @@
   var failures = 0;
   var pollTimer = null;
   var retryTimer = null;
+  var quietTimer = null;
   var MAX_STREAM_FAILURES = 4;
 
   root.hidden = false;
@@ -117,16 +118,22 @@
   function connect() {
     if (!window.EventSource) { startPolling(); return; }
     source = new EventSource(streamAddress());
-    source.addEventListener("open", function () { setState("live", "Live"); });
+    source.addEventListener("open", function () { window.clearTimeout(quietTimer); setState("live", "Live"); });
     source.addEventListener("snapshot", function (e) {
       failures = 0;
+      window.clearTimeout(quietTimer);
       setState("live", "Live");
       applySnapshot(JSON.parse(e.data));
     });
     source.addEventListener("activity", function (e) { applyActivity(JSON.parse(e.data)); });
     source.addEventListener("error", function () {
       failures += 1;
-      setState("reconnecting", "Reconnecting…");
+      // A stream ends by design every few minutes and the browser is back within seconds: only say
+      // "Reconnecting…" at once when it has already failed, otherwise if it is not back in 5 seconds.
+      window.clearTimeout(quietTimer);
+      quietTimer = window.setTimeout(function () {
+        setState("reconnecting", "Reconnecting…");
+      }, failures > 1 ? 0 : 5000);
       if (failures >= MAX_STREAM_FAILURES) {
         source.close();
         startPolling();
