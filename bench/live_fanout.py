@@ -296,7 +296,7 @@ async def scenario(base: str, seed: dict, streams: int, pledges: int, page_reque
 def main() -> dict:
     streams = int(os.environ.get("BENCH_STREAMS", "200"))
     pledges = int(os.environ.get("BENCH_PLEDGES", "20"))
-    page_requests = int(os.environ.get("BENCH_PAGE_REQUESTS", "30"))
+    page_requests = int(os.environ.get("BENCH_PAGE_REQUESTS", "60"))
     threads = int(os.environ.get("WEB_THREADS", "256"))
     redis = _redis_up()
     workers = int(os.environ.get("WEB_WORKERS", "2" if redis else "1"))
