@@ -147,9 +147,13 @@
     });
   }
 
+  function pollingText() {
+    return pollSeconds === 1 ? "Updating every second" : "Updating every " + pollSeconds + " seconds";
+  }
+
   function startPolling() {
     if (pollTimer) { return; }
-    setState("polling", "Updating every " + pollSeconds + " seconds");
+    setState("polling", pollingText());
     poll();
     pollTimer = window.setInterval(poll, pollSeconds * 1000);
   }
@@ -163,7 +167,7 @@
         return response.json();
       })
       .then(function (data) {
-        setState("polling", "Updating every " + pollSeconds + " seconds");
+        setState("polling", pollingText());
         (data.events || []).forEach(applyActivity);
         applySnapshot(data.snapshot);
         if (data.last_event_id > lastId) { lastId = data.last_event_id; }
