@@ -48,6 +48,19 @@ def _redis_up() -> bool:
         return s.connect_ex(("127.0.0.1", 6379)) == 0
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU seconds used so far by the gunicorn master's workers (from /proc; Linux only)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -194,7 +207,7 @@ async def pledge(client: httpx.AsyncClient, bid_id: int, amount: int) -> None:
     assert response.status_code == 302, response.text[:300]
 
 
-async def scenario(base: str, seed: dict, streams: int, pledges: int, page_requests: int) -> dict:
+async def scenario(base: str, seed: dict, streams: int, pledges: int, page_requests: int, cpu=lambda: 0.0) -> dict:
     bid_id = seed["bid_id"]
     limits = httpx.Limits(max_connections=streams + 50, max_keepalive_connections=streams + 50)
     timeout = httpx.Timeout(30, read=120)
@@ -236,16 +249,27 @@ async def scenario(base: str, seed: dict, streams: int, pledges: int, page_reque
             await asyncio.gather(*tasks, return_exceptions=True)
             return {"streams": streams, "streams_opened": counter["open"], "dashboard_while_starved": page}
         await asyncio.sleep(2)
+        # Server CPU while the streams sit idle: the load-independent measure of what open streams cost.
+        cpu_before, idle_started = cpu(), time.monotonic()
+        await asyncio.sleep(10)
+        idle_cpu = (cpu() - cpu_before) / (time.monotonic() - idle_started)
         idle = await page_times(pages, dashboard, page_requests)
 
         during: list[float] = []
 
-        async def pledging():
-            for i, member in enumerate(members):
+        async def pledging(group):
+            for i, member in group:
                 await pledge(member, bid_id, 10_000 + i * 1_000)
                 await asyncio.sleep(1.0)
 
-        pledge_task = asyncio.create_task(pledging())
+        # First half of the pledges alone, for the server CPU each costs (the pledge request itself included)…
+        half = len(members) // 2
+        cpu_before = cpu()
+        await pledging(list(enumerate(members))[:half])
+        await asyncio.sleep(1.0)
+        fanout_cpu = cpu() - cpu_before
+        # …then the rest while an ordinary page is requested again and again.
+        pledge_task = asyncio.create_task(pledging(list(enumerate(members))[half:]))
         while not pledge_task.done():
             during += await page_times(pages, dashboard, 1)
             await asyncio.sleep(0.2)
@@ -281,6 +305,10 @@ async def scenario(base: str, seed: dict, streams: int, pledges: int, page_reque
         "streams": streams,
         "pledges": len(members),
         "expected_deliveries": expected,
+        "server_cpu": {
+            "idle_streams_cpu_seconds_per_second": round(idle_cpu, 4),
+            "fanout_cpu_ms_per_pledge": round(1000 * fanout_cpu / max(len(members) // 2, 1), 1),
+        },
         "commit_to_activity_ms": summary(arrivals["activity"]),
         "commit_to_snapshot_ms": summary(arrivals["snapshot"]),
         "dashboard_ms": {
@@ -332,7 +360,18 @@ def main() -> dict:
                         break
                 time.sleep(0.1)
             time.sleep(1.0 * workers)
-            results = asyncio.run(scenario(f"http://127.0.0.1:{port}", seed, streams, pledges, page_requests))
+            load_before = os.getloadavg()[0]
+            results = asyncio.run(
+                scenario(
+                    f"http://127.0.0.1:{port}",
+                    seed,
+                    streams,
+                    pledges,
+                    page_requests,
+                    cpu=lambda: server_cpu_seconds(server.pid),
+                )
+            )
+            results["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         finally:
             server.terminate()
             server.wait(timeout=20)
