@@ -46,7 +46,7 @@ def ago(moment: datetime | str, now: datetime | None = None) -> str:
     elif seconds >= 3600:
         count, unit = seconds // 3600, "hour"
     else:
-        count, unit = max(1, round(seconds / 60)), "minute"
+        count, unit = max(1, seconds // 60), "minute"
     return f"{count} {unit}{'s' if count != 1 else ''} ago"
 
 

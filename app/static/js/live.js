@@ -57,7 +57,7 @@
     if (s < 45) { return "just now"; }
     if (s >= 86400) { return plural(Math.floor(s / 86400), "day") + " ago"; }
     if (s >= 3600) { return plural(Math.floor(s / 3600), "hour") + " ago"; }
-    return plural(Math.max(1, Math.round(s / 60)), "minute") + " ago";
+    return plural(Math.max(1, Math.floor(s / 60)), "minute") + " ago";
   }
 
   function refreshAgo() {
