@@ -20,10 +20,14 @@ log = logging.getLogger(__name__)
 class InProcessBroker:
     """Wakes waiting streams in this process."""
 
-    #: True while the broker can deliver to every process that holds streams (always, for one process).
-    healthy = True
+    #: False: this broker cannot reach streams held by other processes, so waits are capped at
+    #: ``fallback_poll`` when one is set (``make_broker`` sets it; one process alone loses nothing by it).
+    healthy = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, fallback_poll: float | None = None) -> None:
+        #: cap on a wait, so a stream re-reads the database this often: with several worker processes and
+        #: no Redis, a change taken by another worker is found within this time instead of a heartbeat
+        self.fallback_poll = fallback_poll
         self._cond = threading.Condition()
         self._latest: dict[int, int] = defaultdict(int)
         #: bumped to wake every waiter at once (for example after Redis comes back: messages may be lost)
@@ -54,6 +58,8 @@ class InProcessBroker:
         True means "there is news"; False means the timeout passed (or every waiter was woken to re-read).
         Either way the caller reads the database next.
         """
+        if self.fallback_poll is not None and not self.healthy:
+            timeout = min(timeout, self.fallback_poll)
         with self._cond:
             epoch = self._epoch
             return (
@@ -78,10 +84,9 @@ class RedisBroker(InProcessBroker):
     def __init__(self, url: str, prefix: str = "bids", *, fallback_poll: float = 3.0) -> None:
         import redis
 
-        super().__init__()
+        super().__init__(fallback_poll=fallback_poll)
         self.url = url
         self.prefix = prefix
-        self.fallback_poll = fallback_poll
         self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         self._listener: threading.Thread | None = None
         self._listener_pid: int | None = None
@@ -106,8 +111,6 @@ class RedisBroker(InProcessBroker):
 
     def wait(self, bid_id: int, after_id: int, timeout: float) -> bool:
         self.ensure_listening()
-        if not self.healthy:
-            timeout = min(timeout, self.fallback_poll)
         return super().wait(bid_id, after_id, timeout)
 
     def ensure_listening(self) -> None:
@@ -184,10 +187,7 @@ class RedisBroker(InProcessBroker):
 def make_broker(app) -> InProcessBroker:
     """The broker the configuration asks for: Redis when ``REDIS_URL`` is set, else in-process."""
     url = app.config.get("REDIS_URL")
+    poll = float(app.config.get("SSE_FALLBACK_POLL_SECONDS", 3))
     if url:
-        return RedisBroker(
-            url,
-            app.config.get("REDIS_CHANNEL_PREFIX") or "bids",
-            fallback_poll=float(app.config.get("SSE_FALLBACK_POLL_SECONDS", 3)),
-        )
-    return InProcessBroker()
+        return RedisBroker(url, app.config.get("REDIS_CHANNEL_PREFIX") or "bids", fallback_poll=poll)
+    return InProcessBroker(fallback_poll=poll)

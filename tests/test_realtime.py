@@ -44,6 +44,14 @@ def test_in_process_wait_times_out_without_news():
     assert time.monotonic() - started >= 0.19
 
 
+def test_in_process_waits_are_capped_so_streams_read_what_other_workers_wrote():
+    # Several workers and no Redis: a change another worker took is found at the next capped wake-up.
+    broker = InProcessBroker(fallback_poll=0.2)
+    started = time.monotonic()
+    assert broker.wait(7, 0, timeout=30) is False
+    assert time.monotonic() - started < 2
+
+
 def test_in_process_other_bids_do_not_wake_a_stream():
     broker = InProcessBroker()
     publish_later(broker, 8, 99)
