@@ -4,6 +4,7 @@ and what a member with hidden amounts receives."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -208,3 +209,32 @@ def test_a_workers_streams_share_one_read_per_change(app, scene):
         assert len(reads) == 1
         assert [r.id for r in log.after(scene.bid_id, 0, limit=50)] == [1, 2]
         db.session.remove()
+
+
+def test_with_redis_down_the_stream_still_delivers_by_reading_the_database(app, scene, make_browser, monkeypatch):
+    import logging
+
+    from app.live.stream import event_log
+    from app.realtime import InProcessBroker, RedisBroker
+
+    monkeypatch.setattr(logging.getLogger("app.realtime"), "disabled", True)  # the expected warnings
+    monkeypatch.setitem(app.config, "SSE_HEARTBEAT_SECONDS", 10)  # so only the capped wait can find it
+    broker = RedisBroker("redis://127.0.0.1:1/0", "down", fallback_poll=0.2)
+    app.extensions["broker"] = broker
+    client = login(make_browser, scene.convenor)
+    reader = Reader(client.get(f"/bids/{scene.bid_id}/events"))
+    try:
+        reader.until(is_snapshot)
+        # Another worker takes the pledge while this stream waits: its publish goes nowhere (Redis is down).
+        event_log(app)
+        app.extensions["broker"] = InProcessBroker()
+        timer = threading.Timer(0.3, pledge_as, args=(app, scene.riverside, scene.bid_id, 90_000_00))
+        timer.start()
+        started = time.monotonic()
+        seen = reader.until(lambda m: is_snapshot(m) and m["data"]["totals"]["pledged_pence"] == 90_000_00)
+        timer.join()
+        assert time.monotonic() - started < 3  # found by the capped wait's database read, not the 10 s heartbeat
+        assert any(m.get("event") == "activity" for m in seen)
+    finally:
+        reader.close()
+        broker.close()
