@@ -131,3 +131,34 @@ def test_a_browser_without_eventsource_polls_and_still_sees_the_pledge(app, data
             expect(page.locator("[data-live-fragment=feed] li").first).to_contain_text("Riverside Homes confirmed")
         finally:
             browser.close()
+
+
+def test_an_open_member_page_shows_the_bid_closing(app, database_url, tmp_path):
+    need(os.path.exists(CHROMIUM), "Debian's chromium at /usr/bin/chromium")
+    need(have_gunicorn(), "gunicorn in the virtualenv")
+    import sqlalchemy as sa
+    from playwright.sync_api import expect, sync_playwright
+
+    from app.extensions import db
+    from app.models import Bid, User
+    from app.services import bids
+
+    scene = make_scene(app)
+    with gunicorn(database_url, tmp_path, workers=1) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context().new_page()
+            log_in(page, base, scene.riverside)
+            page.goto(f"{base}/bids/{scene.bid_id}")
+            expect(page.locator("[data-live-indicator-text]")).to_have_text("Live", timeout=10_000)
+            assert "no longer taking pledges" not in page.inner_text("main")
+            with app.app_context(), app.test_request_context():  # the convenor closes it, elsewhere
+                convenor = db.session.scalar(sa.select(User).where(User.email == scene.convenor))
+                bids.close_bid(convenor, db.session.get(Bid, scene.bid_id))
+                db.session.commit()
+            # Found by the stream's next database read (no Redis in this test), then the page shows the new state.
+            expect(page.locator("main")).to_contain_text("This bid is no longer taking pledges", timeout=10_000)
+            expect(page.locator("[data-live-countdown]")).to_have_text("Closed")
+            expect(page.locator("[data-live-fragment=feed] li").first).to_contain_text("The bid is now closed")
+        finally:
+            browser.close()
