@@ -43,6 +43,8 @@ def events(bid_id: int):
     sort = sort if sort in render.SORTS else "amount"
     db.session.remove()  # nothing is held open while the stream waits
     body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id, sort=sort)
+    # stream_with_context keeps the request context for the fragments' url_for() calls. The stream reads only
+    # plain values captured above (never current_user) and opens a fresh short session for every read.
     response = Response(stream_with_context(body), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer this response
