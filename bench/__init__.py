@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs bench.run; see bench/README.md."""
