@@ -84,3 +84,29 @@ def csrf(client, url: str) -> str:
     import re
 
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', client.get(url).text).group(1)
+
+
+def in_own_thread(fn, *, timeout: float = 240):
+    """Run ``fn`` in a fresh thread and re-raise what it raised.
+
+    Playwright's sync API refuses to start where another sync Playwright is already running in the thread
+    (a session-wide browser fixture elsewhere in the suite); a new thread has no event loop of its own.
+    """
+    import threading
+
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="playwright", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"the browser steps took more than {timeout} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
