@@ -57,14 +57,12 @@ def poll(bid_id: int):
     audience = _viewer(bid_id)
     after = request.args.get("after", type=int)
     app = current_app._get_current_object()
-    text, last = stream.snapshot_text(app, bid_id, audience, request.args.get("sort", "amount"))
-    items = []
-    if after is not None and 0 <= after < last:
-        items = [
-            item
-            for item in (live.visible_event(row, audience) for row in live.events_after(bid_id, after))
-            if item is not None
-        ]
+    rows = live.events_after(bid_id, after) if after is not None and after >= 0 else []
+    items = [item for item in (live.visible_event(row, audience) for row in rows) if item is not None]
+    newest = max((row.id for row in rows), default=0)
+    # The snapshot is at least as new as the events returned with it (a cached copy may be a second old).
+    text, last = stream.snapshot_text(app, bid_id, audience, request.args.get("sort", "amount"), newest)
+    last = max(last, newest)
     body = '{"snapshot":%s,"events":%s,"last_event_id":%d}' % (text, json.dumps(items), last)  # noqa: UP031
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 

@@ -157,7 +157,8 @@ def events(
     try:
         yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
         try:
-            text, snap_id = snapshot_text(app, bid_id, audience, sort)
+            # Never older than what the client already has (a cached copy may be up to a second old).
+            text, snap_id = snapshot_text(app, bid_id, audience, sort, after_id or 0)
         finally:
             db.session.remove()
         yield message(text, event="snapshot", event_id=snap_id)

@@ -77,6 +77,8 @@
 
   function applySnapshot(data) {
     offset = Date.parse(data.server_now) - Date.now();
+    // Older than what the page already shows (a worker's cached copy from just before the last change): skip it.
+    if (data.last_event_id < lastId) { return; }
     if (data.bid.status !== status || Date.parse(data.bid.deadline) !== deadline) {
       // The page's heading, notices and actions depend on the status and the deadline: show it as it now is.
       window.location.reload();
@@ -89,6 +91,8 @@
       for (var i = 0; i < els.length; i++) { replaceFragment(els[i], fragments[name]); }
     });
     markNew(seen);
+    // New tables replaced the old ones: let the page's keyboard helper mark any that scroll sideways again.
+    if (typeof window.markScrollableTables === "function") { window.markScrollableTables(); }
     if (data.last_event_id > lastId) { lastId = data.last_event_id; }
     tickCountdown();
     refreshAgo();
