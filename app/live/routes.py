@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask.globals import request_ctx
 from flask_login import current_user
 
 from app.extensions import db
@@ -26,6 +27,21 @@ def _viewer(bid_id: int) -> live.Audience:
     return live.audience_for(current_user, bid)
 
 
+def _leave_the_session_cookie_alone() -> None:
+    """Send no session cookie with a stream or a poll.
+
+    These requests run beside the page's own: a stream's response can arrive after a form post's and would put
+    the cookie back as it was before the post (losing, for one, the flash message the post set). They only
+    read the session, so they swap in a null session, which Flask does not save.
+    """
+    null = current_app.session_interface.make_null_session(current_app)
+    ctx = request_ctx._get_current_object()
+    if isinstance(getattr(type(ctx), "session", None), property):
+        ctx._session = null  # Flask 3.1 keeps it here; tests/live/test_stream.py checks no cookie is sent
+    else:
+        ctx.session = null
+
+
 def _last_event_id() -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     try:
@@ -38,6 +54,7 @@ def _last_event_id() -> int | None:
 @bp.get("/bids/<int:bid_id>/events")
 def events(bid_id: int):
     audience = _viewer(bid_id)
+    _leave_the_session_cookie_alone()
     after_id = _last_event_id()
     sort = request.args.get("sort", "amount")
     sort = sort if sort in render.SORTS else "amount"
@@ -55,6 +72,7 @@ def events(bid_id: int):
 def poll(bid_id: int):
     """The snapshot and the events after ``after`` (for browsers that cannot hold a stream)."""
     audience = _viewer(bid_id)
+    _leave_the_session_cookie_alone()
     after = request.args.get("after", type=int)
     app = current_app._get_current_object()
     rows = live.events_after(bid_id, after) if after is not None and after >= 0 else []

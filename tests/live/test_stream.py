@@ -238,3 +238,14 @@ def test_with_redis_down_the_stream_still_delivers_by_reading_the_database(app, 
     finally:
         reader.close()
         broker.close()
+
+
+@pytest.mark.parametrize("path", ["events", "live.json"])
+def test_streams_and_polls_never_rewrite_the_session_cookie(app, scene, make_browser, path):
+    # A stream's response can land after a form post's: a cookie on it would undo the post's (its flash message).
+    client = login(make_browser, scene.convenor)
+    response = client.get(f"/bids/{scene.bid_id}/{path}")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    response.close()
+    assert "Set-Cookie" in client.get(f"/bids/{scene.bid_id}").headers  # an ordinary page still refreshes it
