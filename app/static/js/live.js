@@ -25,6 +25,7 @@
   var pollTimer = null;
   var retryTimer = null;
   var quietTimer = null;
+  var leaving = false;
   var MAX_STREAM_FAILURES = 4;
 
   root.hidden = false;
@@ -76,12 +77,15 @@
   }
 
   function applySnapshot(data) {
+    if (leaving) { return; }
     offset = Date.parse(data.server_now) - Date.now();
     // Older than what the page already shows (a worker's cached copy from just before the last change): skip it.
     if (data.last_event_id < lastId) { return; }
     if (data.bid.status !== status || Date.parse(data.bid.deadline) !== deadline) {
       // The page's heading, notices and actions depend on the status and the deadline: show it as it now is.
-      window.location.reload();
+      // Not while this page is being left (a form of its own, say "Close now", caused the change): reloading
+      // then would race the form's own redirect and could swallow its message.
+      window.setTimeout(function () { if (!leaving) { window.location.reload(); } }, 300);
       return;
     }
     var seen = lastSeenFeedId();
@@ -180,6 +184,15 @@
         setState("reconnecting", err.message === "logged out" ? "Not updating: log in again to see live figures" : "Reconnecting…");
       });
   }
+
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
+    if (source) { source.close(); }
+    if (pollTimer) { window.clearInterval(pollTimer); }
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { window.location.reload(); }  // back from the page cache: the stream was closed
+  });
 
   tickCountdown();
   window.setInterval(tickCountdown, 1000);
