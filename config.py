@@ -57,6 +57,15 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    #: live updates: Redis channel prefix, and the Server-Sent Events stream's timings
+    REDIS_CHANNEL_PREFIX = os.environ.get("REDIS_CHANNEL_PREFIX", "bids")
+    SSE_HEARTBEAT_SECONDS = float(os.environ.get("SSE_HEARTBEAT_SECONDS") or 15)
+    SSE_MAX_SECONDS = float(os.environ.get("SSE_MAX_SECONDS") or 300)
+    SSE_RETRY_MS = _int("SSE_RETRY_MS", 3000)
+    SSE_FALLBACK_POLL_SECONDS = float(os.environ.get("SSE_FALLBACK_POLL_SECONDS") or 3)
+    LIVE_POLL_SECONDS = _int("LIVE_POLL_SECONDS", 10)
+    LIVE_PROJECTION_HOURS = _int("LIVE_PROJECTION_HOURS", 72)
+    LIVE_SNAPSHOT_MAX_AGE = float(os.environ.get("LIVE_SNAPSHOT_MAX_AGE") or 1)
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
@@ -122,6 +131,9 @@ class TestConfig(Config):
     SCHEDULER_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     REDIS_URL = None
+    SSE_HEARTBEAT_SECONDS = 0.2
+    SSE_MAX_SECONDS = 5
+    LIVE_SNAPSHOT_MAX_AGE = 0  # ids restart between tests: never reuse a rendered snapshot
     BASE_URL = "http://localhost"
     SERVER_NAME = None
 

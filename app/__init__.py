@@ -102,10 +102,21 @@ def register_blueprints(app: Flask) -> None:
     from app.funder.routes import bp as funder_bp
     from app.invitations.routes import bp as invitations_bp
     from app.letters.routes import bp as letters_bp
+    from app.live.routes import bp as live_bp
     from app.pledges.routes import bp as pledges_bp
     from app.reminders.routes import bp as reminders_bp
 
-    for bp in (auth_bp, bids_bp, invitations_bp, pledges_bp, letters_bp, documents_bp, funder_bp, reminders_bp):
+    for bp in (
+        auth_bp,
+        bids_bp,
+        invitations_bp,
+        pledges_bp,
+        letters_bp,
+        documents_bp,
+        funder_bp,
+        reminders_bp,
+        live_bp,
+    ):
         app.register_blueprint(bp)
     from app import api
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from babel import Locale
@@ -51,6 +52,7 @@ def parse_pounds(text: str | None, *, allow_zero: bool = False) -> int:
     return pence
 
 
+@functools.lru_cache(maxsize=8192)  # Babel is slow and a live dashboard formats the same figures again and again
 def format_pence(pence: int | None, *, show_pence: bool | None = None) -> str:
     """Format integer pence as GBP: ``£6,250,000`` or ``£1,250,000.50``.
 

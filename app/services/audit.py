@@ -41,8 +41,19 @@ def record(
     return event
 
 
+#: first key of the advisory lock that orders a bid's events (the second is the bid id)
+EVENT_LOCK_CLASS = 0x6C697665
+
+
 def emit(bid: Bid, kind: str, payload: dict | None = None, *, organisation_id: int | None = None) -> BidEvent:
-    """Add a bid event row and wake the live streams once it has committed."""
+    """Add a bid event row and wake the live streams once it has committed.
+
+    On PostgreSQL the bid's event writers queue on a transaction lock first, so that ids are handed out in
+    commit order: a stream that has read up to id N can then never miss an N-1 that commits later.
+    (SQLite writers are serialised by BEGIN IMMEDIATE already.)
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK_CLASS, bid.id)))
     event = BidEvent(bid_id=bid.id, kind=kind, payload=_jsonable(payload or {}), organisation_id=organisation_id)
     db.session.add(event)
     db.session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ def to_london(moment: datetime) -> datetime:
     return moment.astimezone(LONDON)
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and Babel's date formatting is slow
 def format_uk(moment: datetime | None, *, with_time: bool = True) -> str:
     """The UK way: ``5pm on Friday 14 August 2026`` (``5:30pm`` when there are minutes)."""
     if moment is None:

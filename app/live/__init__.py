@@ -1,0 +1,1 @@
+"""Live tracking: the per-bid event stream, its polling fallback, the feed, charts and projection."""

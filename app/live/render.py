@@ -1,0 +1,113 @@
+"""Turn a live snapshot into what pages and streams carry: template context, HTML fragments and JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, render_template, url_for
+
+from app.live import charts
+from app.services import clock, live
+
+#: data-live-fragment name → partial template. Both pages include the same partials, so a fragment
+#: rendered here is exactly what a reload would show.
+CONVENOR_FRAGMENTS = {
+    "figures": "live/_figures.html",
+    "thresholds": "live/_thresholds.html",
+    "responses": "live/_responses.html",
+    "members": "live/_members_convenor.html",
+    "waiting": "live/_waiting.html",
+    "regions": "live/_regions.html",
+    "charts": "live/_charts.html",
+    "projection": "live/_projection.html",
+    "feed": "live/_feed.html",
+}
+MEMBER_FRAGMENTS = {
+    "figures": "live/_figures.html",
+    "thresholds": "live/_thresholds.html",
+    "members": "live/_members_member.html",
+    "regions": "live/_regions.html",
+    "charts": "live/_charts.html",
+    "projection": "live/_projection.html",
+    "feed": "live/_feed.html",
+}
+SORTS = ("amount", "name", "homes", "updated")
+
+
+def ago(moment: datetime | str, now: datetime | None = None) -> str:
+    """``just now``, ``2 minutes ago``, ``3 hours ago``, ``4 days ago`` (live.js counts the same way)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    seconds = max(0, int(((now or clock.now()) - moment).total_seconds()))
+    if seconds < 45:
+        return "just now"
+    if seconds >= 86400:
+        count, unit = seconds // 86400, "day"
+    elif seconds >= 3600:
+        count, unit = seconds // 3600, "hour"
+    else:
+        count, unit = max(1, seconds // 60), "minute"
+    return f"{count} {unit}{'s' if count != 1 else ''} ago"
+
+
+def chart_data(snap: live.Snapshot) -> dict:
+    bid, aud = snap.bid, snap.audience
+    start = bid.opened_at or bid.created_at
+    if snap.points:
+        start = min(start, snap.points[0].at)
+    money = aud.sees_member_amounts
+    return {
+        "cumulative": charts.cumulative(
+            snap.points,
+            metric="pledged_pence" if money else "members",
+            target=bid.target_pence if money else bid.min_members,
+            start=start,
+            deadline=bid.deadline,
+            now=snap.now,
+            projection=snap.projection,
+        ),
+        "regions": charts.regions(snap.totals.regions, show_amounts=money),
+    }
+
+
+def context(snap: live.Snapshot, sort: str = "amount") -> dict:
+    """The names the live partials use."""
+    return {
+        "bid": snap.bid,
+        "totals": snap.totals,
+        "members": snap.members,
+        "waiting": snap.waiting,
+        "feed": snap.feed,
+        "now": snap.now,
+        "projection": snap.projection,
+        "charts": chart_data(snap),
+        "sort": sort if sort in SORTS else "amount",
+        "show_amounts": snap.audience.sees_member_amounts,
+        "last_event_id": snap.last_event_id,
+    }
+
+
+def fragments(snap: live.Snapshot, sort: str = "amount") -> dict[str, str]:
+    names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
+    ctx = context(snap, sort)
+    return {name: render_template(template, **ctx) for name, template in names.items()}
+
+
+def payload(snap: live.Snapshot, sort: str = "amount") -> dict:
+    """The snapshot message: figures as JSON plus the fragments, both already filtered for the audience."""
+    data = snap.as_json()
+    data["fragments"] = fragments(snap, sort)
+    return data
+
+
+def page_context(user, bid) -> dict:
+    """What the bid pages need to render the live panel on first load (template global ``live_context``)."""
+    audience = live.audience_for(user, bid)
+    snap = live.snapshot(bid, audience, projection_hours=current_app.config["LIVE_PROJECTION_HOURS"])
+    ctx = context(snap)
+    ctx.update(
+        stream_url=url_for("live.events", bid_id=bid.id),
+        poll_url=url_for("live.poll", bid_id=bid.id),
+        poll_seconds=current_app.config["LIVE_POLL_SECONDS"],
+    )
+    return ctx

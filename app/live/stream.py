@@ -1,0 +1,203 @@
+"""The Server-Sent Events stream for one viewer of one bid.
+
+Each read opens a short database session and removes it before the stream waits, so an idle stream holds
+no connection and no transaction. Snapshots are shared: the first stream of an audience to need one renders
+it, the others in the process reuse it (one render per audience per change, not one per stream).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Flask
+
+from app.extensions import db
+from app.live import render
+from app.models import Bid
+from app.services import live
+
+
+@dataclass
+class _Entry:
+    made: float
+    event_id: int
+    text: str
+
+
+class SnapshotCache:
+    """Rendered snapshot JSON per (bid, audience, sort); single-flight per key; fresh for ``max_age`` seconds."""
+
+    def __init__(self, max_age: float = 1.0) -> None:
+        self.max_age = max_age
+        self._entries: dict[tuple, _Entry] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple, min_event_id: int, build: Callable[[], tuple[str, int]]) -> tuple[str, int]:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+            if len(self._entries) > 2000:  # many bids over a long uptime: start again rather than grow
+                self._entries.clear()
+        with lock:
+            entry = self._entries.get(key)
+            if entry and entry.event_id >= min_event_id and time.monotonic() - entry.made < self.max_age:
+                return entry.text, entry.event_id
+            text, event_id = build()
+            self._entries[key] = _Entry(time.monotonic(), event_id, text)
+            return text, event_id
+
+
+@dataclass(frozen=True)
+class Row:
+    """A bid_events row detached from any session (rows never change once committed)."""
+
+    id: int
+    kind: str
+    payload: dict
+    organisation_id: int | None
+    created_at: datetime
+
+
+@dataclass
+class _BidLog:
+    start: int  #: the log holds every row with start < id <= top
+    top: int
+    rows: list[Row] = field(default_factory=list)
+    read_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class EventLog:
+    """A worker's recent bid_events rows per bid, shared by its streams: when a change is published the first
+    stream to wake reads the new rows and the others take them from memory (one query per change per worker,
+    not one per stream). Without news it reads the database at most every ``fresh`` seconds, so a lost
+    wake-up is still found."""
+
+    def __init__(self, broker, *, keep: int = 1000, fresh: float = 1.0) -> None:
+        self.broker, self.keep, self.fresh = broker, keep, fresh
+        self._bids: dict[int, _BidLog] = {}
+        self._guard = threading.Lock()
+
+    def after(self, bid_id: int, after_id: int, *, limit: int) -> list[Row]:
+        with self._guard:
+            log = self._bids.setdefault(bid_id, _BidLog(start=after_id, top=after_id))
+        with log.lock:
+            if after_id < log.start:  # older history than we hold: a replay; read it, do not keep it
+                return _read(bid_id, after_id, limit)
+            stale = time.monotonic() - log.read_at > self.fresh
+            if stale or self.broker.latest(bid_id) > log.top:
+                new = _read(bid_id, log.top, limit)
+                log.rows.extend(new)
+                log.top = new[-1].id if new else log.top
+                log.read_at = 0.0 if len(new) >= limit else time.monotonic()  # more behind: read again
+                if len(log.rows) > self.keep:
+                    dropped, log.rows = log.rows[: -self.keep], log.rows[-self.keep :]
+                    log.start = dropped[-1].id
+            return [row for row in log.rows if row.id > after_id][:limit]
+
+
+def _read(bid_id: int, after_id: int, limit: int) -> list[Row]:
+    return [
+        Row(e.id, e.kind, dict(e.payload or {}), e.organisation_id, e.created_at)
+        for e in live.events_after(bid_id, after_id, limit=limit)
+    ]
+
+
+def event_log(app: Flask) -> EventLog:
+    log = app.extensions.get("live_events")
+    if log is None:
+        with _cache_lock:
+            log = app.extensions.setdefault("live_events", EventLog(app.extensions["broker"]))
+    return log
+
+
+def cache_for(app: Flask) -> SnapshotCache:
+    cache = app.extensions.get("live_snapshots")
+    if cache is None:
+        with _cache_lock:
+            cache = app.extensions.setdefault("live_snapshots", SnapshotCache(app.config["LIVE_SNAPSHOT_MAX_AGE"]))
+    return cache
+
+
+_cache_lock = threading.Lock()
+PAGE = 500
+
+
+def snapshot_text(app: Flask, bid_id: int, audience: live.Audience, sort: str, min_event_id: int = 0):
+    """The snapshot message data for the audience (JSON text) and the last event id it includes."""
+
+    def build() -> tuple[str, int]:
+        bid = db.session.get(Bid, bid_id)
+        snap = live.snapshot(bid, audience, projection_hours=app.config["LIVE_PROJECTION_HOURS"])
+        return json.dumps(render.payload(snap, sort), separators=(",", ":"), ensure_ascii=False), snap.last_event_id
+
+    key = (bid_id, audience.key, sort if audience.convenor else "")
+    return cache_for(app).get(key, min_event_id, build)
+
+
+def message(data: str, *, event: str, event_id: int | None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {data}\n\n"
+
+
+def events(
+    app: Flask, bid_id: int, audience: live.Audience, *, after_id: int | None, sort: str = "amount"
+) -> Iterator[str]:
+    """Snapshot first, then every event after ``after_id``, then new events as they commit, until the
+    stream's lifetime ends (the browser reconnects with Last-Event-ID and resumes)."""
+    broker = app.extensions["broker"]
+    heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
+    lifetime = float(app.config["SSE_MAX_SECONDS"])
+    started = last_write = time.monotonic()
+    try:
+        yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
+        try:
+            # Never older than what the client already has (a cached copy may be up to a second old).
+            text, snap_id = snapshot_text(app, bid_id, audience, sort, after_id or 0)
+        finally:
+            db.session.remove()
+        yield message(text, event="snapshot", event_id=snap_id)
+        sent = snap_id if after_id is None or after_id > snap_id else after_id
+        floor = sent  # wait for news beyond this (raised when the broker names ids we cannot see yet)
+        while True:
+            try:
+                found = event_log(app).after(bid_id, sent, limit=PAGE)
+                rows = [(row.id, live.visible_event(row, audience)) for row in found]
+            finally:
+                db.session.remove()
+            if rows:
+                for event_id, item in rows:
+                    if item is not None:
+                        yield message(
+                            json.dumps(item, separators=(",", ":"), ensure_ascii=False),
+                            event="activity",
+                            event_id=event_id,
+                        )
+                sent = floor = rows[-1][0]
+                if sent > snap_id:
+                    try:
+                        text, _ = snapshot_text(app, bid_id, audience, sort, sent)
+                    finally:
+                        db.session.remove()
+                    snap_id = sent
+                    yield message(text, event="snapshot", event_id=sent)
+                last_write = time.monotonic()
+                if len(rows) >= PAGE:
+                    continue  # a full page may have more behind it
+            now = time.monotonic()
+            if now - started >= lifetime:
+                return
+            if now - last_write >= heartbeat:
+                yield ": keep-alive\n\n"
+                last_write = now
+            timeout = min(heartbeat - (now - last_write), lifetime - (now - started))
+            if not broker.wait(bid_id, floor, max(timeout, 0.01)):
+                continue
+            floor = max(floor, broker.latest(bid_id))
+    finally:
+        db.session.remove()

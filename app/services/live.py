@@ -1,0 +1,328 @@
+"""What a live dashboard shows each viewer: the event log filtered by visibility, the feed, the snapshot,
+the pledged-over-time series and the projection. Raises nothing: callers check access first
+(``access.can_view_bid``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Bid, BidEvent, BidStatus, PledgeRevision, User
+from app.money import format_pence
+from app.services import access, clock, totals
+
+#: Payload keys that carry one organisation's figures: never sent to other members when amounts are hidden.
+PRIVATE_KEYS = frozenset({"amount_pence", "previous_amount_pence", "homes", "previous_homes"})
+#: Events members never see (who declined is the convenor's business).
+CONVENOR_ONLY_KINDS = frozenset({"invitation.declined"})
+FEED_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is watching, reduced to what decides what they may see."""
+
+    convenor: bool
+    organisation_id: int | None
+    show_amounts: bool
+
+    @property
+    def key(self) -> str:
+        """Viewers with the same key see exactly the same snapshot."""
+        if self.convenor:
+            return "convenor"
+        return "members" if self.show_amounts else f"org-{self.organisation_id}"
+
+    def sees_amounts_of(self, organisation_id: int | None) -> bool:
+        return self.convenor or self.show_amounts or organisation_id is None or organisation_id == self.organisation_id
+
+    @property
+    def sees_member_amounts(self) -> bool:
+        return self.convenor or self.show_amounts
+
+
+def audience_for(user: User, bid: Bid) -> Audience:
+    return Audience(access.is_bid_convenor(user, bid), user.organisation_id, bool(bid.show_amounts))
+
+
+# --- the event log ---------------------------------------------------------------------------------
+
+
+def latest_event_id(bid_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.max(BidEvent.id)).where(BidEvent.bid_id == bid_id)) or 0
+
+
+def events_after(bid_id: int, after_id: int, *, limit: int = 500) -> list[BidEvent]:
+    """The bid's events with id greater than ``after_id``, oldest first (one indexed query)."""
+    return list(
+        db.session.scalars(
+            sa.select(BidEvent)
+            .where(BidEvent.bid_id == bid_id, BidEvent.id > after_id)
+            .order_by(BidEvent.id)
+            .limit(limit)
+        )
+    )
+
+
+def recent_events(bid_id: int, audience: Audience, *, limit: int = FEED_LENGTH) -> list[dict]:
+    """The newest events the audience may see, newest first, as feed items."""
+    stmt = sa.select(BidEvent).where(BidEvent.bid_id == bid_id)
+    if not audience.convenor:
+        stmt = stmt.where(BidEvent.kind.not_in(CONVENOR_ONLY_KINDS))
+    rows = db.session.scalars(stmt.order_by(BidEvent.created_at.desc(), BidEvent.id.desc()).limit(limit))
+    return [item for item in (visible_event(row, audience) for row in rows) if item is not None]
+
+
+def visible_event(event: BidEvent, audience: Audience) -> dict | None:
+    """The event as this audience may see it, or None when they may not see it at all."""
+    if not audience.convenor and event.kind in CONVENOR_ONLY_KINDS:
+        return None
+    payload = dict(event.payload or {})
+    amounts = audience.sees_amounts_of(event.organisation_id)
+    if not amounts:
+        payload = {k: v for k, v in payload.items() if k not in PRIVATE_KEYS}
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "created_at": event.created_at.isoformat(),
+        "text": describe(event.kind, payload),
+        "payload": payload,
+    }
+
+
+def describe(kind: str, payload: dict) -> str:
+    """One sentence for the feed, e.g. ``Riverside Homes confirmed £250,000 covering 12,400 homes``.
+
+    Amounts appear only when the payload carries them (they are removed for viewers who may not see them).
+    """
+    who = payload.get("organisation") or "An organisation"
+    amount = payload.get("amount_pence")
+    homes = payload.get("homes")
+    figures = ""
+    if amount is not None:
+        figures = f" {format_pence(amount)}" + (f" covering {homes:,} homes" if homes is not None else "")
+    confirmed = payload.get("status") == "confirmed"
+    if kind == "pledge.created":
+        if figures:
+            return f"{who} {'confirmed' if confirmed else 'pledged'}{figures}" + ("" if confirmed else " (indicative)")
+        return f"{who} made {'a confirmed' if confirmed else 'an indicative'} pledge"
+    if kind == "pledge.confirmed":
+        return f"{who} confirmed{figures}" if figures else f"{who} confirmed its pledge"
+    if kind == "pledge.amended":
+        previous = payload.get("previous_amount_pence")
+        if figures and previous is not None and previous != amount:
+            return f"{who} changed its pledge from {format_pence(previous)} to{figures}"
+        return f"{who} updated its pledge" + (f":{figures}" if figures else "")
+    if kind == "pledge.reinstated":
+        return f"{who} pledged again" + (f":{figures}" if figures else "")
+    if kind == "pledge.withdrawn":
+        return f"{who} withdrew its pledge" + (f" of {format_pence(amount)}" if amount is not None else "")
+    if kind == "invitation.accepted":
+        return f"{who} joined the bid"
+    if kind == "invitation.declined":
+        return f"{who} declined the invitation"
+    if kind in ("bid.extended", "bid.reopened"):
+        when = _format_iso(payload.get("deadline"))
+        verb = "The bid reopened; the deadline is now" if kind == "bid.reopened" else "The deadline moved to"
+        return f"{verb} {when}"
+    if kind == "bid.status":
+        return f"The bid is now {payload.get('status', 'changed')}"
+    if kind == "bid.edited":
+        return "The convenor updated the bid's details"
+    return kind.replace(".", " ").capitalize()
+
+
+def _format_iso(value) -> str:
+    try:
+        return clock.format_uk(datetime.fromisoformat(value))
+    except (TypeError, ValueError):
+        return "a new time"
+
+
+# --- pledged over time and the projection ------------------------------------------------------------
+
+
+@dataclass
+class Point:
+    at: datetime
+    pledged_pence: int
+    members: int
+
+
+def pledged_series(bid: Bid) -> list[Point]:
+    """The live total after each pledge change, oldest first, from the revision log (one query)."""
+    rows = db.session.execute(
+        sa.select(PledgeRevision.pledge_id, PledgeRevision.created_at, PledgeRevision.after)
+        .where(PledgeRevision.bid_id == bid.id)
+        .order_by(PledgeRevision.created_at, PledgeRevision.id)
+    )
+    current: dict[int, int] = {}
+    points: list[Point] = []
+    for pledge_id, at, after in rows:
+        after = after or {}
+        live = after.get("status") in ("indicative", "confirmed")
+        current[pledge_id] = int(after.get("amount_pence") or 0) if live else 0
+        point = Point(at, sum(current.values()), sum(1 for v in current.values() if v))
+        if points and points[-1].at == at:
+            points[-1] = point
+        else:
+            points.append(point)
+    return points
+
+
+def value_at(points: list[Point], moment: datetime) -> int:
+    value = 0
+    for point in points:
+        if point.at > moment:
+            break
+        value = point.pledged_pence
+    return value
+
+
+@dataclass
+class Projection:
+    window_hours: float
+    rate_per_day_pence: int
+    projected_pence: int
+    target_pence: int
+    deadline: datetime
+    text: str
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.projected_pence / self.target_pence) if self.target_pence else 0
+
+
+def project(bid: Bid, points: list[Point], pledged_now: int, now: datetime, *, hours: int = 72) -> Projection | None:
+    """Where the total is heading by the deadline at the rate of the last ``hours`` (None once closed)."""
+    if bid.status != BidStatus.OPEN or now >= bid.deadline:
+        return None
+    start = now - timedelta(hours=hours)
+    opened = bid.opened_at or (points[0].at if points else now)
+    start = max(start, opened)
+    span = (now - start).total_seconds()
+    if span < 3600:  # under an hour of history says nothing about a rate
+        return None
+    # A bid younger than the window: everything since it opened counts (no pledge predates the opening).
+    baseline = 0 if start == opened else value_at(points, start)
+    gained = pledged_now - baseline
+    per_second = max(gained, 0) / span
+    left = (bid.deadline - now).total_seconds()
+    # To the nearest £1,000: a projection quoted to the penny would claim a precision it does not have.
+    projected = round((pledged_now + per_second * left) / 100_000) * 100_000
+    rate_per_day = round(per_second * 86400 / 100_000) * 100_000
+    window = "72 hours" if hours == 72 and span >= hours * 3600 else _span_words(span)
+    if gained <= 0:
+        text = (
+            f"No new money has been pledged in the last {window}. At that rate the total stays at "
+            f"{format_pence(pledged_now)} by the deadline."
+        )
+    else:
+        share = f", {round(100 * projected / bid.target_pence)}% of the {format_pence(bid.target_pence)} target"
+        text = (
+            f"If pledges keep arriving at the rate of the last {window} (about {format_pence(rate_per_day)} a day), "
+            f"the total would reach about {format_pence(projected)} by the deadline{share}. This is a straight-line "
+            "estimate that assumes the rate stays the same; it is not a promise."
+        )
+    return Projection(span / 3600, rate_per_day, projected, bid.target_pence, bid.deadline, text)
+
+
+def _span_words(seconds: float) -> str:
+    hours = round(seconds / 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}" if hours < 48 else f"{round(hours / 24)} days"
+
+
+# --- the snapshot -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """Everything a live page shows, already reduced to what the audience may see."""
+
+    bid: Bid
+    audience: Audience
+    now: datetime
+    last_event_id: int
+    totals: totals.Totals
+    members: list[totals.MemberRow]
+    waiting: list = field(default_factory=list)
+    feed: list[dict] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    projection: Projection | None = None
+
+    def as_json(self) -> dict:
+        """The snapshot as JSON-able data (no fragment HTML)."""
+        aud, t = self.audience, self.totals
+        figures = {
+            "pledged_pence": t.pledged_pence,
+            "confirmed_pence": t.confirmed_pence,
+            "indicative_pence": t.indicative_pence,
+            "homes": t.homes,
+            "members_pledged": t.members_pledged,
+            "confirmed_members": t.confirmed_members,
+            "target_pence": t.target_pence,
+            "target_homes": t.target_homes,
+            "percent": t.percent,
+            "thresholds": [vars(x) for x in t.thresholds],
+            "regions": [
+                {"code": r.code, "name": r.name, "homes": r.homes, "members": r.members}
+                | ({"amount_pence": r.amount_pence} if aud.sees_member_amounts else {})
+                for r in t.regions
+            ],
+        }
+        if aud.convenor:
+            figures |= {k: getattr(t, k) for k in ("invited", "accepted", "declined", "not_responded", "expired")}
+        members = []
+        for m in self.members:
+            row = {"organisation": m.organisation_name, "regions": m.regions, "status": m.status}
+            if aud.sees_amounts_of(m.organisation_id) and aud.sees_member_amounts:
+                row |= {"amount_pence": m.amount_pence, "homes": m.homes}
+            members.append(row)
+        series = [[p.at.isoformat(), p.pledged_pence if aud.sees_member_amounts else p.members] for p in self.points]
+        return {
+            "server_now": self.now.isoformat(),
+            "last_event_id": self.last_event_id,
+            "bid": {
+                "id": self.bid.id,
+                "status": str(self.bid.status),
+                "deadline": self.bid.deadline.isoformat(),
+                "grace_ends": self.bid.grace_ends.isoformat(),
+                "show_amounts": bool(self.bid.show_amounts),
+            },
+            "totals": figures,
+            "members": members,
+            "series": {"metric": "pledged_pence" if aud.sees_member_amounts else "members", "points": series},
+            "projection": None
+            if self.projection is None
+            else {
+                "projected_pence": self.projection.projected_pence,
+                "rate_per_day_pence": self.projection.rate_per_day_pence,
+                "window_hours": round(self.projection.window_hours, 1),
+                "text": self.projection.text,
+            },
+            "feed": self.feed,
+        }
+
+
+def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72) -> Snapshot:
+    """The bid as the audience may see it now, in a fixed number of queries."""
+    now = clock.now()
+    last = latest_event_id(bid.id)
+    figures = totals.compute(bid)
+    members = totals.member_rows(bid)
+    points = pledged_series(bid)
+    return Snapshot(
+        bid=bid,
+        audience=audience,
+        now=now,
+        last_event_id=last,
+        totals=figures,
+        members=members,
+        waiting=totals.not_yet_pledged(bid) if audience.convenor else [],
+        feed=recent_events(bid.id, audience),
+        points=points,
+        projection=project(bid, points, figures.pledged_pence, now, hours=projection_hours),
+    )

@@ -1,0 +1,18 @@
+"""Each live test starts with a fresh broker and empty per-worker caches: ids restart between tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.realtime import InProcessBroker
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_state(app):
+    app.extensions["broker"] = InProcessBroker()
+    app.extensions.pop("live_events", None)
+    app.extensions.pop("live_snapshots", None)
+    yield
+    app.extensions["broker"] = InProcessBroker()
+    app.extensions.pop("live_events", None)
+    app.extensions.pop("live_snapshots", None)
