@@ -131,6 +131,7 @@ def create_organisation(clean: dict[str, Any], kind: OrganisationKind) -> Organi
     org = Organisation(kind=kind, name_key=key, **clean)
     db.session.add(org)
     db.session.flush()
+    audit.record("organisation.created", organisation_id=org.id, subject=org, after={"name": org.name, "kind": kind})
     return org
 
 
