@@ -55,6 +55,10 @@ class Config:
     PACK_DIR = os.environ.get("PACK_DIR") or str(INSTANCE_ROOT / "packs")
     MAX_LETTER_BYTES = _int("MAX_LETTER_BYTES", 10 * 1024 * 1024)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    #: a form post that is not a file upload (url-encoded) is read whole: it gets this smaller cap
+    FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", 2 * 1024 * 1024)
+    #: the largest single text field of a multipart form (Flask's default, stated here)
+    MAX_FORM_MEMORY_SIZE = _int("MAX_FORM_MEMORY_SIZE", 500_000)
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
