@@ -14,45 +14,10 @@ from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role, User
 from app.regions import check_org_identifier, normalise_regions
 from app.services import audit, clock
+from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
 
 MIN_PASSWORD = 10
-#: A short list of passwords people choose most often that pass the length rule.
-COMMON_PASSWORDS = frozenset(
-    [
-        "password123",
-        "password1234",
-        "1234567890",
-        "12345678910",
-        "qwertyuiop",
-        "qwerty12345",
-        "iloveyou123",
-        "administrator",
-        "passw0rd123",
-        "welcome123",
-        "welcome1234",
-        "letmein1234",
-        "football123",
-        "sunshine123",
-        "princess123",
-        "1q2w3e4r5t",
-        "qwerty123456",
-        "abcdefghij",
-        "abc1234567",
-        "password12",
-        "password!!",
-        "0987654321",
-        "1111111111",
-        "aaaaaaaaaa",
-        "changeme123",
-        "housing123",
-        "monkey12345",
-        "dragon12345",
-        "baseball123",
-        "trustno1234",
-        "superman123",
-    ]
-)
 
 
 def normalise_email(value: Any) -> str:
