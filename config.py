@@ -62,6 +62,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    #: a prefix for the rate-limit keys, when several apps (or test runs) share one Redis
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     #: the largest JSON body the API reads (MAX_CONTENT_LENGTH still caps everything)
