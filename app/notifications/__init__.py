@@ -39,9 +39,12 @@ def render(to: str, kind: str, subject: str, bid: Bid | None = None, **context) 
     context["bid"] = bid
     text = render_template(f"email/{kind}.txt", subject=subject, **context)
     html = render_template(f"email/{kind}.html", subject=subject, **context)
+    # A subject is one header line: any line break (CR, LF, U+2028, ...) in a bid title or name
+    # becomes a space, so no text a person typed can add a header (and the mail library never refuses it).
+    subject = " ".join(subject.split())[:300]
     return EmailMessage(
         to_address=to,
-        subject=subject[:300],
+        subject=subject,
         body_text=text,
         body_html=html,
         kind=kind,

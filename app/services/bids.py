@@ -42,7 +42,7 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
 
-    def text(name: str, label: str, *, required: bool, limit: int) -> None:
+    def text(name: str, label: str, *, required: bool, limit: int, single_line: bool = False) -> None:
         if name not in values:
             if required and not partial:
                 errors.setdefault(name, []).append(f"Enter the {label}.")
@@ -54,6 +54,8 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
             errors.setdefault(name, []).append(f"The {label} must be text.")
             return
         value = value.replace("\x00", "").strip()
+        if single_line:  # a title or name is one line: line breaks and tabs become single spaces
+            value = " ".join(value.split())
         if required and not value:
             errors.setdefault(name, []).append(f"Enter the {label}.")
         elif len(value) > limit:
@@ -78,9 +80,9 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
         else:
             clean[name] = value
 
-    text("title", "title", required=True, limit=200)
-    text("funder_name", "funder's name", required=True, limit=200)
-    text("scheme", "scheme name", required=True, limit=200)
+    text("title", "title", required=True, limit=200, single_line=True)
+    text("funder_name", "funder's name", required=True, limit=200, single_line=True)
+    text("scheme", "scheme name", required=True, limit=200, single_line=True)
     text("summary", "case for the bid", required=False, limit=MAX_TEXT)
     text("terms", "terms members must accept", required=False, limit=MAX_TEXT)
     whole(

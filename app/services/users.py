@@ -50,7 +50,9 @@ def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *,
     """Check an organisation profile; collect messages into ``errors`` under ``prefix + field``."""
     clean: dict[str, Any] = {}
     name = (
-        (values.get("name") or "").replace("\x00", "").strip() if isinstance(values.get("name"), str | None) else None
+        " ".join((values.get("name") or "").replace("\x00", "").split())
+        if isinstance(values.get("name"), str | None)
+        else None
     )
     if not name:
         errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
