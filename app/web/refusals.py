@@ -1,4 +1,4 @@
-"""Refused access is audited: a logged-in person sent a 403 or 404 on a page about one bid.
+"""Refused access is audited: a logged-in person or API caller sent a 403 or 404 about one bid.
 
 One hook for every blueprint, so a new bid-scoped route is covered without remembering to call
 anything. The audit row is written in a short transaction of its own: the refused request has
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -30,14 +30,16 @@ def refused_event(response: Response) -> AuditEvent | None:
     if response.status_code not in REFUSED or request.view_args is None:
         return None
     bid_id = next((request.view_args[name] for name in BID_ARGS if name in request.view_args), None)
-    if bid_id is None or not current_user.is_authenticated:
+    # A page visitor's session, or an API caller's bearer token (the API ignores cookies).
+    user = g.get("api_user") or (current_user if current_user.is_authenticated else None)
+    if bid_id is None or user is None:
         return None
     # Not linked to the bid row (it may not exist, and a bid's own log is for its convenors):
     # the bid id asked for is kept in the details.
     return AuditEvent(
         action="access.refused",
-        actor_id=current_user.id,
-        organisation_id=current_user.organisation_id,
+        actor_id=user.id,
+        organisation_id=user.organisation_id,
         subject_type="Bid",
         subject_id=bid_id if isinstance(bid_id, int) else None,
         after={"path": request.path[:500], "method": request.method, "status": response.status_code},

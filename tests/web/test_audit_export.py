@@ -77,3 +77,20 @@ def test_a_refusal_is_recorded_once_with_who_what_and_status(data, login, count)
         assert event.action == "access.refused" and event.actor.email == "nosy@example.org"
         assert event.after == {"path": f"/bids/{bid_id}/audit", "method": "GET", "status": 404}
         assert event.bid_id is None  # kept out of the bid's own log
+
+
+def test_an_api_caller_refused_a_bid_is_recorded_too(data, client, count):
+    from app.services import api_tokens
+
+    with data():
+        bid = BidFactory()
+        outsider = UserFactory()
+        token, _row = api_tokens.create_token(outsider, "script")
+        bid_id, outsider_id = bid.id, outsider.id
+    response = client.get(f"/api/v1/bids/{bid_id}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404
+    with data() as s:
+        refused = s.scalars(sa.select(AuditEvent).where(AuditEvent.action == "access.refused")).all()
+        assert [(e.actor_id, e.after["status"], e.after["path"]) for e in refused] == [
+            (outsider_id, 404, f"/api/v1/bids/{bid_id}")
+        ]
