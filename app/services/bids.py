@@ -14,6 +14,7 @@ from app.money import MAX_PENCE
 from app.services import audit, clock, notices
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
+from app.text import one_line
 
 #: Fields a convenor sets, with what they mean for the audit log.
 EDITABLE = (
@@ -54,8 +55,8 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
             errors.setdefault(name, []).append(f"The {label} must be text.")
             return
         value = value.replace("\x00", "").strip()
-        if single_line:  # a title or name is one line: line breaks and tabs become single spaces
-            value = " ".join(value.split())
+        if single_line:  # a title or name is one line: no line breaks, tabs or bidi controls
+            value = one_line(value)
         if required and not value:
             errors.setdefault(name, []).append(f"Enter the {label}.")
         elif len(value) > limit:

@@ -16,6 +16,7 @@ from app.regions import check_org_identifier, normalise_regions
 from app.services import audit, clock
 from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
+from app.text import one_line
 
 MIN_PASSWORD = 10
 
@@ -49,11 +50,7 @@ def password_problems(password: Any, email: str | None = None) -> list[str]:
 def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *, prefix: str = "") -> dict:
     """Check an organisation profile; collect messages into ``errors`` under ``prefix + field``."""
     clean: dict[str, Any] = {}
-    name = (
-        " ".join((values.get("name") or "").replace("\x00", "").split())
-        if isinstance(values.get("name"), str | None)
-        else None
-    )
+    name = one_line(values.get("name") or "") if isinstance(values.get("name"), str | None) else None
     if not name:
         errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
     elif len(name) > 200:

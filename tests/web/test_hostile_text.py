@@ -205,10 +205,12 @@ def _org(name):
     return clean
 
 
-def test_nul_bytes_and_line_breaks_never_reach_the_database_or_a_subject(ctx):
+def test_nul_bytes_line_breaks_and_bidi_controls_never_reach_the_database_or_a_subject(ctx):
     convenor = ConvenorFactory()
     bid = bids.create_bid(
-        convenor, _bid_values(title="Spring\x00 bid\r\nBcc: victim@example.org", scheme="A\tB"), open_now=True
+        convenor,
+        _bid_values(title="Spring\x00 bid\r\nBcc: victim@example.org", scheme="A\tB\u202e\u2066"),
+        open_now=True,
     )
     assert bid.title == "Spring bid Bcc: victim@example.org" and bid.scheme == "A B"
     member = member_of(bid)
@@ -225,7 +227,7 @@ def test_nul_bytes_and_line_breaks_never_reach_the_database_or_a_subject(ctx):
         },
         expected_version=None,
     )
-    org = users.create_organisation(_org("Nul\x00 Homes\nLtd"), OrganisationKind.MEMBER)
+    org = users.create_organisation(_org("Nul\x00 Homes\nLtd\u202e"), OrganisationKind.MEMBER)
     db.session.commit()  # PostgreSQL refuses NUL in text: reaching here means none was sent
     assert pledge.statement == "ab" and db.session.get(Organisation, org.id).name == "Nul Homes Ltd"
     message = render(
