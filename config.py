@@ -86,6 +86,8 @@ class Config:
     MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH") or str(INSTANCE_ROOT / "outbox")
     #: send email in a background thread after commit (tests send inline)
     MAIL_SEND_ASYNC = _bool("MAIL_SEND_ASYNC", True)
+    #: days a sent email's text (with its working links) stays in the outbox before it is blanked
+    OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 7)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Consortium Bid Manager <bids@localhost>")
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True

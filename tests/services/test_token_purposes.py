@@ -3,12 +3,16 @@ where that is their meaning."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
+import time_machine
 
+from app import notifications
 from app.extensions import db
-from app.models import Bid, BidStatus
-from app.services import api_tokens, funder, invitations, packs, tokens
+from app.models import Bid, BidStatus, EmailMessage, EmailStatus
+from app.services import api_tokens, clock, funder, invitations, packs, scheduling, tokens
 from app.services.errors import TokenInvalid
 from tests.factories import InvitationFactory, UserFactory
 from tests.packdata import populated_bid
@@ -17,7 +21,7 @@ from tests.pdfs import clean_storage
 pytestmark = pytest.mark.usefixtures(clean_storage.__name__)
 
 #: Tables that hold a token's plaintext on purpose: the outbox keeps each email, link included, until
-#: it is sent (see docs/hardening.md).
+#: it is sent and OUTBOX_KEEP_DAYS have passed (see docs/hardening.md).
 HOLDS_EMAIL = {"email_messages"}
 
 
@@ -65,11 +69,11 @@ def test_only_the_salt_stops_a_token_of_the_wrong_purpose(ctx):
         invitations.read_token(as_funder)
 
 
-def _every_text_value() -> str:
-    """Every string in every column of every table except the outbox, as one text to search."""
+def _every_text_value(*, outbox: bool = False) -> str:
+    """Every string in every column of every table (but the outbox unless asked), as one text to search."""
     parts = []
     for table in db.metadata.sorted_tables:
-        if table.name in HOLDS_EMAIL:
+        if table.name in HOLDS_EMAIL and not outbox:
             continue
         for row in db.session.execute(sa.select(table)).all():
             parts.extend(str(value) for value in row if value is not None)
@@ -123,3 +127,23 @@ def test_an_invitation_link_works_once_and_a_resent_one_replaces_it(ctx):
     db.session.commit()
     with pytest.raises(TokenInvalid, match="already been accepted"):
         invitations.read_token(second)
+
+
+def test_sent_emails_lose_their_working_links_after_the_keep_period(ctx, app):
+    _link, funder_token = _funder_link()
+    db.session.commit()  # the funder's email is sent after the commit
+    message = db.session.scalar(sa.select(EmailMessage).where(EmailMessage.kind == "funder_link"))
+    assert message.status == EmailStatus.SENT and funder_token in message.body_text
+    start = clock.now()
+    db.session.rollback()
+    keep = timedelta(days=app.config["OUTBOX_KEEP_DAYS"])
+    with time_machine.travel(start + keep - timedelta(hours=1), tick=False):
+        assert scheduling.run_sweep()["emails_purged"] == 0
+    assert funder_token in _every_text_value(outbox=True)
+    db.session.rollback()
+    with time_machine.travel(start + keep + timedelta(hours=1), tick=False):
+        assert scheduling.run_sweep()["emails_purged"] >= 1
+    assert funder_token not in _every_text_value(outbox=True)
+    message = db.session.scalar(sa.select(EmailMessage).where(EmailMessage.kind == "funder_link"))
+    assert (message.body_text, message.body_html) == (notifications.PURGED, None)
+    assert message.subject and message.to_address == "priya@funder.example.org"  # the record stays
