@@ -55,6 +55,10 @@ class Config:
     PACK_DIR = os.environ.get("PACK_DIR") or str(INSTANCE_ROOT / "packs")
     MAX_LETTER_BYTES = _int("MAX_LETTER_BYTES", 10 * 1024 * 1024)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    #: a form post that is not a file upload (url-encoded) is read whole: it gets this smaller cap
+    FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", 2 * 1024 * 1024)
+    #: the largest single text field of a multipart form (Flask's default, stated here)
+    MAX_FORM_MEMORY_SIZE = _int("MAX_FORM_MEMORY_SIZE", 500_000)
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     #: live updates: Redis channel prefix, and the Server-Sent Events stream's timings
@@ -67,6 +71,8 @@ class Config:
     LIVE_PROJECTION_HOURS = _int("LIVE_PROJECTION_HOURS", 72)
     LIVE_SNAPSHOT_MAX_AGE = float(os.environ.get("LIVE_SNAPSHOT_MAX_AGE") or 1)
     RATELIMIT_HEADERS_ENABLED = True
+    #: a prefix for the rate-limit keys, when several apps (or test runs) share one Redis
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     #: the largest JSON body the API reads (MAX_CONTENT_LENGTH still caps everything)
@@ -89,6 +95,8 @@ class Config:
     MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH") or str(INSTANCE_ROOT / "outbox")
     #: send email in a background thread after commit (tests send inline)
     MAIL_SEND_ASYNC = _bool("MAIL_SEND_ASYNC", True)
+    #: days a sent email's text (with its working links) stays in the outbox before it is blanked
+    OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 7)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Consortium Bid Manager <bids@localhost>")
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True

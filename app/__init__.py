@@ -31,10 +31,11 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
-    from app.web import errors, security, templating
+    from app.web import errors, refusals, security, templating
 
     errors.register(app)
     security.register(app)
+    refusals.register(app)
     templating.register(app)
     from app import cli
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Bid, BidStatus
 from app.services import access, audit, bids, clock, pledges, totals
 from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.web.downloads import send_private
 from app.web.forms import add_rule_errors, apply_errors, has_errors, london_datetime
 
 bp = Blueprint("bids", __name__)
@@ -247,6 +248,14 @@ def audit_log(bid_id: int):
     page = max(1, request.args.get("page", 1, type=int) or 1)
     events, total = audit.events_for_bid(bid, page=page, per_page=50)
     return render_template("bids/audit.html", bid=bid, events=events, total=total, page=page, per_page=50)
+
+
+@bp.get("/bids/<int:bid_id>/audit.csv")
+@login_required
+def audit_csv(bid_id: int):
+    bid = load(bid_id, convenor=True)
+    content = audit.export_csv(bid)
+    return send_private(content, f"bid-{bid.id}-audit-{clock.now():%Y%m%d}.csv", "csv")
 
 
 def _pounds(pence):

@@ -39,9 +39,12 @@ def render(to: str, kind: str, subject: str, bid: Bid | None = None, **context) 
     context["bid"] = bid
     text = render_template(f"email/{kind}.txt", subject=subject, **context)
     html = render_template(f"email/{kind}.html", subject=subject, **context)
+    # A subject is one header line: any line break (CR, LF, U+2028, ...) in a bid title or name
+    # becomes a space, so no text a person typed can add a header (and the mail library never refuses it).
+    subject = " ".join(subject.split())[:300]
     return EmailMessage(
         to_address=to,
-        subject=subject[:300],
+        subject=subject,
         body_text=text,
         body_html=html,
         kind=kind,
@@ -162,3 +165,29 @@ def failed_count(bid: Bid) -> int:
         )
         or 0
     )
+
+
+#: What a sent message's body becomes once it is older than OUTBOX_KEEP_DAYS.
+PURGED = "(The text of this email was removed from the outbox after it was sent: it held links that still work.)"
+
+
+def purge_old_bodies(now=None) -> int:
+    """Blank the bodies of messages sent (or given up on) more than ``OUTBOX_KEEP_DAYS`` ago. Returns how many.
+
+    An email's body holds working links (invitations, funder links); once it has gone, the outbox row only
+    needs to say that it went, to whom and when. The caller commits.
+    """
+    days = current_app.config.get("OUTBOX_KEEP_DAYS", 7)
+    if not days:
+        return 0
+    cutoff = (now or clock.now()) - timedelta(days=days)
+    return db.session.execute(
+        sa.update(EmailMessage)
+        .where(
+            EmailMessage.status.in_([EmailStatus.SENT, EmailStatus.FAILED]),
+            EmailMessage.created_at < cutoff,
+            EmailMessage.body_html.is_not(None) | (EmailMessage.body_text != PURGED),
+        )
+        .values(body_text=PURGED, body_html=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount

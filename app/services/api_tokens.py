@@ -115,8 +115,20 @@ def authenticate(bearer: str | None) -> tuple[User, int] | None:
             _audit_disabled_use(session, token_id, prefix, user_id, organisation_id, now)
         return None
     if last_used_at is None or now - last_used_at >= TOUCH_EVERY:
+        # The audit of token use shares last_used_at's rhythm: at most one row a minute per token.
         with _side_session(write=True) as session:
             session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+            session.add(
+                AuditEvent(
+                    action="api_token.used",
+                    actor_id=user_id,
+                    organisation_id=organisation_id,
+                    subject_type="ApiToken",
+                    subject_id=token_id,
+                    after={"prefix": prefix},
+                    created_at=now,
+                )
+            )
     user = db.session.get(User, user_id)
     if user is None or not user.is_enabled:
         return None

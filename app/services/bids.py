@@ -14,6 +14,7 @@ from app.money import MAX_PENCE
 from app.services import audit, clock, notices
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
+from app.text import one_line
 
 #: Fields a convenor sets, with what they mean for the audit log.
 EDITABLE = (
@@ -42,7 +43,7 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
 
-    def text(name: str, label: str, *, required: bool, limit: int) -> None:
+    def text(name: str, label: str, *, required: bool, limit: int, single_line: bool = False) -> None:
         if name not in values:
             if required and not partial:
                 errors.setdefault(name, []).append(f"Enter the {label}.")
@@ -54,6 +55,8 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
             errors.setdefault(name, []).append(f"The {label} must be text.")
             return
         value = value.replace("\x00", "").strip()
+        if single_line:  # a title or name is one line: no line breaks, tabs or bidi controls
+            value = one_line(value)
         if required and not value:
             errors.setdefault(name, []).append(f"Enter the {label}.")
         elif len(value) > limit:
@@ -78,9 +81,9 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
         else:
             clean[name] = value
 
-    text("title", "title", required=True, limit=200)
-    text("funder_name", "funder's name", required=True, limit=200)
-    text("scheme", "scheme name", required=True, limit=200)
+    text("title", "title", required=True, limit=200, single_line=True)
+    text("funder_name", "funder's name", required=True, limit=200, single_line=True)
+    text("scheme", "scheme name", required=True, limit=200, single_line=True)
     text("summary", "case for the bid", required=False, limit=MAX_TEXT)
     text("terms", "terms members must accept", required=False, limit=MAX_TEXT)
     whole(

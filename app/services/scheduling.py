@@ -86,10 +86,13 @@ def run_sweep() -> dict:
     closed = close_due_bids()
     digests = digest.send_due()
     sent, failed = drain_outbox(current_app.config.get("SWEEP_SECONDS", 30))
+    purged = notifications.purge_old_bodies()
+    db.session.commit()
     return {
         "closed": closed,
         "reminders": reminded,
         "digests": digests["sent"],
         "emails_sent": sent,
         "emails_failed": failed,
+        "emails_purged": purged,
     }

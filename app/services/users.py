@@ -14,45 +14,11 @@ from app.extensions import db
 from app.models import Organisation, OrganisationKind, Role, User
 from app.regions import check_org_identifier, normalise_regions
 from app.services import audit, clock
+from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
+from app.text import one_line
 
 MIN_PASSWORD = 10
-#: A short list of passwords people choose most often that pass the length rule.
-COMMON_PASSWORDS = frozenset(
-    [
-        "password123",
-        "password1234",
-        "1234567890",
-        "12345678910",
-        "qwertyuiop",
-        "qwerty12345",
-        "iloveyou123",
-        "administrator",
-        "passw0rd123",
-        "welcome123",
-        "welcome1234",
-        "letmein1234",
-        "football123",
-        "sunshine123",
-        "princess123",
-        "1q2w3e4r5t",
-        "qwerty123456",
-        "abcdefghij",
-        "abc1234567",
-        "password12",
-        "password!!",
-        "0987654321",
-        "1111111111",
-        "aaaaaaaaaa",
-        "changeme123",
-        "housing123",
-        "monkey12345",
-        "dragon12345",
-        "baseball123",
-        "trustno1234",
-        "superman123",
-    ]
-)
 
 
 def normalise_email(value: Any) -> str:
@@ -84,9 +50,7 @@ def password_problems(password: Any, email: str | None = None) -> list[str]:
 def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *, prefix: str = "") -> dict:
     """Check an organisation profile; collect messages into ``errors`` under ``prefix + field``."""
     clean: dict[str, Any] = {}
-    name = (
-        (values.get("name") or "").replace("\x00", "").strip() if isinstance(values.get("name"), str | None) else None
-    )
+    name = one_line(values.get("name") or "") if isinstance(values.get("name"), str | None) else None
     if not name:
         errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
     elif len(name) > 200:
@@ -131,6 +95,7 @@ def create_organisation(clean: dict[str, Any], kind: OrganisationKind) -> Organi
     org = Organisation(kind=kind, name_key=key, **clean)
     db.session.add(org)
     db.session.flush()
+    audit.record("organisation.created", organisation_id=org.id, subject=org, after={"name": org.name, "kind": kind})
     return org
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, current_app, request, session
+from flask import Request as FlaskRequest
 from flask_login import current_user, logout_user
 
 from app.database import write_intent
@@ -17,7 +18,32 @@ CSP = (
 )
 
 
+class Request(FlaskRequest):
+    """Form posts that are not file uploads get a smaller body limit (``FORM_MAX_BODY_BYTES``).
+
+    Werkzeug reads a url-encoded body whole, and its per-field ``MAX_FORM_MEMORY_SIZE`` applies to
+    multipart bodies only, so without this a 12 MB pledge form would be read into memory. Set on the
+    request class, not in a hook, because CSRF protection reads the form in the first hook of all.
+    """
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = super().max_content_length
+        if self._max_content_length is not None or not current_app or self.mimetype == "multipart/form-data":
+            return limit
+        form_limit = current_app.config.get("FORM_MAX_BODY_BYTES")
+        if form_limit and self.mimetype == "application/x-www-form-urlencoded":
+            return min(form_limit, limit) if limit else form_limit
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def register(app: Flask) -> None:
+    app.request_class = Request
+
     @app.before_request
     def _mark_write_intent() -> None:
         write_intent.set(request.method not in SAFE_METHODS)

@@ -92,6 +92,32 @@ def test_last_used_is_written_at_most_once_a_minute(ctx):
         assert last_used() == start + timedelta(seconds=61)
 
 
+def test_token_use_is_audited_at_most_once_a_minute(ctx):
+    user = UserFactory()
+    plaintext, row = api_tokens.create_token(user, "Script")
+    db.session.commit()
+    expected = (user.id, user.organisation_id, row.prefix)
+    db.session.rollback()
+    start = clock.now()
+
+    def uses():
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "api_token.used", AuditEvent.subject_id == row.id)
+        ).all()
+        found = [(e.actor_id, e.organisation_id, e.after["prefix"]) for e in rows]
+        db.session.rollback()
+        return found
+
+    for seconds in (0, 10, 59):
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            assert api_tokens.authenticate(plaintext) is not None
+    assert uses() == [expected]
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        api_tokens.authenticate(plaintext)
+    assert len(uses()) == 2
+    assert plaintext not in str(uses())
+
+
 def test_revoke_only_ones_own_token(ctx):
     owner, other = UserFactory(), UserFactory()
     _plaintext, row = api_tokens.create_token(owner, "Script")

@@ -133,6 +133,7 @@ MATRIX: dict[str, list[tuple]] = {
         ("POST", "/bids/{draft}/open", {}, "", CONVENOR_ACTION),
     ],
     "bids.audit_log": [("GET", "/bids/{bid}/audit", None, "", CONVENOR_PAGE)],
+    "bids.audit_csv": [("GET", "/bids/{bid}/audit.csv", None, "", CONVENOR_PAGE)],
     "invitations.index": [
         ("GET", "/bids/{bid}/invitations", None, "", CONVENOR_PAGE),
         (
@@ -254,13 +255,19 @@ def _fill(value, world):
 
 
 def _changes(data) -> int:
-    """Audit rows other than logging in: a refused request must not add any."""
+    """Audit rows other than logging in and refusals: a refused request must not add any."""
     with data() as s:
         return s.scalar(
             sa.select(sa.func.count())
             .select_from(AuditEvent)
-            .where(AuditEvent.action.not_in(["auth.login", "auth.login_failed"]))
+            .where(AuditEvent.action.not_in(["auth.login", "auth.login_failed", "access.refused"]))
         )
+
+
+def _refusals(data) -> list[dict]:
+    with data() as s:
+        rows = s.scalars(sa.select(AuditEvent).where(AuditEvent.action == "access.refused")).all()
+        return [{"actor_id": r.actor_id, **(r.after or {})} for r in rows]
 
 
 @pytest.mark.parametrize(("method", "path", "form", "prefix", "role", "expected"), list(_cases()))
@@ -268,6 +275,7 @@ def test_permission(world, login, make_browser, data, method, path, form, prefix
     browser = make_browser() if role == "anonymous" else login(world["emails"][role])
     url = _fill(path, world)
     before = _changes(data)
+    refusals_before = len(_refusals(data))
     if method == "GET":
         response = browser.get(url)
     else:
@@ -296,6 +304,13 @@ def test_permission(world, login, make_browser, data, method, path, form, prefix
     else:
         assert response.status_code == expected, (response.status_code, response.text[:300])
         assert changed == 0
+        # A logged-in person refused on a page about a bid is recorded once, with the path and status.
+        refusals = _refusals(data)[refusals_before:]
+        if path.startswith("/bids/{"):
+            assert [(r["path"], r["status"], r["method"]) for r in refusals] == [(url, expected, method)]
+            assert refusals[0]["actor_id"] is not None
+        else:
+            assert refusals == []
         if expected == 404:
             assert "Page not found" in response.text
             own = {"member_a": "A Homes", "member_b": "B Homes"}.get(role)
