@@ -71,6 +71,8 @@ EXEMPT = {
 }
 
 READERS = {
+    "live": "audience_for describe events_after latest_event_id pledged_series project recent_events snapshot value_at "
+    "visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
@@ -291,8 +293,11 @@ def _public_functions() -> dict[str, set[str]]:
         module = importlib.import_module(f"app.services.{info.name}")
         found[info.name] = {
             name
-            for name, fn in inspect.getmembers(module, inspect.isfunction)
-            if fn.__module__ == module.__name__ and not name.startswith("_")
+            for name, member in inspect.getmembers(module, callable)
+            # unwrap decorated functions (functools.lru_cache and the like) to see where they are defined
+            if inspect.isfunction(fn := inspect.unwrap(member))
+            and fn.__module__ == module.__name__
+            and not name.startswith("_")
         }
     return found
 
