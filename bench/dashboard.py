@@ -60,17 +60,16 @@ class QueryCounter:
 
 
 def _api_token(app, email: str) -> str | None:
-    """A bearer token stored the way the project stores them (SHA-256 of the token)."""
+    """A bearer token for the convenor, made by the project's own token service."""
     import sqlalchemy as sa
 
     from app.extensions import db
-    from app.models import ApiToken, User
-    from app.services.tokens import random_token
+    from app.models import User
+    from app.services import api_tokens
 
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == email))
-        token, digest = random_token("bench_")
-        db.session.add(ApiToken(user_id=user.id, name="bench", token_hash=digest, prefix=token[:12]))
+        token, _row = api_tokens.create_token(user, "bench")
         db.session.commit()
         db.session.remove()
     return token

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app import notifications
 from app.bids.forms import ActionForm, BidForm, ExtendForm
 from app.extensions import db
+from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.services import access, audit, bids, clock, pledges, totals
 from app.services.errors import DomainError, NotFound, ValidationFailed
@@ -208,22 +209,23 @@ def extend(bid_id: int):
 @login_required
 def show(bid_id: int):
     bid = load(bid_id)
-    figures = totals.compute(bid)
+    # One snapshot serves the page and its live panel: totals, members and waiting list are read once.
+    live = live_render.page_context(current_user, bid)
     if access.is_bid_convenor(current_user, bid):
         return render_template(
             "bids/dashboard.html",
             bid=bid,
-            totals=figures,
-            members=totals.member_rows(bid),
-            waiting=totals.not_yet_pledged(bid),
+            live=live,
+            totals=live["totals"],
+            members=live["members"],
+            waiting=live["waiting"],
             action_form=ActionForm(),
             sort=request.args.get("sort", "amount"),
             failed_emails=notifications.failed_count(bid),
-            now=clock.now(),
+            now=live["now"],
         )
     pledge = pledges.current_pledge(bid, current_user.organisation_id)
-    members = totals.member_rows(bid)
-    now = clock.now()
+    now = live["now"]
     # The same rule as pledges.check_open: after the deadline only organisations that had pledged before it
     # may save, until the grace window ends.
     started = pledge is not None and pledge.created_at < bid.deadline
@@ -231,9 +233,10 @@ def show(bid_id: int):
     return render_template(
         "bids/member.html",
         bid=bid,
-        totals=figures,
+        live=live,
+        totals=live["totals"],
         pledge=pledge,
-        members=members,
+        members=live["members"],
         now=now,
         in_grace=in_grace,
         started=started,
