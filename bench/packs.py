@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.bare_reportlab import bare_pdf
+from bench.common import row
 
 SIZES = (39, 500, 2000)
 RUNS = {39: 5, 500: 3, 2000: 3}
@@ -240,6 +241,24 @@ def main(sizes: tuple[int, ...] = SIZES) -> dict:
             f"{n:>8,} {r['bare_s']:>8.3f} {r['pdf_s']:>8.3f} {r['ratio']:>6.2f} {r['zip_s']:>8.3f} "
             f"{r['service_s']:>10.3f} {r['pdf_pages'] or '':>6}"
         )
+    results["rows"] = [
+        line
+        for n, r in results.items()
+        for line in (
+            row(
+                "packs",
+                f"{n:,} members",
+                "PDF seconds vs bare reportlab table",
+                r["pdf_s"],
+                r["bare_s"],
+                r["ratio"],
+                target="ratio ≤ 2, < 3 s at 2,000",
+                met=r["ratio"] <= 2 and (n < 2000 or r["pdf_s"] < 3),
+            ),
+            row("packs", f"{n:,} members", "whole ZIP pack seconds (PDF, XLSX, CSV, manifest)", r["zip_s"]),
+            row("packs", f"{n:,} members", "generate_pack through the service, seconds", r["service_s"]),
+        )
+    ]
     return results
 
 

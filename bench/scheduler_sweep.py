@@ -25,6 +25,8 @@ import sqlalchemy as sa
 import time_machine
 from sqlalchemy import event
 
+from bench.common import row
+
 BIDS = int(os.environ.get("BENCH_BIDS", "1000"))
 INVITEES = 100
 CLOSE_BIDS = int(os.environ.get("BENCH_CLOSE_BIDS", "50"))
@@ -273,7 +275,40 @@ def main() -> dict:
         }
         db.session.remove()
         db.engine.dispose()
+    figures["rows"] = table_rows(figures)
     return figures
+
+
+def table_rows(figures: dict) -> list[dict]:
+    """The lines ``bench.run`` puts in the table."""
+    case = f"{figures['database']}, {figures['bids']:,} bids × {figures['invitees_per_bid']} invitees"
+    steady, burst, after, close = figures["steady"], figures["reminders"], figures["after"], figures["close"]
+    return [
+        row(
+            "scheduler_sweep",
+            case,
+            "sweep with nothing due: seconds (queries)",
+            f"{steady['seconds']:.3f} ({steady['queries']:g})",
+        ),
+        row(
+            "scheduler_sweep",
+            case,
+            f"sweep sending {burst['reminders_sent']:,} reminders: seconds (queries per bid)",
+            f"{burst['seconds']:.1f} ({burst['queries_per_bid']})",
+        ),
+        row(
+            "scheduler_sweep",
+            case,
+            "next sweep, all claimed: seconds (queries)",
+            f"{after['seconds']:.3f} ({after['queries']:g})",
+        ),
+        row(
+            "scheduler_sweep",
+            case,
+            f"closing {close['bids_closed']} bids: ms (queries) per bid",
+            f"{close['ms_per_bid']} ({close['queries_per_bid']})",
+        ),
+    ]
 
 
 if __name__ == "__main__":
