@@ -107,6 +107,8 @@ def test_the_countdown_follows_the_server_clock_not_the_visitors(app, database_u
                     page.goto(f"{base}/bids/{scene.bid_id}")
                     countdown = page.locator("[data-live-countdown]")
                     expect(countdown).to_have_text(re.compile(r"^([123] minutes? )?\d+ seconds? left$"), timeout=10_000)
+                    # Wait for the stream's first snapshot: a later one would set the clock right again.
+                    expect(page.locator("[data-live-root]")).to_have_attribute("data-synced-at", re.compile("."))
                     page.clock.fast_forward("05:00")  # five minutes later by any clock: the deadline has passed
                     expect(countdown).to_have_text("Closed", timeout=10_000)
                 finally:

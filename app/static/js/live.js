@@ -79,6 +79,7 @@
   function applySnapshot(data) {
     if (leaving) { return; }
     offset = Date.parse(data.server_now) - Date.now();
+    root.setAttribute("data-synced-at", data.server_now);  // when the server last told us its time
     // Older than what the page already shows (a worker's cached copy from just before the last change): skip it.
     if (data.last_event_id < lastId) { return; }
     if (data.bid.status !== status || Date.parse(data.bid.deadline) !== deadline) {
