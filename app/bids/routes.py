@@ -13,7 +13,7 @@ from app.models import Bid, BidStatus
 from app.services import access, audit, bids, clock, pledges, totals
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.web.downloads import send_private
-from app.web.forms import add_rule_errors, apply_errors, has_errors, london_datetime
+from app.web.forms import FAILED, add_rule_errors, apply_errors, call_service, has_errors, london_datetime
 
 bp = Blueprint("bids", __name__)
 
@@ -118,16 +118,13 @@ def edit(bid_id: int):
         if not valid or has_errors(form):
             _rule_errors(form, values, partial=True)
         else:
-            try:
-                bids.update_bid(current_user, bid, values, expected_version=_int(request.form.get("version")))
-            except ValidationFailed as exc:
-                db.session.rollback()
-                apply_errors(form, exc, FIELD_MAP)
-            except DomainError as exc:
-                db.session.rollback()
-                form.form_errors.append(exc.message)
-            else:
-                db.session.commit()
+            version = _int(request.form.get("version"))
+            if (
+                call_service(
+                    form, lambda: bids.update_bid(current_user, bid, values, expected_version=version), FIELD_MAP
+                )
+                is not FAILED
+            ):
                 flash("Bid updated.", "success")
                 return redirect(url_for("bids.show", bid_id=bid.id))
     return _form_page(form, bid)
@@ -189,16 +186,10 @@ def extend(bid_id: int):
     if form.validate_on_submit():
         deadline = london_datetime(form.deadline_date, form.deadline_time)
         if deadline is not None:
-            try:
-                bids.extend_deadline(current_user, bid, deadline)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                apply_errors(form, exc, {"deadline": "deadline_date"})
-            except DomainError as exc:
-                db.session.rollback()
-                form.form_errors.append(exc.message)
-            else:
-                db.session.commit()
+            extended = call_service(
+                form, lambda: bids.extend_deadline(current_user, bid, deadline), {"deadline": "deadline_date"}
+            )
+            if extended is not FAILED:
                 flash(f"The deadline is now {clock.format_uk(bid.deadline)}.", "success")
                 return redirect(url_for("bids.show", bid_id=bid.id))
     status = 422 if request.method == "POST" else 200

@@ -10,9 +10,9 @@ from app.bids.routes import load
 from app.documents.forms import FunderLinkForm
 from app.extensions import db
 from app.services import bids, funder, packs
-from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.errors import DomainError, NotFound
 from app.web.downloads import send_private
-from app.web.forms import apply_errors
+from app.web.forms import FAILED, call_service
 
 bp = Blueprint("documents", __name__)
 
@@ -101,18 +101,14 @@ def create_link(bid_id: int):
     bid = load(bid_id, convenor=True)
     form = _link_form(packs.history(current_user, bid), request.form)
     if form.validate_on_submit():
-        try:
-            link, _token = funder.create_link(
+        created = call_service(
+            form,
+            lambda: funder.create_link(
                 current_user, bid, name=form.name.data, email=form.email.data, version=form.version.data
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+            ),
+        )
+        if created is not FAILED:
+            link, _token = created
             flash(f"Link sent to {link.name} at {link.email}.", "success")
             return redirect(url_for("documents.index", bid_id=bid.id) + "#funder")
     return _page(bid, form, 422)

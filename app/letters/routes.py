@@ -10,9 +10,9 @@ from app.extensions import db
 from app.letters.forms import LetterForm
 from app.models import Letter, Organisation
 from app.services import access, letters
-from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.services.errors import NotFound
 from app.web.downloads import send_private
-from app.web.forms import apply_errors
+from app.web.forms import FAILED, call_service
 
 bp = Blueprint("letters", __name__)
 
@@ -31,16 +31,9 @@ def index(bid_id: int):
         upload = form.letter.data
         # The request is already capped by MAX_CONTENT_LENGTH, so read it whole to report its real size.
         content = upload.stream.read() if upload else b""
-        try:
-            letter = letters.upload_letter(current_user, bid, content, upload.filename if upload else None)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+        filename = upload.filename if upload else None
+        letter = call_service(form, lambda: letters.upload_letter(current_user, bid, content, filename))
+        if letter is not FAILED:
             flash(f"Letter uploaded: {letter.filename}. It is now your organisation's current letter.", "success")
             return redirect(url_for("letters.index", bid_id=bid.id))
     pledge = letters.live_pledge(bid, current_user.organisation_id)

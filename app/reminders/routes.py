@@ -9,8 +9,7 @@ from app.bids.routes import load
 from app.extensions import db
 from app.reminders.forms import DigestForm, PlanForm, SendNowForm
 from app.services import clock, digest, reminder_plan, reminders
-from app.services.errors import DomainError, ValidationFailed
-from app.web.forms import apply_errors
+from app.web.forms import FAILED, call_service
 
 bp = Blueprint("reminders", __name__)
 
@@ -62,19 +61,13 @@ def index(bid_id: int):
 def save_plan(bid_id: int):
     bid = load(bid_id, convenor=True)
     form = PlanForm()
-    if form.validate_on_submit():
-        try:
-            reminder_plan.set_plan(current_user, bid, reminder_plan.parse_plan(form.plan.data))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash("The reminder plan is saved.", "success")
-            return redirect(url_for("reminders.index", bid_id=bid.id))
+
+    def save():
+        return reminder_plan.set_plan(current_user, bid, reminder_plan.parse_plan(form.plan.data))
+
+    if form.validate_on_submit() and call_service(form, save) is not FAILED:
+        flash("The reminder plan is saved.", "success")
+        return redirect(url_for("reminders.index", bid_id=bid.id))
     return _page(bid, plan_form=form, status=422)
 
 
@@ -84,18 +77,14 @@ def send_now(bid_id: int):
     bid = load(bid_id, convenor=True)
     form = _send_form(bid, SendNowForm())
     if form.validate_on_submit():
-        try:
-            sent, _already = reminders.send_now(
+        result = call_service(
+            form,
+            lambda: reminders.send_now(
                 current_user, bid, group=form.group.data, message=form.message.data, send_id=form.send_id.data
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except DomainError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
+            ),
+        )
+        if result is not FAILED:
+            sent, _already = result
             if sent:
                 flash(f"Reminder sent to {sent} {'person' if sent == 1 else 'people'}.", "success")
             else:

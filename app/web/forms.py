@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, SelectChoice, SelectMultipleField, StringField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
+from app.extensions import db
 from app.money import MoneyError, parse_pounds
 from app.regions import REGION_CHOICES
 from app.services import clock
-from app.services.errors import ValidationFailed
+from app.services.errors import DomainError, ValidationFailed
 
 
 class MoneyField(StringField):
@@ -129,3 +130,27 @@ def add_rule_errors(form: FlaskForm, check, mapping: dict[str, str] | None = Non
 
 def has_errors(form: FlaskForm) -> bool:
     return bool(form.form_errors) or any(field.errors for field in form)
+
+
+#: What ``call_service`` returns when the service refused: the form now carries the messages.
+FAILED = object()
+
+
+def call_service(form: FlaskForm, call, mapping: dict[str, str] | None = None):
+    """Run one service call for a submitted form, in the request's one transaction.
+
+    Commits and returns the call's result; when the service raises a domain error, rolls back, puts its
+    messages beside the form's fields (or at the top of the form) and returns ``FAILED``.
+    """
+    try:
+        result = call()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        apply_errors(form, exc, mapping)
+        return FAILED
+    except DomainError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return FAILED
+    db.session.commit()
+    return result
