@@ -14,6 +14,8 @@ from tests.browser.seed import MEMBER_PASSWORD
 from tests.browser.support import link_in, text_of, wait_for_email
 from tests.pdfs import make_pdf
 
+#: A long name without spaces, as scanned letters often have: it must wrap on a phone, not widen the page.
+FILENAME = "Harbour_Light_Homes_letter_of_commitment_signed_by_the_finance_director.pdf"
 UK_DATE = re.compile(r"(\d{1,2}(:\d{2})?(am|pm)|midday|midnight) on \w+day \d{1,2} \w+ \d{4}")
 
 
@@ -125,12 +127,12 @@ def test_member_journey_from_invitation_to_deadline(page, context, journey, seed
     journey.step("letter form")
     letter = make_pdf(f"{organisation} commits £310,000 of match funding.")
     page.get_by_label("Signed letter of commitment (PDF)").set_input_files(
-        files=[{"name": "commitment-letter.pdf", "mimeType": "application/pdf", "buffer": letter}]
+        files=[{"name": FILENAME, "mimeType": "application/pdf", "buffer": letter}]
     )
     page.get_by_role("button", name="Upload the letter").click()
-    expect(page.get_by_role("status")).to_contain_text("Letter uploaded: commitment-letter.pdf.")
+    expect(page.get_by_role("status")).to_contain_text(f"Letter uploaded: {FILENAME}.")
     current = page.get_by_role("region", name="Current letter")
-    expect(current).to_contain_text("commitment-letter.pdf")
+    expect(current).to_contain_text(FILENAME)
     expect(current).to_contain_text(f"SHA-256 {hashlib.sha256(letter).hexdigest()[:16]}")
     expect(page.get_by_role("button", name="Replace the letter")).to_be_visible()
     journey.step("letter uploaded")
