@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -126,7 +127,8 @@ def live_server(tmp_path_factory) -> LiveServer:
         _wait_until_serving(url, server)
         yield LiveServer(url, outbox, database_url, instance, secret_key)
     finally:
-        server.terminate()
+        # SIGINT is gunicorn's quick shutdown: SIGTERM would wait the graceful 10 s for the live streams.
+        server.send_signal(signal.SIGINT)
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from app.models import Bid, Invitation, Organisation, User
-from app.services import bids, clock, invitations, pledges, tokens
+from app.models import Bid, FunderLink, Invitation, Organisation, User
+from app.services import audit, bids, clock, funder, invitations, packs, pledges, tokens
 from config import TestConfig
 
 CONVENOR_EMAIL = "convenor@browser.example.org"
@@ -123,7 +123,35 @@ class Seeder:
     def move_deadline(self, bid_id: int, deadline: datetime) -> None:
         """Put the deadline where a test needs it (for example, just passed): as if the clock had moved on."""
         with self.session():
-            db.session.execute(sa.update(Bid).where(Bid.id == bid_id).values(deadline=deadline, grace_minutes=0))
+            bid = db.session.get(Bid, bid_id)
+            previous = bid.deadline
+            bid.deadline, bid.grace_minutes = deadline, 0
+            # As the app does for a deadline change: an event, so that pages loaded from now on never take the
+            # server's cached live snapshot (up to a second old, with the old deadline) and reload themselves.
+            audit.emit(bid, "bid.extended", {"deadline": deadline.isoformat(), "previous": previous.isoformat()})
+
+    def submit_with_pack(self, bid_id: int) -> None:
+        """Close the bid, generate version 1 of its pack and mark it submitted, as the convenor would."""
+        with self.session():
+            bid = db.session.get(Bid, bid_id)
+            bids.close_bid(self.convenor(), bid)
+            packs.generate_pack(self.convenor(), bid)
+            bids.mark_submitted(self.convenor(), bid)
+
+    def funder_link(self, bid_id: int, name: str, address: str) -> int:
+        """A funder link to the latest pack: the email with the link is written to the outbox folder."""
+        with self.session():
+            link, _token = funder.create_link(self.convenor(), db.session.get(Bid, bid_id), name=name, email=address)
+            return link.id
+
+    def expire_link(self, link_id: int) -> None:
+        """As if the link's 30 days had run out."""
+        with self.session():
+            db.session.execute(
+                sa.update(FunderLink)
+                .where(FunderLink.id == link_id)
+                .values(expires_at=clock.now() - timedelta(minutes=1))
+            )
 
     def bid_id(self, title: str) -> int:
         with self.session():

@@ -1,9 +1,10 @@
-"""The convenor's journey in a real browser: open a bid, invite by pasting a list, watch, extend, close."""
+"""The convenor's journey in a real browser: open a bid, invite, watch it live, extend, close, pack, funder link."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -68,10 +69,9 @@ def test_convenor_opens_invites_watches_extends_and_closes(page, journey, seed, 
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     member = seed.member(bid_id, f"Quayside Homes {slug}", f"pledges@quayside-{slug}.example.org")
     seed.pledge(member, bid_id, 25_000_000, homes=12_400)
-    # LIVE (after merging the live branch): drop this reload and expect the figures to change in place.
-    page.reload()
-    expect(page.get_by_role("cell", name=f"Quayside Homes {slug}", exact=True)).to_be_visible()
-    expect(page.locator("main")).to_contain_text("£250,000")
+    # No reload: the live stream brings the pledge into the open page.
+    expect(page.get_by_role("cell", name=f"Quayside Homes {slug}", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.locator("[data-live-fragment=figures]")).to_contain_text("£250,000", timeout=15_000)
     journey.step("dashboard with a pledge")
 
     page.get_by_role("link", name="Extend the deadline").click()
@@ -90,6 +90,36 @@ def test_convenor_opens_invites_watches_extends_and_closes(page, journey, seed, 
     expect(page.get_by_text("The bid is closed: no more pledges will be taken.")).to_be_visible()
     journey.step("bid closed")
 
-    # PACKS (after merging the packs branch): generate the bid pack, download it (expect_download, check the
-    # ZIP/PDF), then create a funder link and hand it to tests/browser/funder.py::funder_journey.
-    # PACKS: letter upload belongs to the member journey (tests/browser/test_member.py).
+    # The bid pack: generate it, download the PDF, mark the bid submitted and send the funder a link.
+    page.get_by_role("link", name="Bid pack").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bid pack")
+    expect(page.get_by_text("No bid pack yet.")).to_be_visible()
+    journey.step("bid pack empty")
+    page.get_by_role("button", name="Generate version 1").click()
+    expect(page.get_by_role("status").filter(has_text="Version 1 of the bid pack is ready.")).to_be_visible()
+    version = page.get_by_role("region", name="Version 1")
+    expect(version).to_contain_text("£250,000")
+    expect(version).to_contain_text("12,400")
+    journey.step("bid pack generated")
+    with page.expect_download() as download_info:
+        version.get_by_role("link", name="Bid pack (PDF)").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith("-v1-bid-pack.pdf"), download.suggested_filename
+    content = Path(download.path()).read_bytes()
+    assert content.startswith(b"%PDF-") and len(content) > 2_000, len(content)
+
+    page.get_by_role("button", name="Mark as submitted").click()
+    expect(page.get_by_text("The bid is marked as submitted. You can now give the funder access.")).to_be_visible()
+    journey.step("bid submitted")
+    funder_address = f"grants-{slug}@communities.example.gov.uk"
+    page.get_by_label("Name of the person at the funder").fill("Priya Grants")
+    page.get_by_label("Their email address").fill(funder_address)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_text(f"Link sent to Priya Grants at {funder_address}.")).to_be_visible()
+    sent = page.get_by_role("region", name="Link for Priya Grants")
+    expect(sent).to_contain_text("Active")
+    expect(sent).to_contain_text("Not opened yet.")
+    journey.step("funder link sent")
+    message = wait_for_email(live_server.outbox, funder_address, subject=title)
+    assert "£250,000" in text_of(message)
+    assert link_in(message, live_server.url).startswith(f"{live_server.url}/f/")

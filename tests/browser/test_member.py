@@ -1,7 +1,9 @@
-"""The member's journey in a real browser: from the invitation email to a pledge, a conflict, and the deadline."""
+"""The member's journey in a real browser: from the invitation email to a pledge, a conflict, the deadline, and
+the letter of commitment."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -10,7 +12,10 @@ from playwright.sync_api import expect
 from app.services import clock
 from tests.browser.seed import MEMBER_PASSWORD
 from tests.browser.support import link_in, text_of, wait_for_email
+from tests.pdfs import make_pdf
 
+#: A long name without spaces, as scanned letters often have: it must wrap on a phone, not widen the page.
+FILENAME = "Harbour_Light_Homes_letter_of_commitment_signed_by_the_finance_director.pdf"
 UK_DATE = re.compile(r"(\d{1,2}(:\d{2})?(am|pm)|midday|midnight) on \w+day \d{1,2} \w+ \d{4}")
 
 
@@ -115,5 +120,21 @@ def test_member_journey_from_invitation_to_deadline(page, context, journey, seed
     expect(page.locator("main")).to_contain_text("£310,000")
     journey.step("bid after the deadline")
 
-    # PACKS (after merging the packs branch): upload a letter of commitment here (set_input_files on the
-    # letter form), see it listed with its SHA-256, and check that another organisation cannot fetch it (404).
+    # The letter of commitment: a one-page PDF, which becomes the organisation's current letter.
+    page.get_by_role("link", name="Letter of commitment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Letter of commitment")
+    expect(page.get_by_text("No letter uploaded yet.")).to_be_visible()
+    journey.step("letter form")
+    letter = make_pdf(f"{organisation} commits £310,000 of match funding.")
+    page.get_by_label("Signed letter of commitment (PDF)").set_input_files(
+        files=[{"name": FILENAME, "mimeType": "application/pdf", "buffer": letter}]
+    )
+    page.get_by_role("button", name="Upload the letter").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Letter uploaded: {FILENAME}.")
+    current = page.get_by_role("region", name="Current letter")
+    expect(current).to_contain_text(FILENAME)
+    expect(current).to_contain_text(f"SHA-256 {hashlib.sha256(letter).hexdigest()[:16]}")
+    expect(page.get_by_role("button", name="Replace the letter")).to_be_visible()
+    journey.step("letter uploaded")
+    page.get_by_role("link", name=f"← {title}").click()
+    expect(page.locator("main")).to_contain_text("Letter of commitment: uploaded")
