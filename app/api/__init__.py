@@ -7,7 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the API under /api/v1, exempt from CSRF: it ignores cookies and takes only bearer tokens."""
-    from app.api import bids, invitations, openapi, pledges  # noqa: F401  (their routes attach to bp)
+    from app.api import bids, invitations, live_packs, openapi, pledges  # noqa: F401  (their routes attach to bp)
     from app.api.blueprint import bp
     from app.extensions import csrf
 

@@ -62,7 +62,14 @@ def before_request() -> None:
 
 #: Endpoints that take ?page and ?per_page; every other endpoint takes no query parameters.
 PAGED = frozenset(
-    {"api.list_bids", "api.list_invitations", "api.list_pledges", "api.pledge_revisions", "api.bid_audit"}
+    {
+        "api.list_bids",
+        "api.list_invitations",
+        "api.list_pledges",
+        "api.pledge_revisions",
+        "api.bid_audit",
+        "api.list_packs",
+    }
 )
 
 

@@ -14,9 +14,7 @@ from app.api.invitations import ACCEPT_FIELDS, INVITE_FIELDS
 from app.api.openapi_schemas import SCHEMAS, ref
 from app.api.pledges import PLEDGE_FIELDS, PLEDGE_REQUIRED
 from app.api.validation import MAX_PER_PAGE, object_schema
-
-# TODO(live-tracking): GET /bids/{bid_id}/events (the SSE stream) is added at merge with that issue.
-# TODO(bid-packs): POST/GET /bids/{bid_id}/packs and GET /bids/{bid_id}/packs/{n}/{file} likewise.
+from app.web.downloads import TYPES as DOWNLOAD_TYPES
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -252,6 +250,63 @@ def _paths() -> dict[str, Any]:
                 params=(*BID, *PAGED),
             )
         },
+        "/bids/{bid_id}/events": {
+            "get": _op(
+                "streamBidEvents",
+                "The bid's live stream (Server-Sent Events), as its live page shows it to the caller: a `snapshot` "
+                "event first, then an `activity` event for each change and a fresh `snapshot` after it. Send "
+                "`Last-Event-ID` when reconnecting to receive what you missed.",
+                "live",
+                {
+                    200: {
+                        "description": "A stream of `text/event-stream` messages until the stream's lifetime ends "
+                        "(reconnect with Last-Event-ID).",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    }
+                },
+                (404,),
+                params=("bid_id", "last_event_id"),
+            )
+        },
+        "/bids/{bid_id}/packs": {
+            "post": _op(
+                "generatePack",
+                "Generate the next version of the bid pack from the bid as it stands (convenors; open, closed "
+                "or submitted bids).",
+                "packs",
+                {201: _ok("Pack", "The new version, its figures and its files.")},
+                (403, 404, 409),
+                params=BID,
+                body=empty,
+                body_required=False,
+            ),
+            "get": _op(
+                "listPacks",
+                "Every version of the bid pack, newest first (convenors).",
+                "packs",
+                {200: _ok("PackPage", "A page of versions.")},
+                (403, 404, 422),
+                params=(*BID, *PAGED),
+            ),
+        },
+        "/bids/{bid_id}/packs/{version}/{file}": {
+            "get": _op(
+                "downloadPackFile",
+                "One file of a version of the bid pack, as an attachment (convenors).",
+                "packs",
+                {
+                    200: {
+                        "description": "The file.",
+                        "content": {
+                            mimetype: {"schema": {"type": "string", "format": "binary"}}
+                            for mimetype in DOWNLOAD_TYPES.values()
+                        },
+                    }
+                },
+                (403, 404),
+                params=("bid_id", "version", "file"),
+            )
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",
@@ -284,6 +339,20 @@ def _id(name: str, description: str) -> dict[str, Any]:
 PARAMETERS = {
     "bid_id": _id("bid_id", "The bid's id."),
     "pledge_id": _id("pledge_id", "The pledge's id."),
+    "version": _id("version", "The bid pack's version number."),
+    "file": {
+        "name": "file",
+        "in": "path",
+        "required": True,
+        "description": "The file: `pdf`, `xlsx`, `csv` or `zip` (or its file name, e.g. `bid-pack.pdf`).",
+        "schema": {"type": "string"},
+    },
+    "last_event_id": {
+        "name": "Last-Event-ID",
+        "in": "header",
+        "description": "The id of the last event received: the stream resumes after it.",
+        "schema": {"type": "string"},
+    },
     "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
     "per_page": {
         "name": "per_page",

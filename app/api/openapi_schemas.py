@@ -230,6 +230,38 @@ AUDIT_EVENT = obj(
         "after": ANY_OBJECT_OR_NULL,
     }
 )
+PACK_FILE = obj(
+    {
+        "kind": {"type": "string", "enum": ["pdf", "xlsx", "csv", "zip"]},
+        "name": STR,
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "size": {"type": "integer", "minimum": 0},
+        "url": {"type": "string", "description": "Where to download it (GET, with the same token)."},
+    }
+)
+PACK_FIGURES = obj(
+    {
+        "total_pence": INT,
+        "total": MONEY,
+        "confirmed_pence": INT,
+        "indicative_pence": INT,
+        "homes": INT,
+        "members": INT,
+        "letters": INT,
+        "in_grace": INT,
+        "target_pence": INT_OR_NULL,
+        "target_homes": INT_OR_NULL,
+    }
+)
+PACK = obj(
+    {
+        "version": {"type": "integer", "minimum": 1},
+        "created_at": WHEN,
+        "created_by": NAMED_OR_NULL,
+        "figures": ref("PackFigures"),
+        "files": {"type": "array", "items": ref("PackFile")},
+    }
+)
 
 SCHEMAS: dict[str, Any] = {
     "Problem": PROBLEM,
@@ -252,4 +284,8 @@ SCHEMAS: dict[str, Any] = {
     "Accepted": ACCEPTED,
     "AuditEvent": AUDIT_EVENT,
     "AuditPage": page_of("AuditEvent"),
+    "PackFile": PACK_FILE,
+    "PackFigures": PACK_FIGURES,
+    "Pack": PACK,
+    "PackPage": page_of("Pack"),
 }

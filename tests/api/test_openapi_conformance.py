@@ -39,6 +39,13 @@ SETTINGS = settings(
 )
 
 
+#: Described and routed (the test below checks that) but not fuzzed: streamBidEvents is text/event-stream,
+#: not JSON. Its response is a stream that runs until its lifetime ends, so there is no body to check against
+#: a schema and every example would wait out SSE_MAX_SECONDS; tests/api/test_packs_and_events.py checks it.
+#: (generatePack is fuzzed: the world's bid has one pledge and no letters, so a pack takes a fraction of a second.)
+NOT_FUZZED = {"streamBidEvents"}
+
+
 def _operations(app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     return [result.ok() for result in schema.get_all_operations()]
@@ -53,8 +60,10 @@ def test_api_matches_its_description(app, world, who, mode):
     ids = {"bid_id": world.bid_id, "pledge_id": world.pledge_id}
     headers = {} if who == "anonymous" else {"Authorization": f"Bearer {getattr(world, who)}"}
     operations = _operations(app)
-    assert len(operations) == 18
+    assert len(operations) == 22
     for operation in operations:
+        if operation.definition.raw["operationId"] in NOT_FUZZED:
+            continue
         names = {p.name for p in operation.path_parameters}
         strategy = operation.as_strategy(mode, path_parameters={k: v for k, v in ids.items() if k in names})
 

@@ -1,0 +1,98 @@
+"""The live stream of a bid (Server-Sent Events) and its bid packs: generate, list, download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request, stream_with_context, url_for
+
+from app.api import serializers as s
+from app.api.auth import caller
+from app.api.blueprint import bp
+from app.api.helpers import ID, convenor_bid, ok, viewable_bid
+from app.api.validation import page_args as pagination
+from app.api.validation import read_body
+from app.extensions import db
+from app.live import stream
+from app.models import BidPack
+from app.services import live, packs
+from app.web.downloads import send_private
+
+
+def _last_event_id() -> int | None:
+    """The ``Last-Event-ID`` header a reconnecting client sends; ignored when it is not a whole number."""
+    raw = (request.headers.get("Last-Event-ID") or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+@bp.get(f"/bids/<{ID}:bid_id>/events")
+def bid_events(bid_id: int):
+    """The same stream as the bid's live page, for the token's user as its audience."""
+    bid = viewable_bid(bid_id)
+    audience = live.audience_for(caller(), bid)
+    after_id = _last_event_id()
+    db.session.remove()  # nothing is held open while the stream waits
+    body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id)
+    response = Response(stream_with_context(body), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache, no-transform"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _pack(pack: BidPack) -> dict[str, Any]:
+    figures = pack.figures or {}
+    return {
+        "version": pack.version,
+        "created_at": s.when(pack.created_at),
+        "created_by": {"id": pack.created_by.id, "name": pack.created_by.name} if pack.created_by else None,
+        "figures": {
+            **{key: int(figures.get(key) or 0) for key, _label, _kind in packs.FIGURES},
+            "total": s.money(int(figures.get("total_pence") or 0)),
+            "target_pence": figures.get("target_pence"),
+            "target_homes": figures.get("target_homes"),
+        },
+        "files": [
+            {
+                "kind": kind,
+                "name": name,
+                "sha256": pack.files[name]["sha256"],
+                "size": pack.files[name]["size"],
+                "url": url_for("api.download_pack_file", bid_id=pack.bid_id, version=pack.version, file=kind),
+            }
+            for kind, name in packs.FILE_NAMES.items()
+            if name in pack.files
+        ],
+    }
+
+
+@bp.post(f"/bids/<{ID}:bid_id>/packs")
+def generate_pack(bid_id: int):
+    bid = convenor_bid(bid_id)
+    read_body({}, optional=True)
+    pack = packs.generate_pack(caller(), bid)
+    db.session.flush()
+    body = _pack(pack)
+    db.session.commit()
+    return ok(body, 201)
+
+
+@bp.get(f"/bids/<{ID}:bid_id>/packs")
+def list_packs(bid_id: int):
+    bid = convenor_bid(bid_id)
+    page, per_page = pagination()
+    rows = packs.packs_for(caller(), bid)
+    return ok(
+        s.page([_pack(p) for p in s.slice_page(rows, page, per_page)], page=page, per_page=per_page, total=len(rows))
+    )
+
+
+@bp.get(f"/bids/<{ID}:bid_id>/packs/<{ID}:version>/<string:file>")
+def download_pack_file(bid_id: int, version: int, file: str):
+    """One document of a version, by kind (``pdf``, ``xlsx``, ``csv``, ``zip``) or by its file name."""
+    bid = convenor_bid(bid_id)
+    kind = file if file in packs.FILE_NAMES else {n: k for k, n in packs.FILE_NAMES.items()}.get(file, file)
+    pack = packs.get_pack(caller(), bid, version)
+    content = packs.read_file(pack, kind)  # NotFound (404) for an unknown file
+    return send_private(content, packs.download_name(bid, pack, kind), kind)
