@@ -11,7 +11,7 @@ from app.api.helpers import ID, convenor_bid, ok
 from app.api.validation import REGION, Field, read_body
 from app.api.validation import page_args as pagination
 from app.extensions import db
-from app.services import api_tokens, invitations
+from app.services import api_tokens, invitation_rows, invitations
 from app.services.errors import ValidationFailed
 
 INVITE_ROW = Field(
@@ -23,7 +23,7 @@ INVITE_ROW = Field(
     required=("organisation_name", "email"),
 )
 INVITE_FIELDS = {
-    "invitations": Field("array", "One entry per organisation.", items=INVITE_ROW, max_items=invitations.MAX_ROWS)
+    "invitations": Field("array", "One entry per organisation.", items=INVITE_ROW, max_items=invitation_rows.MAX_ROWS)
 }
 ORGANISATION = Field(
     "object",

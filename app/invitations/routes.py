@@ -11,7 +11,7 @@ from app.bids.forms import ActionForm
 from app.bids.routes import load
 from app.extensions import db
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
-from app.services import invitations
+from app.services import invitation_rows, invitations
 from app.services.errors import Conflict, DomainError, NotFound, TokenInvalid, ValidationFailed
 from app.web.forms import apply_errors
 
@@ -39,7 +39,7 @@ def index(bid_id: int):
             if request.form.get("kind") == "bulk" and bulk.validate_on_submit():
                 upload = bulk.file.data
                 data = upload.read() if upload and upload.filename else (bulk.rows.data or "")
-                report = invitations.invite_many(current_user, bid, invitations.parse_rows(data))
+                report = invitations.invite_many(current_user, bid, invitation_rows.parse_rows(data))
                 db.session.commit()
                 status = 200
                 flash(

@@ -83,7 +83,8 @@ READERS = {
     "errors": "require",
     "files": "sha256 slug",
     "funder": "accesses_for letter_in_pack link_state links_for",
-    "invitations": "display_state get_for_convenor list_for_bid parse_rows read_token",
+    "invitation_rows": "parse_rows",
+    "invitations": "display_state get_for_convenor list_for_bid read_token",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
     "links": "path_for",

@@ -8,7 +8,7 @@ import time_machine
 
 from app.extensions import db
 from app.models import Invitation, InvitationStatus, Organisation, User
-from app.services import invitations
+from app.services import invitation_rows, invitations
 from app.services.errors import TokenInvalid, ValidationFailed
 from tests.factories import PASSWORD, BidFactory, member_of
 
@@ -21,13 +21,13 @@ def token_from(outbox) -> str:
 
 
 def test_parse_rows_with_and_without_header():
-    assert invitations.parse_rows("Riverside, a@x.org\nNorthmoor, b@x.org") == [
+    assert invitation_rows.parse_rows("Riverside, a@x.org\nNorthmoor, b@x.org") == [
         (1, "Riverside", "a@x.org"),
         (2, "Northmoor", "b@x.org"),
     ]
-    rows = invitations.parse_rows(b"\xef\xbb\xbfOrganisation name,Contact email\r\nRiverside,a@x.org\r\n")
+    rows = invitation_rows.parse_rows(b"\xef\xbb\xbfOrganisation name,Contact email\r\nRiverside,a@x.org\r\n")
     assert rows == [(2, "Riverside", "a@x.org")]
-    assert invitations.parse_rows("Riverside\ta@x.org") == [(1, "Riverside", "a@x.org")]
+    assert invitation_rows.parse_rows("Riverside\ta@x.org") == [(1, "Riverside", "a@x.org")]
 
 
 @pytest.mark.parametrize(
@@ -44,14 +44,14 @@ def test_parse_rows_with_and_without_header():
 )
 def test_unusable_files_are_refused_whole(data, message):
     with pytest.raises(ValidationFailed) as caught:
-        invitations.parse_rows(data)
+        invitation_rows.parse_rows(data)
     assert message in caught.value.errors["file"][0]
 
 
 def test_bulk_invite_reports_refused_rows_and_saves_the_rest(ctx, outbox):
     bid = BidFactory()
     invitations.invite(bid.created_by, bid, "Existing Org", "old@x.org")
-    rows = invitations.parse_rows(
+    rows = invitation_rows.parse_rows(
         'Riverside,a@x.org\nNorthmoor,A@X.org\n=HYPERLINK("http://x"),c@x.org\nNo Email,not-an-email\n'
         ",d@x.org\nAgain,old@x.org\nGood Two,e@x.org"
     )
@@ -70,7 +70,7 @@ def test_bulk_invite_reports_refused_rows_and_saves_the_rest(ctx, outbox):
 
 def test_hundreds_at_once(ctx, outbox):
     bid = BidFactory()
-    rows = invitations.parse_rows("\n".join(f"Landlord {i},contact{i}@example.org" for i in range(400)))
+    rows = invitation_rows.parse_rows("\n".join(f"Landlord {i},contact{i}@example.org" for i in range(400)))
     report = invitations.invite_many(bid.created_by, bid, rows)
     db.session.commit()
     assert len(report.accepted) == 400 and not report.refused
@@ -187,7 +187,7 @@ def test_existing_member_joins_with_their_organisation(ctx, outbox):
 
 
 def test_a_first_row_with_an_address_is_data_not_a_header():
-    assert invitations.parse_rows("Alpha Homes,email@alpha.org\nBeta,b@x.org") == [
+    assert invitation_rows.parse_rows("Alpha Homes,email@alpha.org\nBeta,b@x.org") == [
         (1, "Alpha Homes", "email@alpha.org"),
         (2, "Beta", "b@x.org"),
     ]
