@@ -38,12 +38,25 @@ VERSION_RE = re.compile(r'<input[^>]*name="version"[^>]*value="(\d*)"')
 
 # --------------------------------------------------------------------------------------------- databases
 def postgres_available(url: str = POSTGRES_URL) -> bool:
-    try:
-        import psycopg
+    """Whether the benchmark database is reachable; creates it on a fresh server that lacks it."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
 
+    try:
         with psycopg.connect(url, connect_timeout=3):
             return True
-    except Exception:  # no server, no database, no permission: the scenario skips PostgreSQL
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            return False  # no server, no permission: the scenario skips PostgreSQL
+    name = make_url(url).database
+    try:
+        admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+        with psycopg.connect(admin, connect_timeout=3, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except Exception:  # could not create it: the scenario skips PostgreSQL and says so
         return False
 
 
