@@ -6,22 +6,12 @@ import math
 from datetime import datetime, timedelta
 
 from app.money import format_pence
+from app.scales import nice_max
 from app.services import clock
 from app.services.live import Point, Projection, value_at
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 92, 24, 20, 44
-
-
-def nice_max(value: float) -> float:
-    """A round number at or above ``value`` for an axis end (1, 2, 2.5 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
 
 
 def short_money(pence: float) -> str:

@@ -13,6 +13,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from app.pdf.data import PackRegion, PackTimelinePoint
 from app.pdf.styles import ACCENT, BOLD, FONT, FRAME_WIDTH, INK, MUTED, NAVY, RULE, SCALE, TEAL, WHITE
 from app.pdf.text import LONDON, compact_count, compact_money, format_count, london_date
+from app.scales import nice_max
 
 #: Short labels that fit a chart axis or a map tile.
 SHORT_NAMES = {
@@ -105,16 +106,6 @@ def region_bars(rows: list[PackRegion]) -> Drawing:
     return drawing
 
 
-def _nice_step(raw: float) -> float:
-    if raw <= 0:
-        return 1
-    exp = 10 ** math.floor(math.log10(raw))
-    for mult in (1, 2, 2.5, 5, 10):
-        if raw <= mult * exp:
-            return mult * exp
-    return 10 * exp
-
-
 def _nice_floor(raw: float) -> int:
     """The largest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5 × 10ⁿ) not above ``raw``."""
     exp = 10 ** math.floor(math.log10(raw))
@@ -157,7 +148,7 @@ def timeline_chart(
     plot.xValueAxis.valueMax = span
     plot.xValueAxis.valueSteps = [d for d in range(0, int(span) + 1, x_step)]
     plot.xValueAxis.labelTextFormat = lambda v: london_date(origin + timedelta(days=v), "d MMM")
-    y_step = _nice_step(top / 5)
+    y_step = nice_max(top / 5)
     plot.yValueAxis.valueMin = 0
     plot.yValueAxis.valueMax = top
     plot.yValueAxis.valueSteps = [i * y_step for i in range(int(top // y_step) + 1)]
