@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.web.transaction import App
 from config import Config, config_for, development_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     """Build the app: configuration, extensions, blueprints, error handlers, CLI and scheduler."""
     config = config or config_for()
-    app = Flask(
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder="static",

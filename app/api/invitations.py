@@ -86,7 +86,6 @@ def create_invitations(bid_id: int):
     ]
     results.sort(key=lambda r: r["line"])
     body = {"invited": len(report.accepted), "refused": len(report.refused), "results": results}
-    db.session.commit()
     return ok(body)
 
 
@@ -116,7 +115,6 @@ def accept_invitation():
             "api_token": None,
             "api_token_id": None,
         }
-        db.session.commit()
         return ok(body)
     missing = {n: ["This field is required when accepting without an API token."] for n in ("name", "password")}
     missing = {n: m for n, m in missing.items() if n not in values}
@@ -129,5 +127,4 @@ def accept_invitation():
     )
     plaintext, token = api_tokens.create_token(user, f"Created when joining {bid_ref['title']}"[:100])
     body = {"user": s.user(user), "bid": bid_ref, "api_token": plaintext, "api_token_id": token.id}
-    db.session.commit()
     return ok(body, 201)

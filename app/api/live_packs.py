@@ -74,7 +74,6 @@ def generate_pack(bid_id: int):
     pack = packs.generate_pack(caller(), bid)
     db.session.flush()
     body = _pack(pack)
-    db.session.commit()
     return ok(body, 201)
 
 

@@ -16,6 +16,7 @@ from flask_mailman import EmailMultiAlternatives
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.infra import sweeps, units
 from app.models import Bid, EmailMessage, EmailStatus
 from app.services import clock
 from app.services.after_commit import after_commit
@@ -104,51 +105,58 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
         if ids is None:
             stmt = stmt.limit(limit)  # a sweep takes a batch; explicit ids are sent in full
         message_ids = session.scalars(stmt.order_by(EmailMessage.id)).all()
-        session.rollback()
+        units.end_read(session)
         sent = failed = 0
         for message_id in message_ids:
-            claimed = session.execute(
-                sa.update(EmailMessage)
-                .where(
-                    EmailMessage.id == message_id,
-                    EmailMessage.status == EmailStatus.PENDING,
-                    EmailMessage.next_attempt_at <= now,
-                )
-                .values(next_attempt_at=now + SEND_LEASE)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            session.commit()
+            with units.unit(session):
+                claimed = session.execute(
+                    sa.update(EmailMessage)
+                    .where(
+                        EmailMessage.id == message_id,
+                        EmailMessage.status == EmailStatus.PENDING,
+                        EmailMessage.next_attempt_at <= now,
+                    )
+                    .values(next_attempt_at=now + SEND_LEASE)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
             if not claimed:
                 continue
-            message = session.get(EmailMessage, message_id, populate_existing=True)
-            session.commit()  # nothing is held while the mail server answers
-            try:
-                email = EmailMultiAlternatives(
-                    subject=message.subject,
-                    body=message.body_text,
-                    from_email=current_app.config["MAIL_DEFAULT_SENDER"],
-                    to=[message.to_address],
-                )
-                if message.body_html:
-                    email.attach_alternative(message.body_html, "text/html")
-                email.send()
-            except Exception as exc:  # any transport error: record it, retry later with back-off
-                failed += 1
-                message.attempts += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.status = EmailStatus.FAILED
-                else:
-                    message.next_attempt_at = now + timedelta(minutes=2**message.attempts)
-                log.warning("email %s to %s failed: %s", message.id, message.to_address, exc)
-            else:
+            with units.unit(session):  # read, then let go: nothing is held while the mail server answers
+                message = session.get(EmailMessage, message_id, populate_existing=True)
+            with units.unit(session):
+                _deliver(message, now)
+            if message.status == EmailStatus.SENT:
                 sent += 1
-                message.attempts += 1
-                message.status = EmailStatus.SENT
-                message.sent_at = now
-                message.last_error = None
-            session.commit()
+            else:
+                failed += 1
     return sent, failed
+
+
+def _deliver(message: EmailMessage, now) -> None:
+    """Hand one message to the mail server and record the outcome on its row."""
+    try:
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.body_text,
+            from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+            to=[message.to_address],
+        )
+        if message.body_html:
+            email.attach_alternative(message.body_html, "text/html")
+        email.send()
+    except Exception as exc:  # any transport error: record it, retry later with back-off
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = EmailStatus.FAILED
+        else:
+            message.next_attempt_at = now + timedelta(minutes=2**message.attempts)
+        log.warning("email %s to %s failed: %s", message.id, message.to_address, exc)
+    else:
+        message.attempts += 1
+        message.status = EmailStatus.SENT
+        message.sent_at = now
+        message.last_error = None
 
 
 def failed_count(bid: Bid) -> int:
@@ -175,7 +183,7 @@ def purge_old_bodies(now=None) -> int:
     """Blank the bodies of messages sent (or given up on) more than ``OUTBOX_KEEP_DAYS`` ago. Returns how many.
 
     An email's body holds working links (invitations, funder links); once it has gone, the outbox row only
-    needs to say that it went, to whom and when. The caller commits.
+    needs to say that it went, to whom and when. The caller commits (the sweep's step is one unit).
     """
     days = current_app.config.get("OUTBOX_KEEP_DAYS", 7)
     if not days:
@@ -191,3 +199,9 @@ def purge_old_bodies(now=None) -> int:
         .values(body_text=PURGED, body_html=None)
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+@sweeps.step("outbox-purge", order=50)
+def _purge_step() -> dict:
+    with units.unit():
+        return {"emails_purged": purge_old_bodies()}

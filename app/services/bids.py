@@ -163,7 +163,7 @@ def create_bid(actor: User, values: dict[str, Any], *, open_now: bool = False) -
 def update_bid(actor: User, bid: Bid, values: dict[str, Any], *, expected_version: int | None = None) -> Bid:
     """Edit a draft or open bid. While open the deadline moves only by ``extend_deadline``."""
     _require_convenor(actor, bid)
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not bid.is_editable:
         raise InvalidTransition(f"{_a(bid.status)} bid cannot be edited.")
     if expected_version is not None and expected_version != bid.version:
         raise StaleVersion(
@@ -193,7 +193,7 @@ def update_bid(actor: User, bid: Bid, values: dict[str, Any], *, expected_versio
     audit.record(
         "bid.edited", actor=actor, bid=bid, subject=bid, before=before, after={k: getattr(bid, k) for k in before}
     )
-    if bid.status == BidStatus.OPEN:
+    if bid.is_open:
         audit.emit(bid, "bid.edited", {"fields": sorted(before)})
     return bid
 
@@ -242,13 +242,13 @@ def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
     """
     _require_convenor(actor, bid)
     now = clock.now()
-    if bid.status not in (BidStatus.OPEN, BidStatus.CLOSED):
+    if not bid.can_extend:
         raise InvalidTransition(f"The deadline of {_a(bid.status).lower()} bid cannot be changed.")
     if not isinstance(new_deadline, datetime) or new_deadline.tzinfo is None:
         raise ValidationFailed({"deadline": ["Enter the new deadline as a date and time."]})
     if new_deadline <= now:
         raise ValidationFailed({"deadline": ["The new deadline must be in the future."]})
-    if bid.status == BidStatus.OPEN and new_deadline <= bid.deadline:
+    if bid.is_open and new_deadline <= bid.deadline:
         raise ValidationFailed({"deadline": ["The new deadline must be later than the current one."]})
     old = bid.deadline
     reopening = bid.status == BidStatus.CLOSED

@@ -15,7 +15,6 @@ from app import notifications
 from app.extensions import db
 from app.models import (
     Bid,
-    BidStatus,
     Invitation,
     InvitationStatus,
     Organisation,
@@ -61,7 +60,7 @@ def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitat
 def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
     """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons."""
     _require_convenor(actor, bid)
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not bid.takes_invitations:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
     now = clock.now()
     existing = {
@@ -133,7 +132,7 @@ def resend(actor: User, invitation: Invitation) -> Invitation:
     _require_convenor(actor, bid)
     if invitation.status not in (InvitationStatus.SENT, InvitationStatus.REVOKED):
         raise InvalidTransition(f"An invitation that was {invitation.status} cannot be resent.")
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not bid.takes_invitations:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
     before = {"status": str(invitation.status), "expires_at": invitation.expires_at}
     invitation.status = InvitationStatus.SENT
@@ -210,7 +209,7 @@ def read_token(token: str) -> Invitation:
         )
     if invitation.is_expired(clock.now()):
         raise TokenInvalid("expired", "This invitation has expired. Ask the convenor to send it again.")
-    if invitation.bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not invitation.bid.takes_invitations:
         raise TokenInvalid("closed", f"This bid is {invitation.bid.status} and no longer taking new members.")
     return invitation
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bid, BidEvent, BidStatus, PledgeRevision, User
+from app.models import Bid, BidEvent, PledgeRevision, User
 from app.money import format_pence
 from app.services import access, clock, totals
 
@@ -198,7 +198,7 @@ class Projection:
 
 def project(bid: Bid, points: list[Point], pledged_now: int, now: datetime, *, hours: int = 72) -> Projection | None:
     """Where the total is heading by the deadline at the rate of the last ``hours`` (None once closed)."""
-    if bid.status != BidStatus.OPEN or now >= bid.deadline:
+    if not bid.is_before_deadline(now):
         return None
     start = now - timedelta(hours=hours)
     opened = bid.opened_at or (points[0].at if points else now)

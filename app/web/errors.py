@@ -9,7 +9,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.services.errors import DomainError
+from app.web.problems import problem
+from app.web.transaction import end_read
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,8 @@ MESSAGES = {
         "Sorry, something went wrong on our side",
         "Your last change was not saved. Try again in a few minutes; the team has been told.",
     ),
+    409: ("That cannot be done now", "The page may be out of date: go back, reload it and try again."),
+    422: ("Some values are not valid", "Go back, check the values and try again."),
     503: ("The service is briefly unavailable", "Nothing you saved has been lost. Try again in a minute."),
 }
 
@@ -38,8 +42,6 @@ def wants_json() -> bool:
 def render_error(status: int, detail: str | None = None):
     title, advice = MESSAGES.get(status, MESSAGES[500])
     if wants_json():
-        from app.api.problems import problem
-
         return problem(status, API_TITLES.get(status, title), detail or advice)
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
 
@@ -90,14 +92,23 @@ def register(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # A rule a service enforced that the view left to this handler: 404 and 403 look exactly like the
+        # pages for an unknown address or a forbidden one; other refusals say what the service said.
+        detail = None if error.status in (403, 404) else error.message
+        return render_error(error.status, detail)
+
+    # The view's transaction is already rolled back (app.web.transaction); these errors can also come from
+    # before the view (loading the logged-in user), so whatever that read began is ended too.
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
         log.warning("database unavailable: %s", error)
-        db.session.rollback()
+        end_read()
         return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected(error):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        end_read()
         return render_error(500)

@@ -91,7 +91,7 @@ READERS = {
     "notices": "convenors_of",
     "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for read_file "
     "regions timeline",
-    "pledges": "check_open current_pledge expected_version_from revisions_for validate",
+    "pledges": "check_open current_pledge revisions_for validate",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
     "reminders": "candidates history manual_targets new_send_id",
