@@ -73,8 +73,8 @@ def _check_secret_key(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import database  # noqa: F401  (installs the engine event listeners)
     from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from app.infra import after_commit
     from app.realtime import make_broker
-    from app.services import after_commit
     from app.services.users import load_session_user
 
     db.init_app(app)

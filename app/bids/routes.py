@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 
 from app import notifications
 from app.bids.forms import BidForm, ExtendForm
+from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
-from app.services import access, audit, bids, clock, pledges, totals
+from app.services import access, audit, bids, pledges, totals
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
 from app.web.support import ActionForm, form_version, load_bid

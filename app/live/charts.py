@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from app.infra import clock
 from app.money import format_pence
 from app.scales import nice_max
-from app.services import clock
 from app.services.live import Point, Projection, value_at
 
 WIDTH, HEIGHT = 640, 280

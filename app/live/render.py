@@ -6,8 +6,9 @@ from datetime import datetime
 
 from flask import current_app, render_template, url_for
 
+from app.infra import clock
 from app.live import charts
-from app.services import clock, live
+from app.services import live
 
 #: data-live-fragment name → partial template. Both pages include the same partials, so a fragment
 #: rendered here is exactly what a reload would show.

@@ -16,10 +16,9 @@ from flask_mailman import EmailMultiAlternatives
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.infra import sweeps, units
+from app.infra import clock, sweeps, units
+from app.infra.after_commit import after_commit
 from app.models import Bid, EmailMessage, EmailStatus
-from app.services import clock
-from app.services.after_commit import after_commit
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.infra import clock
 from app.money import pence_to_pounds_text
 from app.pledges.forms import PledgeForm, WithdrawForm
-from app.services import clock, pledges
+from app.services import pledges
 from app.services.errors import BidNotOpen, StaleVersion
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors
 from app.web.support import form_version, load_bid, member_bid

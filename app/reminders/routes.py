@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.infra import clock
 from app.reminders.forms import DigestForm, PlanForm, SendNowForm
-from app.services import clock, digest, reminder_plan, reminders
+from app.services import digest, reminder_plan, reminders
 from app.web.forms import Refused, call_service
 from app.web.support import load_bid
 

@@ -13,8 +13,8 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.infra.after_commit import after_commit
 from app.models import AuditEvent, Bid, BidEvent, User
-from app.services.after_commit import after_commit
 
 
 def record(

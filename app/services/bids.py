@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, BidStatus, User
 from app.money import MAX_PENCE
-from app.services import audit, clock, notices
+from app.services import audit, notices
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
 from app.text import one_line

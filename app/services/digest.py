@@ -15,11 +15,11 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
-from app.infra import sweeps, units
+from app.infra import clock, sweeps, units
+from app.infra.links import path_for
 from app.models import Bid, BidEvent, ConvenorSend, Invitation, InvitationStatus, Role, User
 from app.money import format_pence
-from app.services import clock, totals
-from app.services.links import path_for
+from app.services import totals
 from app.services.notices import claim_convenor
 
 MAX_LINES = 50

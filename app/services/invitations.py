@@ -13,6 +13,7 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock, links, tokens
 from app.models import (
     Bid,
     Invitation,
@@ -24,7 +25,7 @@ from app.models import (
     User,
 )
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, clock, links, tokens, users
+from app.services import audit, users
 from app.services.access import is_bid_convenor
 from app.services.errors import (
     Conflict,
@@ -336,7 +337,7 @@ def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
     """
     if invitation.status != InvitationStatus.SENT:
         raise InvalidTransition(f"An invitation that was {invitation.status} has no link to send.")
-    from app.services.links import path_for
+    from app.infra.links import path_for
 
     token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
     audit.record(
@@ -354,8 +355,8 @@ def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminde
 
     Only invitations still waiting for an answer change; returns invitation id → path of its new link.
     """
+    from app.infra.links import path_for
     from app.models import AuditEvent
-    from app.services.links import path_for
 
     if not invitation_ids:
         return {}

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, BidEvent, PledgeRevision, User
 from app.money import format_pence
-from app.services import access, clock, totals
+from app.services import access, totals
 
 #: Payload keys that carry one organisation's figures: never sent to other members when amounts are hidden.
 PRIVATE_KEYS = frozenset({"amount_pence", "previous_amount_pence", "homes", "previous_homes"})

@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.infra import clock, files
 from app.models import Bid, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
 from app.models.pledge import LIVE_STATUSES
 from app.pdf.data import PackData, PackMember, PackRegion, PackThreshold, PackTimelinePoint
 from app.regions import REGIONS, region_names
-from app.services import audit, clock, files, letters, totals
+from app.services import audit, letters, totals
 from app.services.access import is_bid_convenor
 from app.services.errors import Conflict, InvalidTransition, NotFound
 

@@ -14,10 +14,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, Pledge, PledgeRevision, PledgeStatus, User
 from app.money import MAX_PENCE, format_pence
 from app.regions import normalise_regions
-from app.services import audit, clock
+from app.services import audit
 from app.services.access import is_bid_convenor, is_bid_member
 from app.services.errors import BidNotOpen, NotFound, PermissionDenied, StaleVersion, require
 

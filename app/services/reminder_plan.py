@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, ReminderSlot, User
-from app.services import audit, clock
+from app.services import audit
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
 

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app import notifications
 from app.extensions import db
-from app.infra import sweeps, units
+from app.infra import clock, sweeps, units
+from app.infra.links import path_for
 from app.models import (
     Bid,
     Invitation,
@@ -31,10 +32,9 @@ from app.models import (
     ReminderSlot,
     User,
 )
-from app.services import audit, clock, invitations
+from app.services import audit, invitations
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from app.services.links import path_for
 from app.services.reminder_plan import Slot, due_slots, skip_reason
 
 log = logging.getLogger(__name__)

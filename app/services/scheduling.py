@@ -15,9 +15,9 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
-from app.infra import sweeps, units
+from app.infra import clock, sweeps, units
 from app.models import Bid
-from app.services import bids, clock
+from app.services import bids
 
 #: emails sent per outbox query
 BATCH = 200

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Organisation, OrganisationKind, Role, User
 from app.regions import check_org_identifier, normalise_regions
-from app.services import audit, clock
+from app.services import audit
 from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
 from app.text import one_line

@@ -14,9 +14,9 @@ from wtforms import Field, IntegerField, SelectChoice, SelectMultipleField, Stri
 from wtforms.validators import StopValidation, ValidationError
 
 from app.extensions import db
+from app.infra import clock
 from app.money import MoneyError, parse_pounds
 from app.regions import REGION_CHOICES
-from app.services import clock
 from app.services.errors import DomainError, ValidationFailed
 
 T = TypeVar("T")

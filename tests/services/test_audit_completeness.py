@@ -20,12 +20,12 @@ import sqlalchemy as sa
 
 import app.services
 from app.extensions import db
+from app.infra import clock
 from app.models import AuditEvent, BidStatus, OrganisationKind, Role
 from app.services import (
     api_tokens,
     audit,
     bids,
-    clock,
     digest,
     funder,
     invitations,
@@ -52,13 +52,8 @@ STATE_CHANGING = re.compile(
 
 #: Operations that write rows but whose record is not an audit event, and why.
 EXEMPT = {
-    "after_commit.after_commit": "session plumbing: runs a callback after a commit; writes nothing itself",
-    "after_commit.on_rollback": "session plumbing: runs a callback after a rollback; writes nothing itself",
-    "after_commit.install": "session plumbing, called once by create_app",
     "audit.emit": "writes the live event log (bid_events); every caller also records the change with audit.record",
     "digest.send_due": "the daily digest email run: each message is its own outbox row; nothing in a bid changes",
-    "files.write_atomic": "a file on disk for a letter or pack; upload_letter and generate_pack audit the change",
-    "files.publish_directory": "the files of a pack on disk; generate_pack audits the change",
     "funder.open_link": "checks a funder link's token and reads; the view logs the visit with record_access",
     "funder.record_access": "is itself the log of a funder link's use (funder_link_accesses, shown to the convenor)",
     "notices.bid_closed": "emails queued inside close_bid, whose transaction records bid.closed",
@@ -78,16 +73,13 @@ READERS = {
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
-    "clock": "format_remaining format_uk from_london now to_london",
     "digest": "build describe_event",
     "errors": "require",
-    "files": "sha256 slug",
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
     "invitations": "display_state get_for_convenor list_for_bid read_token",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
-    "links": "path_for",
     "notices": "convenors_of",
     "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for read_file "
     "regions timeline",
@@ -96,7 +88,6 @@ READERS = {
     "validate_minutes",
     "reminders": "candidates history manual_targets new_send_id",
     "scheduling": "upcoming_closes",
-    "tokens": "digest make random_token read",
     "totals": "compute member_rows not_yet_pledged split_evenly thresholds",
     "users": "load_session_user normalise_email organisation_values password_problems",
 }
