@@ -59,7 +59,8 @@ def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitat
 
 
 def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
-    """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons."""
+    """Invite each row (line, organisation name, email: an invitation_rows.Row or a plain tuple); refuse
+    duplicates (within the list and against existing invitations) and lines with too many values, with reasons."""
     _require_convenor(actor, bid)
     if not bid.takes_invitations:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
@@ -77,11 +78,12 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     seen: dict[str, int] = {}
     report = InviteReport()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
-    for line, name, email_raw in rows:
+    for parsed in rows:
+        line, name, email_raw = parsed
         row = InviteRow(line, name, email_raw)
         name = (name or "").replace("\x00", "").strip()
         reason, row.field = None, "organisation_name"
-        if email_raw == "\x00extra":
+        if getattr(parsed, "too_many_values", False):
             reason = "This line has more than two values; give just the organisation name and the email."
         elif not name:
             reason = "The organisation name is missing."
