@@ -7,10 +7,13 @@ from collections.abc import Callable
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.backup import backup_command, restore_command
+from app.demo import seed_demo
 from app.extensions import db
+from app.jobs import run_blocking, sweep
 from app.models import Organisation, OrganisationKind, Role, User
 from app.services import api_tokens, users
 from app.services.errors import DomainError, ValidationFailed
@@ -88,8 +91,6 @@ def create_token(email: str, name: str) -> None:
 @in_transaction
 def seed(if_empty: bool) -> None:
     """Load a realistic demo: one convening body, an open bid with 39 members, and a draft bid."""
-    from app.demo import seed_demo
-
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has data; demo not loaded.")
         return
@@ -101,26 +102,16 @@ def seed(if_empty: bool) -> None:
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
     """Run the scheduler in the foreground (production: its own process; web workers do not start it)."""
-    from flask import current_app
-
-    from app.jobs import run_blocking
-
     run_blocking(current_app._get_current_object())
 
 
 @scheduler_cli.command("sweep")
 def sweep_once() -> None:
     """Run every periodic job once and print what it did."""
-    from flask import current_app
-
-    from app.jobs import sweep
-
     click.echo(sweep(current_app._get_current_object()))
 
 
 def register(app: Flask) -> None:
-    from app.backup import backup_command, restore_command
-
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(users_cli)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.infra import clock
 from app.reminders.forms import DigestForm, PlanForm, SendNowForm
-from app.services import digest, reminder_plan, reminders
+from app.services import digest, reminder_history, reminder_plan, reminders
 from app.web.forms import Refused, call_service
 from app.web.support import load_bid
 
@@ -43,7 +43,7 @@ def _page(bid, plan_form=None, send_form=None, status=200):
             send_form=_send_form(bid, send_form),
             schedule=schedule,
             describe=reminder_plan.describe,
-            history=reminders.history(bid),
+            history=reminder_history.history(bid),
             now=now,
         ),
         status,

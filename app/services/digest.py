@@ -19,7 +19,8 @@ from app.infra import clock, sweeps, units
 from app.infra.links import path_for
 from app.models import Bid, BidEvent, ConvenorSend, Invitation, InvitationStatus, Role, User
 from app.money import format_pence
-from app.services import totals
+from app.services import audit, totals
+from app.services.errors import ValidationFailed
 from app.services.notices import claim_convenor
 
 MAX_LINES = 50
@@ -169,14 +170,10 @@ def _sweep_step() -> dict:
 def set_opt_out(user: User, opt_out: bool) -> User:
     """Turn the daily digest off or on for this user."""
     if not isinstance(opt_out, bool):
-        from app.services.errors import ValidationFailed
-
         raise ValidationFailed({"digest_opt_out": ["Choose whether to receive the daily digest."]})
     if user.digest_opt_out == opt_out:
         return user
     user.digest_opt_out = opt_out
     db.session.flush()
-    from app.services import audit
-
     audit.record("user.digest_preference", actor=user, subject=user, after={"digest_opt_out": opt_out})
     return user

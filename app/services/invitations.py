@@ -13,8 +13,10 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
-from app.infra import clock, links, tokens
+from app.infra import clock, tokens
+from app.infra.links import path_for
 from app.models import (
+    AuditEvent,
     Bid,
     Invitation,
     InvitationStatus,
@@ -30,6 +32,7 @@ from app.services.access import is_bid_convenor
 from app.services.errors import (
     Conflict,
     InvalidTransition,
+    NotFound,
     PermissionDenied,
     TokenInvalid,
     ValidationFailed,
@@ -183,7 +186,7 @@ def _issue_link(actor: User, bid: Bid, invitation: Invitation, action: str, befo
         f"Invitation to pledge: {bid.title}",
         bid=bid,
         invitation=invitation,
-        link=links.path_for("invitations.respond", token=token),
+        link=path_for("invitations.respond", token=token),
         convening_body=bid.organisation.name,
     )
 
@@ -319,8 +322,6 @@ def list_for_bid(bid: Bid) -> list[tuple[Invitation, str]]:
 
 
 def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
-    from app.services.errors import NotFound
-
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.bid_id != bid.id or not is_bid_convenor(actor, bid):
         raise NotFound("No such invitation.")
@@ -339,8 +340,6 @@ def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
     """
     if invitation.status != InvitationStatus.SENT:
         raise InvalidTransition(f"An invitation that was {invitation.status} has no link to send.")
-    from app.infra.links import path_for
-
     token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
     audit.record(
         "invitation.link_reissued",
@@ -357,9 +356,6 @@ def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminde
 
     Only invitations still waiting for an answer change; returns invitation id → path of its new link.
     """
-    from app.infra.links import path_for
-    from app.models import AuditEvent
-
     if not invitation_ids:
         return {}
     now = clock.now()

@@ -30,6 +30,7 @@ from app.models import (
     Role,
     User,
 )
+from app.money import format_pence
 from app.services import invitations, totals
 from app.services.reminder_plan import Slot, deadline_key, describe
 
@@ -268,6 +269,4 @@ def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
 
 
 def _money(pence: int) -> str:
-    from app.money import format_pence
-
     return format_pence(pence)

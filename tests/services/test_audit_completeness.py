@@ -87,7 +87,8 @@ READERS = {
     "pledges": "check_open current_pledge revisions_for validate",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
-    "reminders": "candidates history manual_targets new_send_id",
+    "reminder_history": "history",
+    "reminders": "candidates manual_targets new_send_id",
     "scheduling": "upcoming_closes",
     "totals": "compute member_rows not_yet_pledged split_evenly thresholds",
     "users": "load_session_user normalise_email organisation_values password_problems",
