@@ -11,20 +11,15 @@ from flask_login import current_user
 from app.extensions import db
 from app.live import render, stream
 from app.services import access, live
-from app.services.errors import NotFound
 
 bp = Blueprint("live", __name__)
 
 
 def _viewer(bid_id: int) -> live.Audience:
-    """The audience for the current user, or 401 (not logged in) / 404 (may not see the bid)."""
+    """The audience for the current user, or 401 (not logged in) / 404 (NotFound: may not see the bid)."""
     if not current_user.is_authenticated:
         abort(401)  # a stream or poll cannot follow a redirect to the login page
-    try:
-        bid = access.get_bid_for_viewer(current_user, bid_id)
-    except NotFound:
-        abort(404)
-    return live.audience_for(current_user, bid)
+    return live.audience_for(current_user, access.get_bid_for_viewer(current_user, bid_id))
 
 
 def _leave_the_session_cookie_alone() -> None:
