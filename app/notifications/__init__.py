@@ -184,7 +184,7 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
                     "sent_at": clock.now(),
                     "last_error": None,
                 }
-            _record(session, message, values, claimed_at)
+            _record(session, message.id, message.message_id, values, claimed_at)
     return sent, failed
 
 
@@ -222,11 +222,12 @@ def _deliver(message: EmailMessage) -> None:
     email.send()
 
 
-def _record(session: Session, message: EmailMessage, values: dict, claimed_at) -> bool:
+def _record(session: Session, message_id: int, message_ref: str, values: dict, claimed_at) -> bool:
     """Write the outcome of one attempt in its own short transaction, retrying while the database is locked.
 
     Retries until shortly before the message's lease runs out (after that another sender may take it, so
-    there is nothing left to protect). Returns whether it was written.
+    there is nothing left to protect). Returns whether it was written. Takes plain values, not the row: a
+    rollback expires loaded rows, and reading one again would need the database that just failed.
     """
     lease_left = claimed_at + SEND_LEASE - MARK_MARGIN - clock.now()
     give_up = time.monotonic() + max(lease_left.total_seconds(), 0.0)
@@ -235,7 +236,7 @@ def _record(session: Session, message: EmailMessage, values: dict, claimed_at) -
         try:
             session.execute(
                 sa.update(EmailMessage)
-                .where(EmailMessage.id == message.id)
+                .where(EmailMessage.id == message_id)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -244,9 +245,9 @@ def _record(session: Session, message: EmailMessage, values: dict, claimed_at) -
         except sa.exc.OperationalError as exc:  # "database is locked", a dropped connection: try again
             session.rollback()
             if time.monotonic() + pause >= give_up:
-                log.error("could not record email %s (%s) as %s: %s", message.id, message.message_id, values, exc)
+                log.error("could not record email %s (%s) as %s: %s", message_id, message_ref, values, exc)
                 return False
-            log.warning("recording email %s failed (%s); retrying in %.2fs", message.id, exc, pause)
+            log.warning("recording email %s failed (%s); retrying in %.2fs", message_id, exc, pause)
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
 

@@ -4,10 +4,13 @@ never leads to a second send."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 
@@ -21,6 +24,7 @@ from app.extensions import db
 from app.models import EmailMessage, EmailStatus
 from app.services import clock
 from config import TestConfig
+from tests.conftest import POSTGRES
 from tests.factories import BidFactory, member_of
 from tests.smtp import SMTPServer
 
@@ -38,6 +42,14 @@ def _queue_rows(count: int) -> list[int]:
     ids = [row.id for row in rows]
     db.session.remove()
     return ids
+
+
+@pytest.fixture
+def logs(caplog, monkeypatch):
+    """caplog for the sender's logger (Alembic's logging set-up disables loggers made before it)."""
+    monkeypatch.setattr(logging.getLogger("app.notifications"), "disabled", False)
+    caplog.set_level(logging.WARNING)
+    return caplog
 
 
 @pytest.fixture
@@ -166,3 +178,42 @@ def test_a_locked_database_while_marking_sent_does_not_lead_to_a_second_send(ctx
     with time_machine.travel(clock.now() + notifications.SEND_LEASE * 2, tick=False):
         assert notifications.send_pending() == (0, 0)
     assert len(outbox) == 1
+
+
+@pytest.mark.skipif(POSTGRES, reason="SQLite's write lock (the injected lock above covers PostgreSQL)")
+def test_sqlite_locked_by_another_writer_while_marking_sent_sends_once(ctx, database_url, smtp_app_for, logs):
+    """A real "database is locked": another connection takes SQLite's write lock the moment the mail server
+    has the message, and keeps it for a second, past the sender's (shortened) busy timeout."""
+    (message_id,) = _queue_rows(1)
+    holder = sqlite3.connect(sa.make_url(database_url).database, check_same_thread=False, isolation_level=None)
+    released = threading.Event()
+
+    def lock_while_accepting(_message) -> float:
+        holder.execute("BEGIN IMMEDIATE")
+        threading.Timer(1.0, lambda: (holder.execute("COMMIT"), released.set())).start()
+        return 0.0
+
+    try:
+        with SMTPServer(delay=lock_while_accepting) as server:
+            sender = smtp_app_for(server.port)
+            with sender.app_context():
+                event.listen(db.engine, "connect", _short_busy_timeout)
+                db.engine.dispose()  # new connections get the short timeout
+                assert notifications.send_pending([message_id]) == (1, 0)
+                row = db.session.get(EmailMessage, message_id)
+                assert (row.status, row.attempts) == (EmailStatus.SENT, 1)
+                db.session.remove()
+                with time_machine.travel(clock.now() + notifications.SEND_LEASE * 2, tick=False):
+                    assert notifications.send_pending() == (0, 0)
+                event.remove(db.engine, "connect", _short_busy_timeout)
+                db.engine.dispose()
+            assert released.is_set()
+            assert server.count() == 1
+    finally:
+        released.wait(5)
+        holder.close()
+    assert "database is locked" in logs.text and "retrying" in logs.text
+
+
+def _short_busy_timeout(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=100")
