@@ -60,6 +60,13 @@ class Config:
     #: the largest single text field of a multipart form (Flask's default, stated here)
     MAX_FORM_MEMORY_SIZE = _int("MAX_FORM_MEMORY_SIZE", 500_000)
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    #: threads per gunicorn worker (gunicorn.conf.py reads the same variable); Redis pools are sized from it
+    WEB_THREADS = _int("WEB_THREADS", 256)
+    #: connections in each Redis pool of a process (the rate limiter's, the live broker's): one per thread,
+    #: and a few for the scheduler and email threads
+    REDIS_MAX_CONNECTIONS = _int("REDIS_MAX_CONNECTIONS", WEB_THREADS + 8)
+    #: seconds a thread waits for a free pooled Redis connection before the call fails (and fails open)
+    REDIS_POOL_TIMEOUT = float(os.environ.get("REDIS_POOL_TIMEOUT") or 1)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     #: live updates: Redis channel prefix, and the Server-Sent Events stream's timings
     REDIS_CHANNEL_PREFIX = os.environ.get("REDIS_CHANNEL_PREFIX", "bids")
@@ -71,6 +78,11 @@ class Config:
     LIVE_PROJECTION_HOURS = _int("LIVE_PROJECTION_HOURS", 72)
     LIVE_SNAPSHOT_MAX_AGE = float(os.environ.get("LIVE_SNAPSHOT_MAX_AGE") or 1)
     RATELIMIT_HEADERS_ENABLED = True
+    #: a rate-limit storage that errors (Redis down, pool exhausted) never fails a request: the limiter counts
+    #: in this process's memory until the storage answers again, and logs; any other limiter error is logged
+    #: and the request goes through (fail open)
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     #: a prefix for the rate-limit keys, when several apps (or test runs) share one Redis
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")

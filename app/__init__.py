@@ -40,6 +40,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     from app import cli
 
     cli.register(app)
+    from app.web import committed
+
+    committed.register(app)  # last: it guards every after-request and teardown step registered above
     if _wants_in_process_scheduler(app):
         from app.jobs import start_in_process
 
@@ -73,6 +76,7 @@ def register_extensions(app: Flask) -> None:
     from app import database  # noqa: F401  (installs the engine event listeners)
     from app.extensions import csrf, db, limiter, login_manager, mail, migrate
     from app.realtime import make_broker
+    from app.redis_pool import configure_limiter_storage
     from app.services import after_commit
     from app.services.users import load_session_user
 
@@ -80,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     mail.init_app(app)
+    configure_limiter_storage(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

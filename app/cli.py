@@ -96,12 +96,17 @@ def run_scheduler() -> None:
 
 @scheduler_cli.command("sweep")
 def sweep_once() -> None:
-    """Run every periodic job once and print what it did."""
+    """Run every periodic job once and print what it did (after the emails it queued have been sent)."""
     from flask import current_app
 
+    from app import notifications
     from app.jobs import sweep
 
-    click.echo(sweep(current_app._get_current_object()))
+    result = sweep(current_app._get_current_object())
+    # Closing a bid sends its notices from a thread after the commit: exiting now would leave them claimed
+    # (and so unsent) until the lease runs out.
+    notifications.wait_for_sends()
+    click.echo(result)
 
 
 def register(app: Flask) -> None:
