@@ -1,0 +1,144 @@
+"""What a member of a bid that hides amounts may see of the consortium's money and homes.
+
+The rule (docs/live.md, "Hidden amounts"): such a member sees their own organisation's figures as they are,
+and the other organisations' only as a *released* state that moves when, since the previous release, at
+least ``MIN_GROUP`` other organisations have changed each figure that moved (confirmed money, indicative
+money, homes). So every step of the totals they can see is a sum of three or more other organisations'
+changes, never one organisation's, whatever they pair it with (the feed's names, the members table, the
+moment it moved). Figures by region are not shown to them at all: a region's figure moves by one member's
+change when one member in it changes. Raises nothing: callers check access first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Bid, PledgeRevision, User
+from app.services import access, totals
+
+#: The fewest other organisations whose changes a released step may combine.
+MIN_GROUP = 3
+LIVE = ("indicative", "confirmed")
+CONFIRMED, INDICATIVE, HOMES = range(3)
+
+
+@dataclass
+class Point:
+    """The pledged-over-time series as this viewer may see it (same shape as ``live.Point``)."""
+
+    at: datetime
+    pledged_pence: int
+    members: int
+
+
+@dataclass
+class Released:
+    """The figures a hidden-amounts member sees, and the series they may be shown."""
+
+    confirmed_pence: int = 0
+    indicative_pence: int = 0
+    homes: int = 0
+    #: when the other organisations' figures last moved (None: not yet)
+    released_at: datetime | None = None
+    #: whether other organisations have changes not yet shown
+    pending: bool = False
+    points: list[Point] = field(default_factory=list)
+
+    @property
+    def pledged_pence(self) -> int:
+        return self.confirmed_pence + self.indicative_pence
+
+
+def hides_amounts_from(user: User | None, bid: Bid) -> bool:
+    """True for a member of a bid that hides amounts (convenors, and every member when shown, see them)."""
+    return not bid.show_amounts and not access.is_bid_convenor(user, bid)
+
+
+def _figures(after: dict | None) -> tuple[int, int, int]:
+    after = after or {}
+    status = after.get("status")
+    if status not in LIVE:
+        return (0, 0, 0)
+    amount = int(after.get("amount_pence") or 0)
+    homes = int(after.get("homes") or 0)
+    return (amount, 0, homes) if status == "confirmed" else (0, amount, homes)
+
+
+def released(bid_id: int, organisation_id: int | None, *, min_group: int = MIN_GROUP) -> Released:
+    """Replay the bid's pledge revisions (one query) and return what the organisation's members may see.
+
+    Deterministic from the revision log: every page, poll, stream and API call of the organisation sees the
+    same sequence of released states, so reloading or polling faster reveals nothing more.
+    """
+    rows = db.session.execute(
+        sa.select(
+            PledgeRevision.pledge_id, PledgeRevision.organisation_id, PledgeRevision.created_at, PledgeRevision.after
+        )
+        .where(PledgeRevision.bid_id == bid_id)
+        .order_by(PledgeRevision.created_at, PledgeRevision.id)
+    )
+    by_pledge: dict[int, tuple[int, int, int]] = {}
+    current: dict[int, list[int]] = {}  # organisation → its figures now
+    shown: dict[int, tuple[int, int, int]] = {}  # organisation → its figures at the last release
+    dirty: tuple[set[int], set[int], set[int]] = (set(), set(), set())
+    others = [0, 0, 0]  # the other organisations' figures at the last release
+    result = Released()
+    for pledge_id, org, at, after in rows:
+        new = _figures(after)
+        old = by_pledge.get(pledge_id, (0, 0, 0))
+        by_pledge[pledge_id] = new
+        figures = current.setdefault(org, [0, 0, 0])
+        for k in range(3):
+            figures[k] += new[k] - old[k]
+        if org != organisation_id:
+            before = shown.get(org, (0, 0, 0))
+            for k in range(3):
+                (dirty[k].add if figures[k] != before[k] else dirty[k].discard)(org)
+            if any(dirty) and all(not d or len(d) >= min_group for d in dirty):
+                shown = {o: tuple(v) for o, v in current.items()}
+                others = [sum(v[k] for o, v in current.items() if o != organisation_id) for k in range(3)]
+                for d in dirty:
+                    d.clear()
+                result.released_at = at
+        own = current.get(organisation_id, [0, 0, 0]) if organisation_id is not None else [0, 0, 0]
+        point = Point(at, others[CONFIRMED] + others[INDICATIVE] + own[CONFIRMED] + own[INDICATIVE], 0)
+        point.members = sum(1 for v in by_pledge.values() if v[CONFIRMED] or v[INDICATIVE])
+        if result.points and result.points[-1].at == at:
+            result.points[-1] = point
+        else:
+            result.points.append(point)
+    own = current.get(organisation_id, [0, 0, 0]) if organisation_id is not None else [0, 0, 0]
+    result.confirmed_pence = others[CONFIRMED] + own[CONFIRMED]
+    result.indicative_pence = others[INDICATIVE] + own[INDICATIVE]
+    result.homes = others[HOMES] + own[HOMES]
+    result.pending = any(dirty)
+    return result
+
+
+def apply(bid: Bid, figures: totals.Totals, shown: Released) -> totals.Totals:
+    """The totals with the money and homes replaced by the released figures and no figures by region."""
+    out = dataclasses.replace(
+        figures,
+        pledged_pence=shown.pledged_pence,
+        confirmed_pence=shown.confirmed_pence,
+        indicative_pence=shown.indicative_pence,
+        homes=shown.homes,
+        regions=[dataclasses.replace(r, amount_pence=0, homes=0) for r in figures.regions],
+        released_at=shown.released_at,
+        withheld=True,
+    )
+    out.thresholds = totals.thresholds(bid, out)
+    return out
+
+
+def totals_for(user: User | None, bid: Bid) -> totals.Totals:
+    """The bid's totals as this viewer may see them (pages, the bid list and the API use this)."""
+    figures = totals.compute(bid)
+    if not hides_amounts_from(user, bid):
+        return figures
+    return apply(bid, figures, released(bid.id, user.organisation_id if user else None))
