@@ -18,12 +18,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bid, PledgeRevision, User
+from app.models import Bid, BidEvent, User
 from app.services import access, totals
 
 #: The fewest other organisations whose changes a released step may combine.
 MIN_GROUP = 3
 LIVE = ("indicative", "confirmed")
+#: The events that carry a pledge's figures after the change (``pledges._record``).
+PLEDGE_KINDS = ("pledge.created", "pledge.amended", "pledge.confirmed", "pledge.reinstated", "pledge.withdrawn")
 CONFIRMED, INDICATIVE, HOMES = range(3)
 
 
@@ -59,60 +61,51 @@ def hides_amounts_from(user: User | None, bid: Bid) -> bool:
     return not bid.show_amounts and not access.is_bid_convenor(user, bid)
 
 
-def _figures(after: dict | None) -> tuple[int, int, int]:
-    after = after or {}
-    status = after.get("status")
-    if status not in LIVE:
+def _figures(payload: dict | None) -> tuple[int, int, int]:
+    payload = payload or {}
+    if payload.get("status") not in LIVE:
         return (0, 0, 0)
-    amount = int(after.get("amount_pence") or 0)
-    homes = int(after.get("homes") or 0)
-    return (amount, 0, homes) if status == "confirmed" else (0, amount, homes)
+    amount, homes = int(payload.get("amount_pence") or 0), int(payload.get("homes") or 0)
+    return (amount, 0, homes) if payload["status"] == "confirmed" else (0, amount, homes)
 
 
 def released(bid_id: int, organisation_id: int | None, *, min_group: int = MIN_GROUP) -> Released:
-    """Replay the bid's pledge revisions (one query) and return what the organisation's members may see.
+    """Replay the bid's pledge events (one query) and return what the organisation's members may see.
 
-    Deterministic from the revision log: every page, poll, stream and API call of the organisation sees the
-    same sequence of released states, so reloading or polling faster reveals nothing more.
+    The events, not the revisions: their ids follow commit order (``audit.emit``), so the history replayed
+    never changes once seen, and every page, poll, stream and API call of the organisation sees the same
+    sequence of released states; reloading or polling faster reveals nothing more.
     """
     rows = db.session.execute(
-        sa.select(
-            PledgeRevision.pledge_id, PledgeRevision.organisation_id, PledgeRevision.created_at, PledgeRevision.after
-        )
-        .where(PledgeRevision.bid_id == bid_id)
-        .order_by(PledgeRevision.created_at, PledgeRevision.id)
+        sa.select(BidEvent.organisation_id, BidEvent.created_at, BidEvent.payload)
+        .where(BidEvent.bid_id == bid_id, BidEvent.kind.in_(PLEDGE_KINDS))
+        .order_by(BidEvent.id)
     )
-    by_pledge: dict[int, tuple[int, int, int]] = {}
-    current: dict[int, list[int]] = {}  # organisation → its figures now
+    current: dict[int, tuple[int, int, int]] = {}  # organisation → its figures now (one pledge per bid)
     shown: dict[int, tuple[int, int, int]] = {}  # organisation → its figures at the last release
     dirty: tuple[set[int], set[int], set[int]] = (set(), set(), set())
     others = [0, 0, 0]  # the other organisations' figures at the last release
     result = Released()
-    for pledge_id, org, at, after in rows:
-        new = _figures(after)
-        old = by_pledge.get(pledge_id, (0, 0, 0))
-        by_pledge[pledge_id] = new
-        figures = current.setdefault(org, [0, 0, 0])
-        for k in range(3):
-            figures[k] += new[k] - old[k]
+    for org, at, payload in rows:
+        figures = current[org] = _figures(payload)
         if org != organisation_id:
             before = shown.get(org, (0, 0, 0))
             for k in range(3):
                 (dirty[k].add if figures[k] != before[k] else dirty[k].discard)(org)
             if any(dirty) and all(not d or len(d) >= min_group for d in dirty):
-                shown = {o: tuple(v) for o, v in current.items()}
+                shown = dict(current)
                 others = [sum(v[k] for o, v in current.items() if o != organisation_id) for k in range(3)]
                 for d in dirty:
                     d.clear()
                 result.released_at = at
-        own = current.get(organisation_id, [0, 0, 0]) if organisation_id is not None else [0, 0, 0]
-        point = Point(at, others[CONFIRMED] + others[INDICATIVE] + own[CONFIRMED] + own[INDICATIVE], 0)
-        point.members = sum(1 for v in by_pledge.values() if v[CONFIRMED] or v[INDICATIVE])
+        own = current.get(organisation_id, (0, 0, 0))
+        members = sum(1 for v in current.values() if v[CONFIRMED] or v[INDICATIVE])
+        point = Point(at, others[CONFIRMED] + others[INDICATIVE] + own[CONFIRMED] + own[INDICATIVE], members)
         if result.points and result.points[-1].at == at:
             result.points[-1] = point
         else:
             result.points.append(point)
-    own = current.get(organisation_id, [0, 0, 0]) if organisation_id is not None else [0, 0, 0]
+    own = current.get(organisation_id, (0, 0, 0))
     result.confirmed_pence = others[CONFIRMED] + own[CONFIRMED]
     result.indicative_pence = others[INDICATIVE] + own[INDICATIVE]
     result.homes = others[HOMES] + own[HOMES]
