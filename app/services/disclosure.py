@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bid, BidEvent, User
+from app.models import Bid, BidEvent, Pledge, User
 from app.services import access, totals
 
 #: The fewest other organisations whose changes a released step may combine.
@@ -105,7 +105,7 @@ def released(bid_id: int, organisation_id: int | None, *, min_group: int = MIN_G
             result.points[-1] = point
         else:
             result.points.append(point)
-    own = current.get(organisation_id, (0, 0, 0))
+    own = _own_figures(bid_id, organisation_id)
     result.confirmed_pence = others[CONFIRMED] + own[CONFIRMED]
     result.indicative_pence = others[INDICATIVE] + own[INDICATIVE]
     result.homes = others[HOMES] + own[HOMES]
@@ -113,7 +113,21 @@ def released(bid_id: int, organisation_id: int | None, *, min_group: int = MIN_G
     return result
 
 
-def apply(bid: Bid, figures: totals.Totals, shown: Released) -> totals.Totals:
+def _own_figures(bid_id: int, organisation_id: int | None) -> tuple[int, int, int]:
+    """The organisation's own pledge as it is (from the pledge itself: it is theirs to see in full)."""
+    if organisation_id is None:
+        return (0, 0, 0)
+    row = db.session.execute(
+        sa.select(Pledge.amount_pence, Pledge.homes, Pledge.status).where(
+            Pledge.bid_id == bid_id, Pledge.organisation_id == organisation_id
+        )
+    ).first()
+    if row is None:
+        return (0, 0, 0)
+    return _figures({"amount_pence": row[0], "homes": row[1], "status": str(row[2])})
+
+
+def as_released(bid: Bid, figures: totals.Totals, shown: Released) -> totals.Totals:
     """The totals with the money and homes replaced by the released figures and no figures by region."""
     out = dataclasses.replace(
         figures,
@@ -134,4 +148,4 @@ def totals_for(user: User | None, bid: Bid) -> totals.Totals:
     figures = totals.compute(bid)
     if not hides_amounts_from(user, bid):
         return figures
-    return apply(bid, figures, released(bid.id, user.organisation_id if user else None))
+    return as_released(bid, figures, released(bid.id, user.organisation_id if user else None))

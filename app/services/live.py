@@ -357,7 +357,7 @@ def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72) -> Sna
         points = pledged_series(bid)
     else:  # the money and the series as this organisation may see them (docs/live.md, "Hidden amounts")
         shown = disclosure.released(bid.id, audience.organisation_id)
-        figures, points = disclosure.apply(bid, figures, shown), shown.points
+        figures, points = disclosure.as_released(bid, figures, shown), shown.points
     return Snapshot(
         bid=bid,
         audience=audience,
