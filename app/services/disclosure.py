@@ -86,8 +86,11 @@ def released(bid_id: int, organisation_id: int | None, *, min_group: int = MIN_G
     dirty: tuple[set[int], set[int], set[int]] = (set(), set(), set())
     others = [0, 0, 0]  # the other organisations' figures at the last release
     result = Released()
+    members = 0  # organisations with a live pledge, kept as the replay goes (not recounted per event)
     for org, at, payload in rows:
+        old = current.get(org, (0, 0, 0))
         figures = current[org] = _figures(payload)
+        members += bool(figures[CONFIRMED] or figures[INDICATIVE]) - bool(old[CONFIRMED] or old[INDICATIVE])
         if org != organisation_id:
             before = shown.get(org, (0, 0, 0))
             for k in range(3):
@@ -99,7 +102,6 @@ def released(bid_id: int, organisation_id: int | None, *, min_group: int = MIN_G
                     d.clear()
                 result.released_at = at
         own = current.get(organisation_id, (0, 0, 0))
-        members = sum(1 for v in current.values() if v[CONFIRMED] or v[INDICATIVE])
         point = Point(at, others[CONFIRMED] + others[INDICATIVE] + own[CONFIRMED] + own[INDICATIVE], members)
         if result.points and result.points[-1].at == at:
             result.points[-1] = point

@@ -129,6 +129,10 @@ def test_a_members_stream_polls_and_api_reveal_no_other_organisations_amount_or_
             assert all(set(r) == {"code", "name", "members"} for r in snapshot["totals"]["regions"])
             assert all(set(r) == {"code", "name", "members"} for r in by_api["by_region"])
             assert "Homes by region" not in snapshot["fragments"]["charts"]
+            # The bid list shows the same figures.
+            pledged = snapshot["totals"]["pledged_pence"]
+            with app.app_context():  # its own context: the suspended stream's stays pushed in this thread
+                assert f"£{pledged // 100:,}" in client.get("/").text, name
             observations.append((dict(truth), view_of(snapshot["totals"]), named, snapshot, poll, by_api))
     finally:
         stream.close()

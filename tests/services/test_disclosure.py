@@ -123,3 +123,4 @@ def test_released_totals_carry_no_region_figures_and_thresholds_follow_them(rctx
     # The projection and the series of a hidden-amounts member come from the released figures too.
     snap = live.snapshot(bid, live.audience_for(mine, bid))
     assert snap.totals.pledged_pence == 0 and all(p.pledged_pence == 0 for p in snap.points)
+    assert snap.points[-1].members == 1  # the chart counts organisations, as they are
