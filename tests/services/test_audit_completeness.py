@@ -71,8 +71,8 @@ EXEMPT = {
 }
 
 READERS = {
-    "live": "audience_for describe events_after latest_event_id pledged_series project recent_events snapshot value_at "
-    "visible_event",
+    "live": "audience_for audience_now describe events_after latest_event_id pledged_series project recent_events "
+    "snapshot value_at visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
@@ -80,6 +80,7 @@ READERS = {
     "bids": "validate_bid_values",
     "clock": "format_remaining format_uk from_london now to_london",
     "digest": "build describe_event",
+    "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
     "files": "sha256 slug",
     "funder": "accesses_for letter_in_pack link_state links_for",
