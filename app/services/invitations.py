@@ -208,7 +208,7 @@ def read_token(token: str) -> Invitation:
         raise TokenInvalid(
             "superseded", "A newer invitation email was sent since this one. Use the link in the newest email."
         )
-    if invitation.is_expired(clock.now()):
+    if invitation.is_expired(clock.received_at()):  # judged when the answer reached the server
         raise TokenInvalid("expired", "This invitation has expired. Ask the convenor to send it again.")
     if invitation.bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
         raise TokenInvalid("closed", f"This bid is {invitation.bid.status} and no longer taking new members.")
@@ -256,7 +256,7 @@ def _accept(invitation: Invitation, user: User) -> None:
     invitation.status = InvitationStatus.ACCEPTED
     invitation.organisation_id = user.organisation_id
     invitation.accepted_by_id = user.id
-    invitation.responded_at = clock.now()
+    invitation.responded_at = clock.received_at()
     invitation.token_hash = None  # single use
     db.session.flush()
     audit.record(
@@ -282,7 +282,7 @@ def decline(token: str, reason: str | None = None) -> Invitation:
         raise ValidationFailed({"reason": ["Keep the reason to 2,000 characters or fewer."]})
     invitation.status = InvitationStatus.DECLINED
     invitation.decline_reason = reason or None
-    invitation.responded_at = clock.now()
+    invitation.responded_at = clock.received_at()
     invitation.token_hash = None
     audit.record(
         "invitation.declined",
