@@ -15,6 +15,7 @@ from flask import current_app, render_template
 from flask_mailman import EmailMultiAlternatives
 from sqlalchemy.orm import Session
 
+from app.database import reading, retry_when_locked
 from app.extensions import db
 from app.models import Bid, EmailMessage, EmailStatus
 from app.services import clock
@@ -81,8 +82,13 @@ def _send_after_commit(message_id: int) -> None:
 
 
 def _send_in_context(app, ids: list[int]) -> None:
+    # A background thread has nobody to answer with a 503: when the database is busy it waits and tries
+    # again (a message already claimed is skipped, and left to the sweep once its lease runs out).
     with app.app_context():
-        send_pending(ids)
+        try:
+            retry_when_locked(lambda: send_pending(ids))
+        except Exception:
+            log.exception("sending emails %s failed; the scheduler's sweep retries them", ids)
 
 
 def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int, int]:
@@ -103,7 +109,8 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
             stmt = stmt.where(EmailMessage.next_attempt_at <= now)
         if ids is None:
             stmt = stmt.limit(limit)  # a sweep takes a batch; explicit ids are sent in full
-        message_ids = session.scalars(stmt.order_by(EmailMessage.id)).all()
+        with reading():  # only the claims and the results below take SQLite's write lock, each briefly
+            message_ids = session.scalars(stmt.order_by(EmailMessage.id)).all()
         session.rollback()
         sent = failed = 0
         for message_id in message_ids:
@@ -120,7 +127,8 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
             session.commit()
             if not claimed:
                 continue
-            message = session.get(EmailMessage, message_id, populate_existing=True)
+            with reading():
+                message = session.get(EmailMessage, message_id, populate_existing=True)
             session.commit()  # nothing is held while the mail server answers
             try:
                 email = EmailMultiAlternatives(
