@@ -47,9 +47,7 @@ def _held_up(monkeypatch, module, name, traveller, until: datetime) -> None:
     monkeypatch.setattr(module, name, waiting)
 
 
-def test_a_pledge_received_before_the_deadline_is_accepted_after_waiting_past_it(
-    api, world, committed, monkeypatch
-):
+def test_a_pledge_received_before_the_deadline_is_accepted_after_waiting_past_it(api, world, committed, monkeypatch):
     deadline = _deadline(committed, world)
     received = deadline - timedelta(seconds=2)
     with time_machine.travel(received, tick=False) as traveller:
@@ -113,4 +111,4 @@ def test_the_moment_received_is_the_clock_outside_a_request():
             assert clock.received_at() == moment
         assert clock.received_at() == clock.now()
     with pytest.raises(ValueError, match="timezone-aware"):
-        clock.receiving(datetime(2027, 6, 30, 16, 0)).__enter__()  # noqa: DTZ001
+        clock.receiving(datetime(2027, 6, 30, 16, 0)).__enter__()
