@@ -101,7 +101,7 @@ def _transaction_ended(conn) -> None:
 
 
 @event.listens_for(Pool, "reset")
-def _pool_reset(dbapi_connection, connection_record, *args) -> None:
+def _pool_reset(dbapi_connection, connection_record, reset_state) -> None:
     _release(connection_record)
 
 
