@@ -215,6 +215,14 @@ def reading() -> Iterator[None]:
         write_intent.reset(token)
 
 
+def done_writing(session) -> None:
+    """The request has nothing (more) to write, only a page to render: end its transaction, and with it
+    SQLite's write lock, so that what follows reads in a read transaction that other writers do not wait for.
+    """
+    session.rollback()
+    write_intent.set(False)
+
+
 def is_locked_error(error: BaseException) -> bool:
     """Whether a database error means "busy, try again" (SQLite's lock, the write queue, a deadlock)."""
     text = str(getattr(error, "orig", error)).lower()
