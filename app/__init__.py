@@ -37,6 +37,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     security.register(app)
     refusals.register(app)
     templating.register(app)
+    from app.web.received import ReceivedAt
+
+    app.wsgi_app = ReceivedAt(app.wsgi_app)
     from app import cli
 
     cli.register(app)

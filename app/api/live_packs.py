@@ -74,7 +74,9 @@ def _pack(pack: BidPack) -> dict[str, Any]:
 def generate_pack(bid_id: int):
     bid = convenor_bid(bid_id)
     read_body({}, optional=True)
-    pack = packs.generate_pack(caller(), bid)
+    plan = packs.prepare_pack(caller(), bid)
+    db.session.commit()  # only reads so far: building the documents holds no lock (see packs.generate_pack)
+    pack = packs.record_pack(caller(), bid, plan, packs.build_documents(plan.data, plan.letter_files))
     db.session.flush()
     body = _pack(pack)
     db.session.commit()

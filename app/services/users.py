@@ -100,8 +100,16 @@ def create_organisation(clean: dict[str, Any], kind: OrganisationKind) -> Organi
 
 
 def create_user(
-    *, email: str, name: str, password: str, role: Role, organisation: Organisation, actor: User | None = None
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    organisation: Organisation,
+    actor: User | None = None,
+    password_hash: str | None = None,
 ) -> User:
+    """A new account. ``password_hash``, if given, is ``User.hash_password(password)`` made beforehand."""
     errors: dict[str, list[str]] = {}
     try:
         email = normalise_email(email)
@@ -117,7 +125,10 @@ def create_user(
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise Conflict("An account with that email address already exists. Log in instead.")
     user = User(email=email, name=name, role=role, organisation_id=organisation.id)
-    user.set_password(password)
+    if password_hash is not None:
+        user.password_hash = password_hash
+    else:
+        user.set_password(password)
     db.session.add(user)
     db.session.flush()
     audit.record(

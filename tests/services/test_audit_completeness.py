@@ -78,7 +78,7 @@ READERS = {
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
-    "clock": "format_remaining format_uk from_london now to_london",
+    "clock": "format_remaining format_uk from_london now received_at receiving to_london",
     "digest": "build describe_event",
     "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
@@ -90,8 +90,8 @@ READERS = {
     "letters_for live_pledge read_content size_text storage_path",
     "links": "path_for",
     "notices": "convenors_of",
-    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for read_file "
-    "regions timeline",
+    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
+    "read_file regions timeline",
     "pledges": "check_open current_pledge expected_version_from revisions_for validate",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
@@ -227,6 +227,17 @@ SCENARIOS: dict[str, list[Setup]] = {
     ],
     "packs.generate_pack": [
         lambda: (lambda b: lambda: packs.generate_pack(b.created_by, b))(populated_bid(members=2, letters_for=0)[0])
+    ],
+    "packs.record_pack": [
+        lambda: (
+            lambda b: (
+                lambda: (
+                    lambda plan: packs.record_pack(
+                        b.created_by, b, plan, packs.build_documents(plan.data, plan.letter_files)
+                    )
+                )(packs.prepare_pack(b.created_by, b))
+            )
+        )(populated_bid(members=2, letters_for=0)[0])
     ],
     "pledges.save_pledge": [
         lambda: (lambda b, m: lambda: pledges.save_pledge(m, b, PLEDGE, expected_version=None))(
