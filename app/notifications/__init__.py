@@ -17,7 +17,7 @@ from flask import current_app, render_template
 from flask_mailman import EmailMultiAlternatives
 from sqlalchemy.orm import Session
 
-from app.database import reading, retry_when_locked
+from app.database import is_locked_error, reading, retry_when_locked
 from app.extensions import db
 from app.models import Bid, EmailMessage, EmailStatus
 from app.models.outbox import new_message_id
@@ -164,6 +164,8 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
                 message = _claim(session, message_id)
             except sa.exc.OperationalError as exc:  # database unavailable: the rest wait for the next sweep
                 session.rollback()
+                if ids is not None and is_locked_error(exc):
+                    raise  # a thread sending one change's emails waits for the lock (retry_when_locked) instead
                 log.warning("could not claim email %s: %s", message_id, exc)
                 break
             if message is None:
