@@ -37,7 +37,7 @@ def _pack():
 
 
 def test_every_name_and_statement_prints_exactly_as_stored():
-    data, pdf = _pack()
+    _data, pdf = _pack()
     text = flat(" ".join(page_texts(pdf)))
     for name in NAMES:
         assert name in text, name
@@ -50,7 +50,7 @@ def test_emoji_and_scripts_outside_the_font_get_a_visible_replacement():
     assert printable("中文 homes") == "[CJK text, 2 characters] homes"
     assert printable("नमस्ते") == "[Devanagari text, 6 characters]"
     assert printable("\U000f0000") == "\ufffd"  # private use: no name
-    data, pdf = _pack()
+    _data, pdf = _pack()
     text = flat(" ".join(page_texts(pdf)))
     assert "Warm spaces for all [house building] and youth sport" in text
 
@@ -71,8 +71,7 @@ def _fonts(resources) -> dict:
 def _to_unicode(font) -> dict[int, str]:
     data = font["/ToUnicode"].get_object().get_data().decode("latin-1")
     return {
-        int(code, 16): chr(int(uni, 16))
-        for code, uni in re.findall(r"<([0-9A-Fa-f]{2})>\s*<([0-9A-Fa-f]{4,6})>", data)
+        int(code, 16): chr(int(uni, 16)) for code, uni in re.findall(r"<([0-9A-Fa-f]{2})>\s*<([0-9A-Fa-f]{4,6})>", data)
     }
 
 
