@@ -6,11 +6,11 @@ import io
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Image, KeepInFrame, Paragraph, Spacer, Table, TableStyle
 
 from app.money import format_pence
 from app.pdf.data import PackData
-from app.pdf.layout import Contents, logo_size
+from app.pdf.layout import COVER_HEIGHT, Contents, logo_size
 from app.pdf.styles import (
     BOLD,
     COVER_HEADLINE,
@@ -75,18 +75,18 @@ def cover(data: PackData, entries: list[tuple[str, str, int]], letters_bound: bo
     )
     story: list = []
     if body and body.logo:
-        width, height = logo_size(body.logo, 170, 56)
-        story += [Image(io.BytesIO(body.logo), width, height, hAlign="RIGHT"), Spacer(1, 10)]
+        width, height = logo_size(body.logo, 160, 44)
+        story += [Image(io.BytesIO(body.logo), width, height, hAlign="RIGHT"), Spacer(1, 8)]
     story += [
         band,
         Spacer(1, 18),
         grid,
         Spacer(1, 8),
         Paragraph(headline, COVER_HEADLINE),
-        Spacer(1, 22),
+        Spacer(1, 14),
         Paragraph("Contents", H2),
         Contents(entries),
-        Spacer(1, 24),
+        Spacer(1, 14),
         Paragraph(
             f"This pack is a snapshot of the bid as it stood at {escape(london_datetime(data.generated_at))}; "
             "later changes appear only in a new version. Money is in pounds sterling and times are UK time. "
@@ -100,7 +100,8 @@ def cover(data: PackData, entries: list[tuple[str, str, int]], letters_bound: bo
     ]
     if body and body.has_contact:
         story.insert(-1, _contact(body))
-    return story
+    # One page whatever the title, logo and contents: shrink rather than spill onto a second page.
+    return [KeepInFrame(FRAME_WIDTH, COVER_HEIGHT - 8, story, mode="shrink")]
 
 
 def _contact(body) -> Paragraph:

@@ -29,6 +29,8 @@ from app.pdf.styles import (
 from app.pdf.text import fit_width, london_datetime, one_line
 
 FOOTER_SIZE = 7.5
+#: The cover's frame: from 16 mm below the top edge to the bottom margin.
+COVER_HEIGHT = PAGE_HEIGHT - MARGIN_BOTTOM - 16 * mm
 
 
 def anchor(
@@ -143,7 +145,7 @@ class PackDocTemplate(BaseDocTemplate):
             self.leftMargin,
             self.bottomMargin,
             self.width,
-            PAGE_HEIGHT - self.bottomMargin - 16 * mm,
+            COVER_HEIGHT,
             id="cover",
             leftPadding=0,
             rightPadding=0,

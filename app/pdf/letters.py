@@ -33,6 +33,7 @@ HEAD = CELL.clone("LetterHead", fontName=BOLD, textColor="white")
 NAME_STYLE = H1.clone("DividerName", fontSize=22, leading=27, spaceAfter=14)
 KICKER = COVER_KICKER.clone("DividerKicker", textColor=MUTED, fontSize=9, leading=12)
 DIGEST = BODY.clone("Digest", fontName=MONO, fontSize=8.5, leading=11, spaceAfter=0)
+VALUE = BODY.clone("DividerValue", fontSize=9, leading=12, spaceAfter=0)  #: the size of key_value_style's cells
 
 
 def _page_cell(letter: BoundLetter | None):
@@ -134,10 +135,10 @@ def dividers(letters: list[BoundLetter]) -> list:
         else:
             story.append(anchor(Spacer(1, 0), "bound", "Letters of commitment, bound in", closed=True))
         rows = [
-            ["Organisation", Paragraph(markup(name), BODY.clone("DividerValue", spaceAfter=0))],
+            ["Organisation", Paragraph(markup(name), VALUE)],
             ["Identifier", one_line(member.identifier, 80) if member and member.identifier else "—"],
             ["Pledge", _pledge_text(member) if member else "—"],
-            ["File", Paragraph(markup(one_line(letter.name, 150)), BODY.clone("DividerFile", spaceAfter=0))],
+            ["File", Paragraph(markup(one_line(letter.name, 150)), VALUE)],
             ["SHA-256", Paragraph(letter.sha256, DIGEST)],
             ["Pages", f"{letter.pages} page{'' if letter.pages == 1 else 's'}, following this one"],
         ]

@@ -180,7 +180,7 @@ def _status(member: PackMember) -> str:
     return text + (" *" if member.in_grace else "")
 
 
-MEMBER_WIDTHS = [124, 72, 92, 50, 62, 46, 36]
+MEMBER_WIDTHS = [118, 72, 88, 48, 62, 54, 40]  # Status fits "Indicative *" in DejaVu Sans
 
 
 def members(data: PackData) -> list:
