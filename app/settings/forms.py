@@ -18,8 +18,8 @@ class BodySettingsForm(FlaskForm):
     remove_logo = BooleanField("Remove the current logo")
     accent = StringField(
         "Accent colour",
-        description="A dark colour as # and six hexadecimal digits, like #1d3557: the cover band and headings. "
-        "White text on it must be readable. Leave empty for the default navy.",
+        description="A dark colour as # and six hexadecimal digits, like #1d3557, for the cover band and the "
+        "running header. White text on it must be readable. Leave empty for the default navy.",
         render_kw={"spellcheck": "false", "autocomplete": "off"},
     )
     contact_name = StringField("Contact name", description="The person a funder should contact about a bid.")
