@@ -115,3 +115,11 @@ def test_every_character_drawn_has_a_glyph_in_the_embedded_font_that_drew_it():
             characters.add(unicode_of.get(code))
     for name in NAMES:
         assert set(name) <= characters | {" "}, name  # every letter of every name was drawn from a real glyph
+
+
+def test_the_pdf_declares_its_language_and_title_and_uses_no_base_14_font():
+    data, pdf = _pack()
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    assert reader.metadata.title == data.bid_title
+    assert b"Helvetica" not in pdf and b"Courier" not in pdf
