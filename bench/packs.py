@@ -11,6 +11,8 @@ For each size, in alternating runs so that all see the same machine load:
 - ``zip``: every document of a pack (PDF, XLSX, CSV and the ZIP with its manifest), as generate_pack builds them;
 - ``service``: packs.generate_pack end to end on a SQLite database of n members (queries, documents,
   digests, files written atomically, the BidPack row), one run per size.
+Times are CPU seconds of the benchmark process (time.process_time): the build is single-threaded, and on the
+shared machine wall time mostly measures the other work on it; the whole ZIP's wall time is reported as well.
 The ratios are pdf / bare (medians of the runs), overall and per page (the pack has a cover, contents and a
 map the bare document lacks). Targets at 2,000 members: per page within 1.3x of the bare document in the
 same font, and the whole ZIP under 3 s. ``letters``: 39 members each with a 2-page letter bound in.
@@ -95,6 +97,13 @@ def pack_data(n: int):
 
 
 def _time(fn) -> float:
+    """CPU seconds of ``fn`` in this process: on a shared machine, wall time mostly measures other people's work."""
+    began = time.process_time()
+    fn()
+    return time.process_time() - began
+
+
+def _wall(fn) -> float:
     began = time.perf_counter()
     fn()
     return time.perf_counter() - began
@@ -109,17 +118,19 @@ def builders(n: int, runs: int) -> dict:
     pack_pdf = build_pdf(data)  # warm up fonts, styles and imports outside the timed runs
     bare_doc = bare_pdf(data, "embedded")
     bare_pdf(data, "standard")
-    bare, standard, pdf, whole = [], [], [], []
+    bare, standard, pdf, whole, wall = [], [], [], [], []
     for _ in range(runs):
         bare.append(_time(lambda: bare_pdf(data, "embedded")))
         pdf.append(_time(lambda: build_pdf(data)))
         standard.append(_time(lambda: bare_pdf(data, "standard")))
         whole.append(_time(lambda: build_documents(data, {})))
+        wall.append(_wall(lambda: build_documents(data, {})))
     result = {
         "bare_s": round(statistics.median(bare), 3),
         "bare_standard_s": round(statistics.median(standard), 3),
         "pdf_s": round(statistics.median(pdf), 3),
         "zip_s": round(statistics.median(whole), 3),
+        "zip_wall_s": round(statistics.median(wall), 3),
         "pdf_pages": _pages(pack_pdf),
         "bare_pages": _pages(bare_doc),
         "pdf_bytes": len(pack_pdf),
@@ -209,7 +220,7 @@ def service(n: int) -> float:
             bid, convenor = _seed(n)
             from app.services import packs
 
-            seconds = _time(lambda: packs.generate_pack(convenor, bid))
+            seconds = _wall(lambda: packs.generate_pack(convenor, bid))
             db.session.commit()
             db.session.remove()
             db.engine.dispose()
@@ -321,7 +332,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> dict:
             row(
                 "packs",
                 case,
-                "PDF seconds vs like-for-like bare platypus document, same embedded font",
+                "PDF CPU seconds vs like-for-like bare platypus document, same embedded font",
                 r["pdf_s"],
                 r["bare_s"],
                 r["ratio"],
@@ -329,30 +340,30 @@ def main(sizes: tuple[int, ...] = SIZES) -> dict:
             row(
                 "packs",
                 case,
-                f"PDF seconds per page vs bare per page ({r['pdf_pages']} vs {r['bare_pages']} pages)",
+                f"PDF CPU ms per page vs bare per page ({r['pdf_pages']} vs {r['bare_pages']} pages)",
                 round(r["pdf_s"] / r["pdf_pages"] * 1000, 2) if r["pdf_pages"] else None,
                 round(r["bare_s"] / r["bare_pages"] * 1000, 2) if r["bare_pages"] else None,
                 r.get("ratio_per_page"),
                 target=f"per page ≤ {PER_PAGE_TARGET} at 2,000" if largest else "",
                 met=(r.get("ratio_per_page", 99) <= PER_PAGE_TARGET) if largest else None,
             ),
-            row("packs", case, "bare document in standard Helvetica, seconds (reference)", r["bare_standard_s"]),
+            row("packs", case, "bare document in standard Helvetica, CPU seconds (reference)", r["bare_standard_s"]),
             row(
                 "packs",
                 case,
-                "whole ZIP pack seconds (PDF, XLSX, CSV, manifest)",
+                f"whole ZIP pack CPU seconds (PDF, XLSX, CSV, manifest; wall {r['zip_wall_s']} s)",
                 r["zip_s"],
                 target=f"< {ZIP_TARGET_S:g} s at 2,000" if largest else "",
                 met=(r["zip_s"] < ZIP_TARGET_S) if largest else None,
             ),
             row("packs", case, "PDF size, KB (bare document's size)", r["pdf_bytes"] // 1024, r["bare_bytes"] // 1024),
-            row("packs", case, "generate_pack through the service, seconds", r["service_s"]),
+            row("packs", case, "generate_pack through the service, wall seconds", r["service_s"]),
         ]
     rows.append(
         row(
             "packs",
             f"{letters['members']} members, {letters['letters']} letters of {letters['letter_pages']} pages",
-            f"PDF seconds with letters bound in ({letters['pdf_pages']} pages, {letters['pdf_bytes'] // 1024:,} KB)",
+            f"PDF CPU seconds, letters bound in ({letters['pdf_pages']} pages, {letters['pdf_bytes'] // 1024:,} KB)",
             letters["pdf_s"],
         )
     )
@@ -360,7 +371,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> dict:
         row(
             "packs",
             f"{letters['members']} members, {letters['letters']} letters of {letters['letter_pages']} pages",
-            "whole ZIP pack seconds with the letters",
+            "whole ZIP pack CPU seconds with the letters",
             letters["zip_s"],
         )
     )
