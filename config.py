@@ -54,6 +54,9 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_ROOT / "uploads")
     PACK_DIR = os.environ.get("PACK_DIR") or str(INSTANCE_ROOT / "packs")
     MAX_LETTER_BYTES = _int("MAX_LETTER_BYTES", 10 * 1024 * 1024)
+    #: a convening body's logo: the largest file, and the largest width or height in pixels
+    MAX_LOGO_BYTES = _int("MAX_LOGO_BYTES", 2 * 1024 * 1024)
+    MAX_LOGO_PIXELS = _int("MAX_LOGO_PIXELS", 4000)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     #: a form post that is not a file upload (url-encoded) is read whole: it gets this smaller cap
     FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", 2 * 1024 * 1024)

@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from app.live.routes import bp as live_bp
     from app.pledges.routes import bp as pledges_bp
     from app.reminders.routes import bp as reminders_bp
+    from app.settings.routes import bp as settings_bp
 
     for bp in (
         auth_bp,
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
         funder_bp,
         reminders_bp,
         live_bp,
+        settings_bp,
     ):
         app.register_blueprint(bp)
     from app import api

@@ -18,7 +18,7 @@ from app.models import Bid, BidPack, BidStatus, Letter, Organisation, Pledge, Pl
 from app.models.pledge import LIVE_STATUSES
 from app.pdf.data import PackData, PackMember, PackRegion, PackThreshold, PackTimelinePoint
 from app.regions import REGIONS, region_names
-from app.services import audit, clock, files, letters, totals
+from app.services import audit, body, clock, files, letters, totals
 from app.services.access import is_bid_convenor
 from app.services.errors import Conflict, InvalidTransition, NotFound
 
@@ -100,6 +100,7 @@ def prepare_pack(actor: User, bid: Bid) -> PackPlan:
         regions=tuple(regions(members, keys)),
         timeline=tuple(timeline(bid, until=now)),
         opened_at=bid.opened_at,
+        body=body.pack_body(bid.organisation),
     )
     return PackPlan(data=data, keys=keys, letter_files=letter_files)
 
@@ -275,7 +276,9 @@ def figures_of(data: PackData, keys: list[tuple[int, list[str]]], letter_files: 
         "in_grace": sum(1 for m in data.members if m.in_grace),
         "target_pence": data.target_pence,
         "target_homes": data.target_homes,
-        "thresholds": [{"label": t.label, "met": t.met, "actual": t.actual} for t in data.thresholds],
+        "thresholds": [
+            {"label": t.label, "met": t.met, "required": t.required, "actual": t.actual} for t in data.thresholds
+        ],
         "member_list": member_list,
         "letter_files": [
             {"name": name, "sha256": files.sha256(content), "size": len(content), "organisation": owners.get(name, "")}

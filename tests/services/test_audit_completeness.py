@@ -25,6 +25,7 @@ from app.services import (
     api_tokens,
     audit,
     bids,
+    body,
     clock,
     digest,
     funder,
@@ -78,6 +79,7 @@ READERS = {
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
+    "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "clock": "format_remaining format_uk from_london now received_at receiving to_london",
     "digest": "build describe_event",
     "disclosure": "as_released hides_amounts_from released totals_for",
@@ -221,6 +223,11 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.reissue_link": [lambda: (lambda i: lambda: invitations.reissue_link(i))(InvitationFactory())],
     "invitations.reissue_links": [
         lambda: (lambda i: lambda: invitations.reissue_links(i.bid, [i.id]))(InvitationFactory())
+    ],
+    "body.update_identity": [
+        lambda: (lambda c: lambda: body.update_identity(c, c.organisation_id, display_name="Alliance"))(
+            ConvenorFactory()
+        )
     ],
     "letters.upload_letter": [
         lambda: (lambda bm: lambda: letters.upload_letter(bm[1], bm[0], make_pdf(), "letter.pdf"))(_pledger())
