@@ -12,6 +12,7 @@ from app.extensions import db, limiter
 from app.services import api_tokens, users
 from app.services.errors import NotFound, ValidationFailed
 from app.web.forms import apply_errors
+from app.web.security import local_target
 
 bp = Blueprint("auth", __name__)
 
@@ -32,7 +33,7 @@ def _limit() -> str:
 @limiter.limit(_limit, methods=["POST"], key_func=_login_key)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("bids.index"))
+        return redirect(local_target(request.args.get("next")) or url_for("bids.index"))
     form = LoginForm()
     if session.pop("timed_out", False):
         flash("You were logged out after a period without activity. Log in again.", "info")
@@ -46,7 +47,7 @@ def login():
             login_user(user)
             session["login_at"] = session["seen_at"] = int(time.time())
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or url_for("bids.index"))
+            return redirect(local_target(request.args.get("next")) or url_for("bids.index"))
     return render_template("auth/login.html", form=form), 200 if not form.errors and not form.form_errors else 422
 
 
@@ -125,9 +126,3 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(f"The token ‘{name}’ is revoked: systems using it can no longer reach the API.", "success")
     return redirect(url_for("auth.account") + "#api-tokens")
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None

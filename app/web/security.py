@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request, session
 from flask import Request as FlaskRequest
@@ -11,6 +12,9 @@ from flask_login import current_user, logout_user
 from app.database import write_intent
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: The longest return address a redirect follows; longer ones go to the default page.
+MAX_TARGET = 2000
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -39,6 +43,26 @@ class Request(FlaskRequest):
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+
+
+def local_target(target: object) -> str | None:
+    """``target`` if it is a path on this site (``/bids/3?x=1``), else None. Every redirect to an address
+    the request supplied (``?next=``) goes through this.
+
+    Browsers strip tabs and line breaks from a URL and read ``\\`` as ``/``, so ``/\\evil.example`` and
+    ``/<tab>/evil.example`` mean ``//evil.example``: another host. Only printable ASCII without a backslash
+    is accepted, starting with one ``/`` and not two; nothing with a scheme or a host.
+    """
+    if not isinstance(target, str) or not 1 <= len(target) <= MAX_TARGET:
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(not 0x21 <= ord(char) <= 0x7E for char in target):
+        return None  # spaces, control characters (tab, CR, LF), and anything outside ASCII
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def register(app: Flask) -> None:
