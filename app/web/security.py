@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, current_app, request, session
 from flask import Request as FlaskRequest
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import UnprocessableEntity
 
 from app.database import write_intent
 
@@ -22,13 +23,49 @@ CSP = (
 )
 
 
+class InvalidText(UnprocessableEntity):
+    """A form field whose text is not valid UTF-8 (so not Unicode text): refused before any view reads it."""
+
+    def __init__(self, field: str):
+        super().__init__(f"The text in the field ‘{field}’ could not be read.")
+        self.field = field
+
+
+def undecodable_field(body: bytes) -> str | None:
+    """The name of the first field of a url-encoded body whose value is not valid UTF-8, else None.
+
+    Werkzeug would keep such bytes as literal ``%ED%A0%80`` text (or drop the whole form when they come
+    unescaped), so text the person never typed could be saved. Python's UTF-8 decoder also refuses encoded
+    surrogates, the bytes of a lone ``\\ud800``.
+    """
+    for pair in body.split(b"&"):
+        raw_name, _, raw_value = pair.partition(b"=")
+        try:
+            name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return "(a field name)"
+        try:
+            unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return name[:100]
+    return None
+
+
 class Request(FlaskRequest):
-    """Form posts that are not file uploads get a smaller body limit (``FORM_MAX_BODY_BYTES``).
+    """Form posts that are not file uploads get a smaller body limit (``FORM_MAX_BODY_BYTES``), and their
+    text must be valid UTF-8 (``InvalidText``, a 422 naming the field, otherwise).
 
     Werkzeug reads a url-encoded body whole, and its per-field ``MAX_FORM_MEMORY_SIZE`` applies to
     multipart bodies only, so without this a 12 MB pledge form would be read into memory. Set on the
     request class, not in a hook, because CSRF protection reads the form in the first hook of all.
     """
+
+    def _load_form_data(self) -> None:
+        if "form" not in self.__dict__ and self.mimetype == "application/x-www-form-urlencoded":
+            field = undecodable_field(self.get_data(cache=True, parse_form_data=False))
+            if field is not None:
+                raise InvalidText(field)
+        super()._load_form_data()
 
     @property
     def max_content_length(self) -> int | None:
