@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, session
 from flask import Request as FlaskRequest
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import UnprocessableEntity
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.database import write_intent
 
@@ -102,8 +103,21 @@ def local_target(target: object) -> str | None:
     return target
 
 
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from ``X-Forwarded-For`` / ``-Proto`` when the configuration says
+    how many proxies in front of the app set them (``PROXY_FIX_X_FOR``, ``PROXY_FIX_X_PROTO``; 0 = none).
+
+    Behind a proxy every request otherwise comes from the proxy's address, so one person's failed logins
+    would lock out everyone; trusting the header without a proxy would let anyone choose their address.
+    """
+    x_for, x_proto = app.config.get("PROXY_FIX_X_FOR", 0), app.config.get("PROXY_FIX_X_PROTO", 0)
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0, x_prefix=0)
+
+
 def register(app: Flask) -> None:
     app.request_class = Request
+    trust_proxies(app)
 
     @app.before_request
     def _mark_write_intent() -> None:
