@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import time_machine
 
 from app import create_app
+from app.extensions import db
 from app.models import AuditEvent
 from config import TestConfig
 from tests.factories import PASSWORD, UserFactory
@@ -133,7 +134,7 @@ def test_the_remembered_browser_cookie_is_httponly_and_does_not_show_the_address
 @pytest.fixture
 def proxied_app(database_url, tmp_path):
     """The app as configured behind one proxy (PROXY_FIX_X_FOR=1), over the test database."""
-    return create_app(
+    proxied = create_app(
         TestConfig,
         SQLALCHEMY_DATABASE_URI=database_url,
         UPLOAD_DIR=str(tmp_path / "uploads"),
@@ -141,6 +142,10 @@ def proxied_app(database_url, tmp_path):
         PROXY_FIX_X_FOR=1,
         PROXY_FIX_X_PROTO=1,
     )
+    yield proxied
+    with proxied.app_context():
+        db.session.remove()
+        db.engine.dispose()  # its own connection pool: close it, or PostgreSQL connections outlive the test
 
 
 def _failed_login_addresses(data) -> list[str]:
