@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.web.committed import committed_write
 from app.text import NOT_UNICODE
+from app.web.committed import committed_write
 from app.web.security import InvalidText
 
 log = logging.getLogger(__name__)
