@@ -23,9 +23,12 @@ from app.letters.routes import bp as letters_bp
 from app.live.routes import bp as live_bp
 from app.pledges.routes import bp as pledges_bp
 from app.realtime import make_broker
+from app.redis_pool import configure_limiter_storage
 from app.reminders.routes import bp as reminders_bp
 from app.services.users import load_session_user
-from app.web import errors, refusals, security, templating
+from app.settings.routes import bp as settings_bp
+from app.web import committed, errors, refusals, security, templating
+from app.web.received import ReceivedAt
 from app.web.transaction import App
 from config import Config, config_for, development_secret_key
 
@@ -56,7 +59,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     security.register(app)
     refusals.register(app)
     templating.register(app)
+    app.wsgi_app = ReceivedAt(app.wsgi_app)
     cli.register(app)
+    committed.register(app)  # last: it guards every after-request and teardown step registered above
     if _wants_in_process_scheduler(app):
         start_in_process(app)
     return app
@@ -87,6 +92,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     mail.init_app(app)
+    configure_limiter_storage(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -114,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         funder_bp,
         reminders_bp,
         live_bp,
+        settings_bp,
     ):
         app.register_blueprint(bp)
     api.register(app)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import notifications
 from app.backup import backup_command, restore_command
 from app.demo import seed_demo
 from app.extensions import db
@@ -107,8 +108,12 @@ def run_scheduler() -> None:
 
 @scheduler_cli.command("sweep")
 def sweep_once() -> None:
-    """Run every periodic job once and print what it did."""
-    click.echo(sweep(current_app._get_current_object()))
+    """Run every periodic job once and print what it did (after the emails it queued have been sent)."""
+    result = sweep(current_app._get_current_object())
+    # Closing a bid sends its notices from a thread after the commit: exiting now would leave them claimed
+    # (and so unsent) until the lease runs out.
+    notifications.wait_for_sends()
+    click.echo(result)
 
 
 def register(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import timedelta
 
 from werkzeug.security import generate_password_hash
@@ -39,7 +40,7 @@ MEMBERS = [
     ("Harbour Light Homes", "SE"),
     ("Fenland Community Housing", "EE"),
     ("Black Country Homes", "WM"),
-    ("Cymru Cartrefi Group", "WAL"),
+    ("Grŵp Cynefin", "WAL"),  # Welsh names must print as themselves in the bid pack
     ("Clyde Valley Housing", "SCO"),
     ("Lagan Homes", "NI"),
     ("Pennine Housing Trust", "YH"),
@@ -91,6 +92,12 @@ def _spread(total: int, parts: int, rng: random.Random, *, unit: int) -> list[in
     values = [max(unit, int(total * w / scale) // unit * unit) for w in weights]
     values[0] += total - sum(values)
     return values
+
+
+def _email_slug(name: str) -> str:
+    """ASCII letters and digits of a name, accents folded (Grŵp Cynefin → grwpcynefin), for demo addresses."""
+    folded = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode("ascii")
+    return "".join(ch for ch in folded if ch.isalnum())[:20]
 
 
 def seed_demo() -> list[str]:
@@ -166,7 +173,7 @@ def seed_demo() -> list[str]:
         )
         db.session.add(org)
         db.session.flush()
-        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        slug = _email_slug(name)
         email = MEMBER_EMAIL if index == 0 else f"pledges@{slug}.example.org"
         user = User(
             email=email,
@@ -234,7 +241,7 @@ def seed_demo() -> list[str]:
             organisation_id=org.id,
         ).created_at = at
     for name in [*NOT_ANSWERED, DECLINED]:
-        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        slug = _email_slug(name)
         invitation = Invitation(
             bid_id=bid.id,
             organisation_name=name,

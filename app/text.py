@@ -1,6 +1,6 @@
-"""Text and UK formatting, the one module for them: one-line text as it is stored and as it is shown, Europe/London
-(``LONDON``), dates, counts, percentages and compact money for chart labels. Pages, emails, the bid pack and the
-exports all use these.
+"""Text and UK formatting, the one module for them: one-line text as it is stored, cleaning text for display,
+text that is not valid Unicode, Europe/London (``LONDON``), dates, counts, percentages and compact money for
+chart labels. Pages, emails, the API, the bid pack and the exports all use these.
 """
 
 from __future__ import annotations
@@ -63,22 +63,10 @@ def clean_text(value: object) -> str:
     return _CONTROL.sub("", text)
 
 
-def display_text(value: object) -> str:
-    """User text for the PDF: cleaned, and without invisible format characters.
-
-    Zero-width joiners, bidi overrides (U+202E) and the like (Unicode category Cf) draw as boxes in
-    the base fonts and can disguise a name, so the PDF shows the text without them.
-    """
-    text = clean_text(value)
+def without_format_characters(text: str) -> str:
+    """``text`` without invisible format characters (Unicode category Cf: zero-width joiners, bidi overrides,
+    soft hyphen...), which can disguise a name where it is shown."""
     return text if text.isascii() else _format_characters().sub("", text)
-
-
-def display_line(value: object, limit: int | None = None) -> str:
-    """Display text on one line (newlines and tabs become spaces), optionally cut to ``limit`` characters."""
-    text = " ".join(display_text(value).split())
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
 
 
 def london_datetime(dt: datetime) -> str:
@@ -143,3 +131,26 @@ def compact_count(value: float) -> str:
 def _trim(value: float) -> str:
     text = f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: Lone surrogates: JSON can spell them (``"\ud800"``) but they are not characters, cannot be encoded as
+#: UTF-8, and the database driver fails on them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+NOT_UNICODE = "Must be valid Unicode text: it holds a lone surrogate (\\ud800 to \\udfff), which is not a character."
+
+
+def not_unicode(value: object, path: str = "") -> list[str]:
+    """The paths (``statement``, ``invitations[2].email``) of every string in decoded JSON that is not valid
+    Unicode, keys included. Called where a request body is decoded, before anything reads the values."""
+    if isinstance(value, str):
+        return [path or "body"] if _SURROGATES.search(value) else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = key.encode("utf-8", "backslashreplace").decode("utf-8")
+            here = f"{path}.{name}" if path else name
+            found.extend([here] if name != key else not_unicode(item, here))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(not_unicode(item, f"{path}[{index}]"))
+    return found

@@ -11,7 +11,7 @@ from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
-from app.services import access, audit, bids, pledges, totals
+from app.services import access, audit, bids, disclosure, pledges
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
 from app.web.support import ActionForm, form_version, load_bid
@@ -30,7 +30,7 @@ FIELD_MAP = {
 @login_required
 def index():
     visible = access.visible_bids(current_user)
-    figures = {bid.id: totals.compute(bid) for bid in visible}
+    figures = {bid.id: disclosure.totals_for(current_user, bid) for bid in visible}
     return render_template("bids/index.html", bids=visible, figures=figures)
 
 

@@ -10,6 +10,7 @@ from app.services import bids, funder, packs
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, call_service
 from app.web.support import ActionForm, load_bid
+from app.web.transaction import end_read
 
 bp = Blueprint("documents", __name__)
 
@@ -52,7 +53,14 @@ def generate(bid_id: int):
     bid = load_bid(bid_id, convenor=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    pack = call_service(None, lambda: packs.generate_pack(current_user, bid), message_to=FLASH)
+
+    def generate():
+        plan = packs.prepare_pack(current_user, bid)
+        end_read()  # only reads so far: let go of SQLite's write lock before the slow build
+        documents = packs.build_documents(plan.data, plan.letter_files)
+        return packs.record_pack(current_user, bid, plan, documents)
+
+    pack = call_service(None, generate, message_to=FLASH)
     if not isinstance(pack, Refused):
         flash(f"Version {pack.version} of the bid pack is ready.", "success")
     return redirect(url_for("documents.index", bid_id=bid.id))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, request, session, stream_with_context
 from flask.globals import request_ctx
 from flask_login import current_user
 
 from app.extensions import db
+from app.infra import clock
 from app.live import render, stream
 from app.services import access, live
 
@@ -20,6 +22,17 @@ def _viewer(bid_id: int) -> live.Audience:
     if not current_user.is_authenticated:
         abort(401)  # a stream or poll cannot follow a redirect to the login page
     return live.audience_for(current_user, access.get_bid_for_viewer(current_user, bid_id))
+
+
+def _stream_viewer() -> live.Viewer:
+    """The stream's viewer: the user, the session's version, and when the session times out."""
+    limit = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    limit = limit.total_seconds() if hasattr(limit, "total_seconds") else float(limit)
+    ends = clock.now() + timedelta(seconds=current_app.config["SESSION_IDLE_SECONDS"])
+    login_at = session.get("login_at")
+    if isinstance(login_at, int | float):
+        ends = min(ends, datetime.fromtimestamp(login_at, UTC) + timedelta(seconds=limit))
+    return live.Viewer(current_user.id, session_version=current_user.session_version, expires_at=ends)
 
 
 def _leave_the_session_cookie_alone() -> None:
@@ -49,12 +62,14 @@ def _last_event_id() -> int | None:
 @bp.get("/bids/<int:bid_id>/events")
 def events(bid_id: int):
     audience = _viewer(bid_id)
+    viewer = _stream_viewer()
     _leave_the_session_cookie_alone()
     after_id = _last_event_id()
     sort = request.args.get("sort", "amount")
     sort = sort if sort in render.SORTS else "amount"
     db.session.remove()  # nothing is held open while the stream waits
-    body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id, sort=sort)
+    app = current_app._get_current_object()
+    body = stream.events(app, bid_id, audience, after_id=after_id, sort=sort, viewer=viewer)
     # stream_with_context keeps the request context for the fragments' url_for() calls. The stream reads only
     # plain values captured above (never current_user) and opens a fresh short session for every read.
     response = Response(stream_with_context(body), mimetype="text/event-stream")

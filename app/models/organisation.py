@@ -88,6 +88,11 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
+    @staticmethod
+    def hash_password(password: str) -> str:
+        """The stored form of a password (slow on purpose): made before a write transaction where possible."""
+        return generate_password_hash(password)
+
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 

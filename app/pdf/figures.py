@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from app.pdf.data import PackData, PackMember, PackRegion, PackTimelinePoint
+from app.pdf.text import display_line
 from app.regions import REGIONS
-from app.text import LONDON, display_line, london_date
+from app.text import LONDON, london_date
 
 _CODE_BY_NAME = {name: code for code, name in REGIONS.items()}
 NO_REGION_CODE = "NONE"

@@ -1,6 +1,5 @@
-"""Text for reportlab: escaped markup for Paragraphs, and lines fitted or wrapped to a width in points.
-
-Cleaning and UK formatting come from app.text.
+"""Text for reportlab: user text made drawable in the embedded fonts, escaped markup for Paragraphs, and lines
+fitted or wrapped to a width in points. Cleaning and UK formatting come from app.text.
 """
 
 from __future__ import annotations
@@ -10,7 +9,29 @@ from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from app.text import display_text
+from app.pdf.typeface import printable, visual_order
+from app.text import clean_text, without_format_characters
+
+
+def display_text(value: object) -> str:
+    """User text for the PDF: cleaned, drawable, and without invisible format characters.
+
+    Zero-width joiners, bidi overrides (U+202E) and the like (Unicode category Cf) can disguise a name,
+    so the PDF shows the text without them. Characters the embedded fonts lack are replaced by a visible
+    description (see app.pdf.typeface.printable), and right-to-left runs are put in drawing order.
+    """
+    text = clean_text(value)
+    if text.isascii():
+        return text
+    return visual_order(printable(without_format_characters(text)))
+
+
+def display_line(value: object, limit: int | None = None) -> str:
+    """Display text on one line (newlines and tabs become spaces), optionally cut to ``limit`` characters."""
+    text = " ".join(display_text(value).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
 
 
 def markup(value: object) -> str:

@@ -12,6 +12,7 @@ from app.services import pledges
 from app.services.errors import BidNotOpen, StaleVersion
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors
 from app.web.support import form_version, load_bid, member_bid
+from app.web.transaction import done_writing
 
 bp = Blueprint("pledges", __name__)
 
@@ -54,7 +55,11 @@ def edit(bid_id: int):
         elif isinstance(saved.error, BidNotOpen):
             closed_message = saved.error.message
     status = 200 if request.method == "GET" else (409 if conflict or closed_message else 422)
-    accepting = bid.takes_pledges_from(clock.now(), started=bid.had_started(pledge))
+    if request.method == "POST":
+        # A refused write renders the form again: not while holding SQLite's write lock, which the request's
+        # first query took and every other writer (in a deadline rush, hundreds) would wait behind.
+        done_writing()
+    accepting = bid.takes_pledges_from(clock.received_at(), started=bid.had_started(pledge))
     return render_template(
         "pledges/form.html",
         bid=bid,

@@ -13,11 +13,11 @@ from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, SelectChoice, SelectMultipleField, StringField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
-from app.extensions import db
 from app.infra import clock
 from app.money import MoneyError, parse_pounds
 from app.regions import REGION_CHOICES
 from app.services.errors import DomainError, ValidationFailed
+from app.web.transaction import done_writing
 
 T = TypeVar("T")
 
@@ -171,8 +171,9 @@ def call_service(
     try:
         return call()
     except DomainError as exc:
-        # The page is re-shown from fresh state: nothing the refused call changed may stay in the session.
-        db.session.rollback()
+        # The page is re-shown from fresh state: nothing the refused call changed may stay in the session, and
+        # the page is rendered in a read transaction (on SQLite no other writer waits behind it).
+        done_writing()
         if not isinstance(exc, apart):
             _show(exc, form, mapping, message_to, invalid_message)
         return Refused(exc)

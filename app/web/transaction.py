@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask
 
+from app import database
 from app.extensions import db
 
 
@@ -38,9 +39,17 @@ def end_read() -> None:
     """End whatever the request has read since its commit, before work in another session.
 
     An error page's rendering may have begun a transaction (loading the logged-in user); on SQLite it
-    can hold the write lock that a second connection, writing the refusal's audit row, would wait on.
+    can hold the write lock that a second connection, writing the refusal's audit row, would wait on. A view
+    also ends a transaction that only read before slow work or before the writes that follow, so the write
+    lock is held only for those writes.
     """
     db.session.rollback()
+
+
+def done_writing() -> None:
+    """The request has nothing (more) to write, only a page to render: end its transaction, and SQLite's write
+    lock with it, so what follows reads in a read transaction that other writers do not wait behind."""
+    database.done_writing(db.session)
 
 
 class App(Flask):
@@ -50,4 +59,4 @@ class App(Flask):
         return run_view(super().dispatch_request)
 
 
-__all__ = ["App", "end_read", "run_view"]
+__all__ = ["App", "done_writing", "end_read", "run_view"]

@@ -26,6 +26,7 @@ from app.services import (
     api_tokens,
     audit,
     bids,
+    body,
     digest,
     funder,
     invitations,
@@ -67,14 +68,16 @@ EXEMPT = {
 
 READERS = {
     "event_kinds": "convenor_only_kinds declare describe",
-    "live": "audience_for events_after latest_event_id pledged_series project recent_events snapshot value_at "
-    "visible_event",
+    "live": "audience_for audience_now events_after latest_event_id pledged_series project recent_events snapshot "
+    "value_at visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
+    "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "digest": "build describe_event",
+    "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
@@ -82,8 +85,8 @@ READERS = {
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
     "notices": "convenors_of",
-    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for read_file "
-    "regions timeline",
+    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
+    "read_file regions timeline",
     "pledges": "check_open current_pledge revisions_for validate",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
@@ -214,11 +217,27 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.reissue_links": [
         lambda: (lambda i: lambda: invitations.reissue_links(i.bid, [i.id]))(InvitationFactory())
     ],
+    "body.update_identity": [
+        lambda: (lambda c: lambda: body.update_identity(c, c.organisation_id, display_name="Alliance"))(
+            ConvenorFactory()
+        )
+    ],
     "letters.upload_letter": [
         lambda: (lambda bm: lambda: letters.upload_letter(bm[1], bm[0], make_pdf(), "letter.pdf"))(_pledger())
     ],
     "packs.generate_pack": [
         lambda: (lambda b: lambda: packs.generate_pack(b.created_by, b))(populated_bid(members=2, letters_for=0)[0])
+    ],
+    "packs.record_pack": [
+        lambda: (
+            lambda b: (
+                lambda: (
+                    lambda plan: packs.record_pack(
+                        b.created_by, b, plan, packs.build_documents(plan.data, plan.letter_files)
+                    )
+                )(packs.prepare_pack(b.created_by, b))
+            )
+        )(populated_bid(members=2, letters_for=0)[0])
     ],
     "pledges.save_pledge": [
         lambda: (lambda b, m: lambda: pledges.save_pledge(m, b, PLEDGE, expected_version=None))(
