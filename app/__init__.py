@@ -17,13 +17,13 @@ from app.documents.routes import bp as documents_bp
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.funder.routes import bp as funder_bp
 from app.infra import after_commit
+from app.infra.broker import make_broker
+from app.infra.redis_pool import configure_limiter_storage
 from app.invitations.routes import bp as invitations_bp
 from app.jobs import start_in_process
 from app.letters.routes import bp as letters_bp
 from app.live.routes import bp as live_bp
 from app.pledges.routes import bp as pledges_bp
-from app.realtime import make_broker
-from app.redis_pool import configure_limiter_storage
 from app.reminders.routes import bp as reminders_bp
 from app.services.users import load_session_user
 from app.settings.routes import bp as settings_bp

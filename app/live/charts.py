@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from app.infra import clock
 from app.money import format_pence
 from app.scales import nice_max
-from app.services.live import Point, Projection, value_at
+from app.services.snapshots import Point, Projection, value_at
 from app.text import compact_money
 
 WIDTH, HEIGHT = 640, 280

@@ -1,7 +1,7 @@
 """The kinds of live event, declared in one table: the sentence each shows in the feed, and who may see it.
 
 A new area adds its kinds with ``declare(kind, sentence, convenor_only=...)`` beside the code that emits them
-(``audit.emit``); the live feed (app.services.live) reads only this table. A kind nobody declared still shows,
+(``audit.emit``); the live feed (app.services.snapshots) reads only this table. A kind nobody declared still shows,
 as its name in words.
 """
 

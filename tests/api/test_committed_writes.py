@@ -173,7 +173,7 @@ def test_redis_pools_are_sized_to_the_worker_threads():
 
 
 def test_the_live_broker_uses_a_sized_pool(app):
-    from app.realtime import make_broker
+    from app.infra.broker import make_broker
 
     sized = create_app(TestConfig, REDIS_URL="redis://127.0.0.1:1/0", REDIS_MAX_CONNECTIONS=12)
     try:

@@ -68,7 +68,7 @@ EXEMPT = {
 
 READERS = {
     "event_kinds": "convenor_only_kinds declare describe",
-    "live": "audience_for audience_now events_after latest_event_id pledged_series project recent_events snapshot "
+    "snapshots": "audience_for audience_now events_after latest_event_id pledged_series project recent_events snapshot "
     "value_at visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",

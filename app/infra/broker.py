@@ -1,4 +1,4 @@
-"""Publish/subscribe broker that wakes live streams after a commit.
+"""The live area's publish/subscribe broker: it wakes the stream views (app.live) after a commit.
 
 The database is the truth (``bid_events`` rows); the broker only says "bid N has news up to event M".
 In-process by default; Redis pub/sub when ``REDIS_URL`` is set, so every worker's streams wake. A lost
@@ -14,7 +14,7 @@ import threading
 import time
 from collections import defaultdict
 
-from app.redis_pool import make_pool
+from app.infra.redis_pool import make_pool
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class RedisBroker(InProcessBroker):
         super().__init__(fallback_poll=fallback_poll)
         self.url = url
         self.prefix = prefix
-        if pool is not None:  # sized to the worker's threads (app.redis_pool)
+        if pool is not None:  # sized to the worker's threads (app.infra.redis_pool)
             self._client = redis.Redis(connection_pool=pool)
         else:
             self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)

@@ -1,6 +1,7 @@
-"""What a live dashboard shows each viewer: the event log filtered by visibility, the feed, the snapshot,
-the pledged-over-time series and the projection. Raises nothing: callers check access first
-(``access.can_view_bid``)."""
+"""The live area's snapshot and event service: what a live dashboard shows each viewer (its audience), the
+event log filtered by visibility, the feed, the snapshot, the pledged-over-time series and the projection.
+The stream views (app.live) send it; the broker (app.infra.broker) says when there is news. Raises nothing:
+callers check access first (``access.can_view_bid``)."""
 
 from __future__ import annotations
 
