@@ -181,6 +181,11 @@ def _paths() -> dict[str, Any]:
                 {
                     200: _ok("Accepted", "Accepted by the token's user."),
                     201: _ok("Accepted", "A new account was made; `api_token` is its first API token, shown once."),
+                    202: _ok(
+                        "Accepted",
+                        "The organisation already has people: a request to join went to its managers; "
+                        "no account exists until one approves.",
+                    ),
                 },
                 (403, 409),
                 body=accept,

@@ -149,7 +149,8 @@ def revision(r: PledgeRevision) -> dict[str, Any]:
     }
 
 
-def invitation(i: Invitation, state: str) -> dict[str, Any]:
+def invitation(i: Invitation, state: str, *, awaiting_approval: bool = False) -> dict[str, Any]:
+    match = i.possible_organisation if i.possible_organisation_id and not i.organisation_id else None
     return {
         "id": i.id,
         "organisation_name": i.organisation_name,
@@ -161,6 +162,8 @@ def invitation(i: Invitation, state: str) -> dict[str, Any]:
         "responded_at": when(i.responded_at),
         "send_count": i.send_count,
         "decline_reason": i.decline_reason,
+        "possible_match": match.name if match else None,
+        "awaiting_approval": awaiting_approval,
     }
 
 

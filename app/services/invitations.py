@@ -18,6 +18,8 @@ from app.models import (
     BidStatus,
     Invitation,
     InvitationStatus,
+    JoinRequest,
+    JoinRequestStatus,
     Organisation,
     OrganisationKind,
     Pledge,
@@ -25,7 +27,7 @@ from app.models import (
     User,
 )
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, clock, links, tokens, users
+from app.services import audit, clock, join_requests, links, tokens, users
 from app.services.access import is_bid_convenor
 from app.services.errors import (
     Conflict,
@@ -35,7 +37,8 @@ from app.services.errors import (
     ValidationFailed,
     require,
 )
-from app.services.invitation_rows import FORMULA_STARTS, InviteReport, InviteRow
+from app.services.invitation_rows import InviteReport, InviteRow
+from app.text import check_name, skeleton
 
 PURPOSE = "invitation"
 
@@ -59,7 +62,13 @@ def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitat
 
 
 def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
-    """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons."""
+    """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons.
+
+    A row names an existing organisation (its name folded for case and spaces) is bound to it only when the
+    convening body has worked with it (it accepted one of the body's invitations) or the address is one of
+    its known contacts. Otherwise a name that matches or looks like an existing organisation's is recorded as
+    a possible match, which only that organisation's managers can confirm (see ``accept_new_user``).
+    """
     _require_convenor(actor, bid)
     if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
@@ -70,27 +79,49 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             sa.select(Invitation.email, Invitation.status).where(Invitation.bid_id == bid.id)
         )
     }
-    orgs_by_key = dict(db.session.execute(sa.select(Organisation.name_key, Organisation.id)).all())
-    convenor_keys = set(
-        db.session.scalars(sa.select(Organisation.name_key).where(Organisation.kind == OrganisationKind.CONVENOR))
-    )
+    invited_looks = {skeleton(e): e for e in existing}
+    account_looks = {skeleton(e): e for e in db.session.scalars(sa.select(User.email))}
+    worked_with = _organisations_worked_with(bid.organisation_id)
+    members_by_key: dict[str, int] = {}
+    members_by_look: dict[str, tuple[int, str]] = {}
+    convenor_looks: dict[str, str] = {}
+    for org_id, org_name, key, kind in db.session.execute(
+        sa.select(Organisation.id, Organisation.name, Organisation.name_key, Organisation.kind).order_by(
+            Organisation.id
+        )
+    ):
+        if kind == OrganisationKind.CONVENOR:
+            convenor_looks.setdefault(skeleton(org_name), org_name)
+        else:
+            members_by_key[key] = org_id
+            members_by_look.setdefault(skeleton(org_name), (org_id, org_name))
     seen: dict[str, int] = {}
+    seen_looks: dict[str, str] = {}
     report = InviteReport()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     for line, name, email_raw in rows:
         row = InviteRow(line, name, email_raw)
-        name = (name or "").replace("\x00", "").strip()
         reason, row.field = None, "organisation_name"
         if email_raw == "\x00extra":
             reason = "This line has more than two values; give just the organisation name and the email."
+        else:
+            try:
+                name = check_name(name or "", "organisation name")
+            except ValueError as exc:
+                reason = str(exc)
+        if reason is not None:
+            pass
         elif not name:
             reason = "The organisation name is missing."
         elif len(name) > 200:
             reason = "The organisation name must be 200 characters or fewer."
-        elif name.startswith(FORMULA_STARTS):
-            reason = "The organisation name cannot start with =, +, - or @ (it looks like a spreadsheet formula)."
-        elif Organisation.key_for(name) in convenor_keys:
-            reason = "That is a convening body, not a member organisation."
+        elif skeleton(name) in convenor_looks:
+            body = convenor_looks[skeleton(name)]
+            reason = (
+                "That is a convening body, not a member organisation."
+                if Organisation.key_for(body) == Organisation.key_for(name)
+                else f"That name looks like a convening body's ({body}), not a member organisation's."
+            )
         if reason is None:
             row.field = "email"
             try:
@@ -98,15 +129,30 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             except ValueError as exc:
                 reason = f"The email address is not valid: {email_raw[:100]!r}." if email_raw else str(exc)
             else:
+                look = skeleton(email)
                 if email in seen:
                     reason = f"The same email address is on line {seen[email]}."
                 elif email in existing:
                     reason = f"This email address was already invited to this bid ({existing[email]})."
+                elif look in seen_looks or look in invited_looks:
+                    other = seen_looks.get(look) or invited_looks[look]
+                    reason = f"This address looks like {other}, also invited to this bid: check for look-alike letters."
+                elif look in account_looks and account_looks[look] != email:
+                    reason = "This address looks like another account's address (a look-alike letter); type it again."
         if reason:
             row.reason = reason
             report.refused.append(row)
             continue
         seen[email] = line
+        seen_looks[skeleton(email)] = email
+        org_id = members_by_key.get(Organisation.key_for(name))
+        bound = possible = None
+        if org_id is not None and (org_id in worked_with or users.is_known_contact(org_id, email)):
+            bound = org_id
+        elif org_id is not None:
+            possible = org_id
+        elif skeleton(name) in members_by_look:
+            possible = members_by_look[skeleton(name)][0]
         invitation = Invitation(
             bid_id=bid.id,
             organisation_name=name,
@@ -114,7 +160,8 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             invited_by_id=actor.id,
             expires_at=expires,
             sent_at=now,
-            organisation_id=orgs_by_key.get(Organisation.key_for(name)),
+            organisation_id=bound,
+            possible_organisation_id=possible,
         )
         db.session.add(invitation)
         row.invitation = invitation
@@ -123,8 +170,26 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     if report.accepted:
         db.session.flush()
         for row in report.accepted:
+            if row.invitation.possible_organisation_id is not None:
+                row.possible_match = row.invitation.possible_organisation.name
             _issue_link(actor, bid, row.invitation, "invitation.sent")
     return report
+
+
+def _organisations_worked_with(convening_body_id: int) -> set[int]:
+    """Organisations that accepted an invitation to one of the convening body's bids."""
+    return set(
+        db.session.scalars(
+            sa.select(Invitation.organisation_id)
+            .join(Bid, Bid.id == Invitation.bid_id)
+            .where(
+                Bid.organisation_id == convening_body_id,
+                Invitation.status == InvitationStatus.ACCEPTED,
+                Invitation.organisation_id.is_not(None),
+            )
+            .distinct()
+        )
+    )
 
 
 def resend(actor: User, invitation: Invitation) -> Invitation:
@@ -150,6 +215,7 @@ def revoke(actor: User, invitation: Invitation) -> Invitation:
         raise InvalidTransition(f"An invitation that was {invitation.status} cannot be revoked.")
     invitation.status = InvitationStatus.REVOKED
     invitation.token_hash = None
+    join_requests.cancel_for_invitation(actor, invitation)
     audit.record(
         "invitation.revoked",
         actor=actor,
@@ -215,27 +281,44 @@ def read_token(token: str) -> Invitation:
     return invitation
 
 
-def accept_new_user(token: str, *, name: str, password: str, organisation: dict[str, Any] | None) -> User:
-    """Accept by creating an account (and the organisation's profile unless the invitation names a known one)."""
+def accept_new_user(token: str, *, name: str, password: str, organisation: dict[str, Any] | None) -> User | JoinRequest:
+    """Accept as a new person. Returns the new User, or a JoinRequest waiting for an organisation's managers.
+
+    - The invitation names an existing organisation (bound to it, or a possible match and no ``organisation``
+      profile given): the person joins it at once only if their address is one of its known contacts;
+      otherwise their request goes to its managers and no account exists until one approves.
+    - Otherwise ``organisation`` is the new organisation's profile, refused if its name is taken or looks
+      like an existing organisation's.
+    """
     invitation = read_token(token)
+    waiting = join_requests.pending_for(invitation.id)
+    if waiting is not None:
+        raise Conflict(f"Your request to join {waiting.organisation.name} is waiting for its managers' answer.")
     if db.session.scalar(sa.select(User.id).where(User.email == invitation.email)):
         raise Conflict("You already have an account with this email address. Log in, then open the link again.")
     errors: dict[str, list[str]] = {}
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = ["Enter your name."]
+    try:
+        name = users.person_name(name)
+    except ValueError as exc:
+        errors["name"] = [str(exc)]
     errors["password"] = users.password_problems(password, invitation.email)
     org = invitation.organisation
+    if org is None and not organisation and invitation.possible_organisation is not None:
+        org = invitation.possible_organisation
     org_clean = None
     if org is None:
         org_clean = users.organisation_values(organisation or {}, errors, prefix="organisation.")
     require(errors)
+    if org is not None and not users.is_known_contact(org.id, invitation.email):
+        # Joining people who did not agree: only its managers can let this person in.
+        return join_requests.request_to_join(invitation, org, email=invitation.email, name=name, password=password)
     if org is None:
         try:
             org = users.create_organisation(org_clean, OrganisationKind.MEMBER)
         except ValidationFailed as exc:
             raise ValidationFailed({f"organisation.{k}": v for k, v in exc.errors.items()}) from None
     user = users.create_user(email=invitation.email, name=name, password=password, role=Role.MEMBER, organisation=org)
-    _accept(invitation, user)
+    accept_as(invitation, user)
     return user
 
 
@@ -248,11 +331,12 @@ def accept_existing_user(token: str, user: User) -> Invitation:
         )
     if invitation.organisation_id is not None and invitation.organisation_id != user.organisation_id:
         raise PermissionDenied(f"This invitation is for {invitation.organisation.name}, not your organisation.")
-    _accept(invitation, user)
+    accept_as(invitation, user)
     return invitation
 
 
-def _accept(invitation: Invitation, user: User) -> None:
+def accept_as(invitation: Invitation, user: User) -> None:
+    """Mark the invitation accepted by ``user``: their organisation joins the bid."""
     invitation.status = InvitationStatus.ACCEPTED
     invitation.organisation_id = user.organisation_id
     invitation.accepted_by_id = user.id
@@ -314,6 +398,17 @@ def list_for_bid(bid: Bid) -> list[tuple[Invitation, str]]:
         sa.select(Invitation).where(Invitation.bid_id == bid.id).order_by(Invitation.organisation_name, Invitation.id)
     ).all()
     return [(inv, display_state(inv, now, pledged)) for inv in rows]
+
+
+def awaiting_approval(bid: Bid) -> set[int]:
+    """Ids of the bid's invitations whose invitee waits for an organisation's managers to approve them."""
+    return set(
+        db.session.scalars(
+            sa.select(JoinRequest.invitation_id)
+            .join(Invitation, Invitation.id == JoinRequest.invitation_id)
+            .where(Invitation.bid_id == bid.id, JoinRequest.status == JoinRequestStatus.PENDING)
+        )
+    )
 
 
 def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
