@@ -12,7 +12,7 @@ from app.api.validation import REGION, Field, read_body
 from app.api.validation import page_args as pagination
 from app.extensions import db
 from app.models import JoinRequest
-from app.services import api_tokens, invitation_rows, invitations
+from app.services import api_tokens, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
 
 INVITE_ROW = Field(
@@ -148,3 +148,28 @@ def accept_invitation():
     }
     db.session.commit()
     return ok(body, 201)
+
+
+@bp.get("/join-requests")
+def list_join_requests():
+    rows = join_requests.requests_for_manager(caller())
+    return ok({"items": [s.join_request(r) for r in rows]})
+
+
+@bp.post(f"/join-requests/<{ID}:request_id>/approve")
+def approve_join_request(request_id: int):
+    return _decide(request_id, join_requests.approve)
+
+
+@bp.post(f"/join-requests/<{ID}:request_id>/refuse")
+def refuse_join_request(request_id: int):
+    return _decide(request_id, join_requests.refuse)
+
+
+def _decide(request_id: int, decision):
+    request = join_requests.get_for_manager(caller(), request_id)
+    decision(caller(), request)
+    db.session.flush()
+    body = s.join_request(request)
+    db.session.commit()
+    return ok(body)

@@ -240,6 +240,19 @@ ACCEPTED = obj(
         "api_token_id": INT_OR_NULL,
     }
 )
+JOIN_REQUEST = obj(
+    {
+        "id": INT,
+        "name": STR,
+        "email": STR,
+        "status": {"type": "string", "enum": ["pending", "approved", "refused", "cancelled"]},
+        "created_at": WHEN,
+        "decided_at": WHEN_OR_NULL,
+        "invited_by": STR,
+        "bid": obj({"id": INT, "title": STR}),
+        "invited_as": STR,
+    }
+)
 AUDIT_EVENT = obj(
     {
         "id": INT,
@@ -305,6 +318,8 @@ SCHEMAS: dict[str, Any] = {
     "InviteReport": INVITE_REPORT,
     "User": USER,
     "Accepted": ACCEPTED,
+    "JoinRequest": JOIN_REQUEST,
+    "JoinRequestList": obj({"items": {"type": "array", "items": ref("JoinRequest")}}),
     "AuditEvent": AUDIT_EVENT,
     "AuditPage": page_of("AuditEvent"),
     "PackFile": PACK_FILE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.models import ApiToken, AuditEvent, Bid, Invitation, Pledge, PledgeRevision, User
+from app.models import ApiToken, AuditEvent, Bid, Invitation, JoinRequest, Pledge, PledgeRevision, User
 from app.money import format_pence
 from app.services.totals import MemberRow, Totals
 
@@ -164,6 +164,21 @@ def invitation(i: Invitation, state: str, *, awaiting_approval: bool = False) ->
         "decline_reason": i.decline_reason,
         "possible_match": match.name if match else None,
         "awaiting_approval": awaiting_approval,
+    }
+
+
+def join_request(r: JoinRequest) -> dict[str, Any]:
+    bid = r.invitation.bid
+    return {
+        "id": r.id,
+        "name": r.name,
+        "email": r.email,
+        "status": str(r.status),
+        "created_at": when(r.created_at),
+        "decided_at": when(r.decided_at),
+        "invited_by": bid.organisation.name,
+        "bid": {"id": bid.id, "title": bid.title},
+        "invited_as": r.invitation.organisation_name,
     }
 
 

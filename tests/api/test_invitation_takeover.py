@@ -64,9 +64,9 @@ def _invite(api, token, bid_id, name, email=ATTACKER):
 
 
 def _link_token(outbox, email=ATTACKER) -> str:
-    messages = [m for m in outbox if email in m.to]
-    assert messages, f"no email to {email}"
-    return LINK.search(messages[-1].body).group(1)
+    links = [LINK.search(m.body).group(1) for m in outbox if email in m.to and LINK.search(m.body)]
+    assert links, f"no invitation to {email}"
+    return links[-1]
 
 
 def _nothing_of_riverside(api, world, token) -> None:
@@ -104,6 +104,19 @@ def test_accepting_an_invitation_naming_riverside_makes_no_account_and_no_token(
     # The same link cannot be used again, for a second request or a new organisation.
     again = api.post("/invitations/accept", json={"token": _link_token(outbox), **NEW})
     assert again.status_code == 422 and again.json["reason"] == "superseded"
+    # Riverside's manager sees the request; neither convenor can decide it; the manager refuses.
+    listed = api.get("/join-requests", world.manager).json["items"]
+    assert [(r["email"], r["status"], r["bid"]["id"]) for r in listed] == [(ATTACKER, "pending", bid_id)]
+    request_id = listed[0]["id"]
+    for outsider in (world.convenor_a, world.convenor_b, world.mallory):
+        assert api.post(f"/join-requests/{request_id}/approve", outsider).status_code == 404
+    assert api.get("/join-requests", world.convenor_b).status_code == 403
+    refused = api.post(f"/join-requests/{request_id}/refuse", world.manager)
+    assert refused.status_code == 200 and refused.json["status"] == "refused"
+    assert api.post(f"/join-requests/{request_id}/approve", world.manager).status_code == 409
+    assert committed(lambda: db.session.scalar(sa.select(User.id).where(User.email == ATTACKER))) is None
+    still = api.post("/invitations/accept", json={"token": _link_token(outbox), **NEW})
+    assert still.status_code == 422 and still.json["reason"] == "used"
 
 
 def test_a_caller_with_their_own_token_joins_only_their_own_organisation(api, world, outbox, committed):
@@ -146,15 +159,9 @@ def test_after_approval_the_person_logs_in_with_their_password_and_gets_a_token(
     )
     assert response.status_code == 202
 
-    def approve():
-        from app.models import JoinRequest
-        from app.services import join_requests
-
-        request = db.session.scalar(sa.select(JoinRequest))
-        manager = db.session.scalar(sa.select(User).where(User.email == "ria@riverside.example"))
-        join_requests.approve(manager, request)
-
-    committed(approve)
+    request_id = response.json["join_request"]["id"]
+    approved = api.post(f"/join-requests/{request_id}/approve", world.manager)
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
     sam = committed(lambda: token_for(db.session.scalar(sa.select(User).where(User.email == "sam@riverside.example"))))
     pledge = api.get(f"/bids/{world.bid_a}/pledge", sam)
     assert pledge.status_code == 200 and pledge.json["amount_pence"] == 36_500_000
