@@ -97,7 +97,7 @@ def list_invitations(bid_id: int):
     bid = convenor_bid(bid_id)
     page, per_page = pagination()
     rows = invitations.list_for_bid(bid)
-    awaiting = invitations.awaiting_approval(bid)
+    awaiting = join_requests.awaiting_for_bid(bid)
     items = [
         s.invitation(i, state, awaiting_approval=i.id in awaiting) for i, state in s.slice_page(rows, page, per_page)
     ]

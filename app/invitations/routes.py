@@ -80,7 +80,7 @@ def index(bid_id: int):
         bulk=bulk,
         report=report,
         rows=invitations.list_for_bid(bid),
-        awaiting=invitations.awaiting_approval(bid),
+        awaiting=joining.awaiting_for_bid(bid),
         action_form=ActionForm(),
     ), status
 

@@ -19,8 +19,6 @@ from app.models import (
     Invitation,
     InvitationStatus,
     JoinRequest,
-    JoinRequestStatus,
-    Organisation,
     OrganisationKind,
     Pledge,
     Role,
@@ -38,7 +36,7 @@ from app.services.errors import (
     require,
 )
 from app.services.invitation_rows import InviteReport, InviteRow
-from app.text import check_name, skeleton
+from app.text import check_name
 
 PURPOSE = "invitation"
 
@@ -64,10 +62,9 @@ def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitat
 def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
     """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons.
 
-    A row names an existing organisation (its name folded for case and spaces) is bound to it only when the
-    convening body has worked with it (it accepted one of the body's invitations) or the address is one of
-    its known contacts. Otherwise a name that matches or looks like an existing organisation's is recorded as
-    a possible match, which only that organisation's managers can confirm (see ``accept_new_user``).
+    A name binds the invitation to an existing organisation only as ``join_requests.InviteMatcher`` allows;
+    otherwise a matching or look-alike name is only a possible match, which that organisation's managers
+    confirm when the invitee asks to join (see ``accept_new_user``).
     """
     _require_convenor(actor, bid)
     if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
@@ -79,24 +76,8 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             sa.select(Invitation.email, Invitation.status).where(Invitation.bid_id == bid.id)
         )
     }
-    invited_looks = {skeleton(e): e for e in existing}
-    account_looks = {skeleton(e): e for e in db.session.scalars(sa.select(User.email))}
-    worked_with = _organisations_worked_with(bid.organisation_id)
-    members_by_key: dict[str, int] = {}
-    members_by_look: dict[str, tuple[int, str]] = {}
-    convenor_looks: dict[str, str] = {}
-    for org_id, org_name, key, kind in db.session.execute(
-        sa.select(Organisation.id, Organisation.name, Organisation.name_key, Organisation.kind).order_by(
-            Organisation.id
-        )
-    ):
-        if kind == OrganisationKind.CONVENOR:
-            convenor_looks.setdefault(skeleton(org_name), org_name)
-        else:
-            members_by_key[key] = org_id
-            members_by_look.setdefault(skeleton(org_name), (org_id, org_name))
+    match = join_requests.InviteMatcher(bid, existing)
     seen: dict[str, int] = {}
-    seen_looks: dict[str, str] = {}
     report = InviteReport()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     for line, name, email_raw in rows:
@@ -109,19 +90,13 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
                 name = check_name(name or "", "organisation name")
             except ValueError as exc:
                 reason = str(exc)
-        if reason is not None:
-            pass
-        elif not name:
-            reason = "The organisation name is missing."
-        elif len(name) > 200:
-            reason = "The organisation name must be 200 characters or fewer."
-        elif skeleton(name) in convenor_looks:
-            body = convenor_looks[skeleton(name)]
-            reason = (
-                "That is a convening body, not a member organisation."
-                if Organisation.key_for(body) == Organisation.key_for(name)
-                else f"That name looks like a convening body's ({body}), not a member organisation's."
-            )
+        if reason is None:
+            if not name:
+                reason = "The organisation name is missing."
+            elif len(name) > 200:
+                reason = "The organisation name must be 200 characters or fewer."
+            else:
+                reason = match.convening_body_problem(name)
         if reason is None:
             row.field = "email"
             try:
@@ -129,30 +104,19 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             except ValueError as exc:
                 reason = f"The email address is not valid: {email_raw[:100]!r}." if email_raw else str(exc)
             else:
-                look = skeleton(email)
                 if email in seen:
                     reason = f"The same email address is on line {seen[email]}."
                 elif email in existing:
                     reason = f"This email address was already invited to this bid ({existing[email]})."
-                elif look in seen_looks or look in invited_looks:
-                    other = seen_looks.get(look) or invited_looks[look]
-                    reason = f"This address looks like {other}, also invited to this bid: check for look-alike letters."
-                elif look in account_looks and account_looks[look] != email:
-                    reason = "This address looks like another account's address (a look-alike letter); type it again."
+                else:
+                    reason = match.address_problem(email)
         if reason:
             row.reason = reason
             report.refused.append(row)
             continue
         seen[email] = line
-        seen_looks[skeleton(email)] = email
-        org_id = members_by_key.get(Organisation.key_for(name))
-        bound = possible = None
-        if org_id is not None and (org_id in worked_with or users.is_known_contact(org_id, email)):
-            bound = org_id
-        elif org_id is not None:
-            possible = org_id
-        elif skeleton(name) in members_by_look:
-            possible = members_by_look[skeleton(name)][0]
+        match.remember(email)
+        bound, possible = match.organisation_for(name, email)
         invitation = Invitation(
             bid_id=bid.id,
             organisation_name=name,
@@ -174,22 +138,6 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
                 row.possible_match = row.invitation.possible_organisation.name
             _issue_link(actor, bid, row.invitation, "invitation.sent")
     return report
-
-
-def _organisations_worked_with(convening_body_id: int) -> set[int]:
-    """Organisations that accepted an invitation to one of the convening body's bids."""
-    return set(
-        db.session.scalars(
-            sa.select(Invitation.organisation_id)
-            .join(Bid, Bid.id == Invitation.bid_id)
-            .where(
-                Bid.organisation_id == convening_body_id,
-                Invitation.status == InvitationStatus.ACCEPTED,
-                Invitation.organisation_id.is_not(None),
-            )
-            .distinct()
-        )
-    )
 
 
 def resend(actor: User, invitation: Invitation) -> Invitation:
@@ -398,17 +346,6 @@ def list_for_bid(bid: Bid) -> list[tuple[Invitation, str]]:
         sa.select(Invitation).where(Invitation.bid_id == bid.id).order_by(Invitation.organisation_name, Invitation.id)
     ).all()
     return [(inv, display_state(inv, now, pledged)) for inv in rows]
-
-
-def awaiting_approval(bid: Bid) -> set[int]:
-    """Ids of the bid's invitations whose invitee waits for an organisation's managers to approve them."""
-    return set(
-        db.session.scalars(
-            sa.select(JoinRequest.invitation_id)
-            .join(Invitation, Invitation.id == JoinRequest.invitation_id)
-            .where(Invitation.bid_id == bid.id, JoinRequest.status == JoinRequestStatus.PENDING)
-        )
-    )
 
 
 def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:

@@ -6,23 +6,93 @@ Raises Conflict, InvalidTransition, NotFound and PermissionDenied.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app import notifications
 from app.extensions import db
 from app.models import (
+    Bid,
     BidStatus,
     Invitation,
     InvitationStatus,
     JoinRequest,
     JoinRequestStatus,
     Organisation,
+    OrganisationKind,
     Role,
     User,
 )
 from app.services import audit, clock, links, users
 from app.services.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
+from app.text import skeleton
+
+
+class InviteMatcher:
+    """For one bid's invitations: which existing organisation an invited name is, and look-alike addresses.
+
+    A name folded for case and spaces binds to an organisation only when the bid's convening body has worked
+    with it (it accepted one of the body's invitations) or the address is one of its known contacts; a name
+    equal to or confusable with another member organisation's is only a possible match.
+    """
+
+    def __init__(self, bid: Bid, invited: Iterable[str]):
+        self.worked_with = set(
+            db.session.scalars(
+                sa.select(Invitation.organisation_id)
+                .join(Bid, Bid.id == Invitation.bid_id)
+                .where(
+                    Bid.organisation_id == bid.organisation_id,
+                    Invitation.status == InvitationStatus.ACCEPTED,
+                    Invitation.organisation_id.is_not(None),
+                )
+                .distinct()
+            )
+        )
+        self.invited = {skeleton(e): e for e in invited}
+        self.accounts = {skeleton(e): e for e in db.session.scalars(sa.select(User.email))}
+        self.members: dict[str, int] = {}
+        self.member_looks: dict[str, int] = {}
+        self.body_looks: dict[str, str] = {}
+        for org_id, name, key, kind in db.session.execute(
+            sa.select(Organisation.id, Organisation.name, Organisation.name_key, Organisation.kind).order_by(
+                Organisation.id
+            )
+        ):
+            if kind == OrganisationKind.CONVENOR:
+                self.body_looks.setdefault(skeleton(name), name)
+            else:
+                self.members[key] = org_id
+                self.member_looks.setdefault(skeleton(name), org_id)
+
+    def convening_body_problem(self, name: str) -> str | None:
+        body = self.body_looks.get(skeleton(name))
+        if body is None:
+            return None
+        if Organisation.key_for(body) == Organisation.key_for(name):
+            return "That is a convening body, not a member organisation."
+        return f"That name looks like a convening body's ({body}), not a member organisation's."
+
+    def address_problem(self, email: str) -> str | None:
+        look = skeleton(email)
+        if look in self.invited and self.invited[look] != email:
+            other = self.invited[look]
+            return f"This address looks like {other}, also invited to this bid: check for look-alike letters."
+        if look in self.accounts and self.accounts[look] != email:
+            return "This address looks like another account's address (a look-alike letter); type it again."
+        return None
+
+    def remember(self, email: str) -> None:
+        self.invited.setdefault(skeleton(email), email)
+
+    def organisation_for(self, name: str, email: str) -> tuple[int | None, int | None]:
+        """(the organisation to bind the invitation to, or None; the possible match, or None)."""
+        org_id = self.members.get(Organisation.key_for(name))
+        if org_id is not None and (org_id in self.worked_with or users.is_known_contact(org_id, email)):
+            return org_id, None
+        return None, org_id if org_id is not None else self.member_looks.get(skeleton(name))
 
 
 def request_to_join(invitation: Invitation, organisation: Organisation, *, email: str, name: str, password: str):
@@ -82,6 +152,17 @@ def pending_for(invitation_id: int) -> JoinRequest | None:
     return db.session.scalar(
         sa.select(JoinRequest).where(
             JoinRequest.invitation_id == invitation_id, JoinRequest.status == JoinRequestStatus.PENDING
+        )
+    )
+
+
+def awaiting_for_bid(bid: Bid) -> set[int]:
+    """Ids of the bid's invitations whose invitee waits for an organisation's managers to approve them."""
+    return set(
+        db.session.scalars(
+            sa.select(JoinRequest.invitation_id)
+            .join(Invitation, Invitation.id == JoinRequest.invitation_id)
+            .where(Invitation.bid_id == bid.id, JoinRequest.status == JoinRequestStatus.PENDING)
         )
     )
 

@@ -85,8 +85,8 @@ READERS = {
     "files": "sha256 slug",
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
-    "invitations": "awaiting_approval display_state get_for_convenor list_for_bid read_token",
-    "join_requests": "get_for_manager pending_for requests_for_manager",
+    "invitations": "display_state get_for_convenor list_for_bid read_token",
+    "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
     "links": "path_for",
