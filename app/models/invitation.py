@@ -33,8 +33,10 @@ class Invitation(db.Model):
     #: set when the invitation names an organisation the convening body has worked with, and on acceptance
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     #: an existing organisation whose name matches or looks like the invited name, which the convening body
-    #: has never worked with: shown to the convenor as "possible match"; joining it needs its managers
-    possible_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    #: has never worked with: shown to the convenor as "possible match"; joining it needs its managers.
+    #: A hint, not a link: no foreign key, so the column can be dropped again on SQLite without rebuilding
+    #: the table (organisations are never deleted)
+    possible_organisation_id: Mapped[int | None] = mapped_column(sa.Integer)
     status: Mapped[InvitationStatus] = mapped_column(
         str_enum(InvitationStatus),
         default=InvitationStatus.SENT,
@@ -52,7 +54,9 @@ class Invitation(db.Model):
 
     bid: Mapped[Bid] = relationship()
     organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
-    possible_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[possible_organisation_id])
+    possible_organisation: Mapped[Organisation | None] = relationship(
+        primaryjoin="foreign(Invitation.possible_organisation_id) == Organisation.id", viewonly=True
+    )
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
 

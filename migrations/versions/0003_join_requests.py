@@ -16,8 +16,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("is_manager", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Added in place (ALTER TABLE ... ADD COLUMN, on SQLite too): rebuilding ``users`` would fail with
+    # foreign keys on, since other tables refer to it.
+    op.add_column("users", sa.Column("is_manager", sa.Boolean(), server_default=sa.false(), nullable=False))
     # The earliest user of each member organisation manages it (the first user of a new one does too).
     op.execute(
         sa.text(
@@ -26,14 +27,7 @@ def upgrade():
             " WHERE o.kind = 'member' GROUP BY u.organisation_id)"
         ).bindparams(yes=True)
     )
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("possible_organisation_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_invitations_possible_organisation_id_organisations"),
-            "organisations",
-            ["possible_organisation_id"],
-            ["id"],
-        )
+    op.add_column("invitations", sa.Column("possible_organisation_id", sa.Integer(), nullable=True))
     op.create_table(
         "join_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,8 +63,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_join_requests_organisation_id"))
         batch_op.drop_index(batch_op.f("ix_join_requests_invitation_id"))
     op.drop_table("join_requests")
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_invitations_possible_organisation_id_organisations"), type_="foreignkey")
-        batch_op.drop_column("possible_organisation_id")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("is_manager")
+    # Plain columns (no key, index or constraint): SQLite drops them in place. Rebuilding ``users`` or
+    # ``invitations`` instead would fail with foreign keys on, since other tables refer to them.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE invitations DROP COLUMN possible_organisation_id")
+        op.execute("ALTER TABLE users DROP COLUMN is_manager")
+    else:
+        op.drop_column("invitations", "possible_organisation_id")
+        op.drop_column("users", "is_manager")
