@@ -1,4 +1,4 @@
-"""Users, organisations and logging in.
+"""Users, organisations and logging in; who counts as a known contact of an organisation.
 
 Raises ValidationFailed, Conflict and PermissionDenied.
 """
@@ -14,12 +14,12 @@ from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import Organisation, OrganisationKind, Role, User
+from app.models import Invitation, InvitationStatus, Organisation, OrganisationKind, Role, User
 from app.regions import check_org_identifier, normalise_regions
 from app.services import audit, clock
 from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
-from app.text import one_line
+from app.text import check_name, skeleton
 
 MIN_PASSWORD = 10
 
@@ -53,13 +53,17 @@ def password_problems(password: Any, email: str | None = None) -> list[str]:
 def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *, prefix: str = "") -> dict:
     """Check an organisation profile; collect messages into ``errors`` under ``prefix + field``."""
     clean: dict[str, Any] = {}
-    name = one_line(values.get("name") or "") if isinstance(values.get("name"), str | None) else None
-    if not name:
-        errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
-    elif len(name) > 200:
-        errors.setdefault(prefix + "name", []).append("The name must be 200 characters or fewer.")
+    try:
+        name = check_name(values.get("name") or "", "organisation's name")
+    except ValueError as exc:
+        errors.setdefault(prefix + "name", []).append(str(exc))
     else:
-        clean["name"] = name
+        if not name:
+            errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
+        elif len(name) > 200:
+            errors.setdefault(prefix + "name", []).append("The name must be 200 characters or fewer.")
+        else:
+            clean["name"] = name
     try:
         clean["identifier"] = check_org_identifier(values.get("identifier"))
     except (ValueError, AttributeError) as exc:
@@ -85,11 +89,93 @@ def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *,
     return clean
 
 
+def person_name(value: Any) -> str:
+    """A person's name under the one set of name rules. Raises ValueError with the message."""
+    name = check_name(value if value is not None else "", "name")
+    if not name:
+        raise ValueError("Enter your name.")
+    if len(name) > 200:
+        raise ValueError("The name must be 200 characters or fewer.")
+    return name
+
+
+def lookalike_organisation(name: str, *, kinds: tuple[OrganisationKind, ...] | None = None) -> Organisation | None:
+    """An existing organisation whose name is the same as ``name`` or looks like it (case, spaces, confusable
+    letters), or None."""
+    wanted = skeleton(name)
+    stmt = sa.select(Organisation)
+    if kinds:
+        stmt = stmt.where(Organisation.kind.in_(kinds))
+    key = Organisation.key_for(name)
+    exact = db.session.scalar(stmt.where(Organisation.name_key == key))
+    if exact is not None:
+        return exact
+    for org in db.session.scalars(stmt.order_by(Organisation.id)):
+        if skeleton(org.name) == wanted:
+            return org
+    return None
+
+
+def lookalike_user_email(email: str) -> str | None:
+    """An existing account's address that looks like ``email`` but is not it (a confusable letter), or None."""
+    wanted = skeleton(email)
+    for existing in db.session.scalars(sa.select(User.email)):
+        if existing != email and skeleton(existing) == wanted:
+            return existing
+    return None
+
+
+def is_known_contact(organisation_id: int, email: str) -> bool:
+    """Whether ``email`` is already known to belong to the organisation: the address of one of its users or of
+    an invitation accepted into it. The one place this is decided (a contacts directory will add to it)."""
+    if db.session.scalar(
+        sa.select(User.id).where(User.organisation_id == organisation_id, User.email == email).limit(1)
+    ):
+        return True
+    return (
+        db.session.scalar(
+            sa.select(Invitation.id)
+            .where(
+                Invitation.organisation_id == organisation_id,
+                Invitation.status == InvitationStatus.ACCEPTED,
+                Invitation.email == email,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def managers_of(organisation_id: int) -> list[User]:
+    """The organisation's enabled managers, who approve or refuse requests to join it."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.organisation_id == organisation_id, User.is_manager.is_(True), User.is_enabled.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def has_people(organisation_id: int) -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.organisation_id == organisation_id).limit(1)) is not None
+
+
 def create_organisation(clean: dict[str, Any], kind: OrganisationKind) -> Organisation:
     key = Organisation.key_for(clean["name"])
     if db.session.scalar(sa.select(Organisation.id).where(Organisation.name_key == key)):
         raise ValidationFailed(
             {"name": ["An organisation with that name already exists. Ask its staff to invite you."]}
+        )
+    lookalike = lookalike_organisation(clean["name"])
+    if lookalike is not None:
+        raise ValidationFailed(
+            {
+                "name": [
+                    f"That name looks the same as an organisation already registered ({lookalike.name}): "
+                    "check for look-alike letters. If you work there, ask its staff to invite you."
+                ]
+            }
         )
     if clean.get("identifier") and db.session.scalar(
         sa.select(Organisation.id).where(Organisation.identifier == clean["identifier"])
@@ -118,16 +204,22 @@ def create_user(
         email = normalise_email(email)
     except ValueError as exc:
         errors["email"] = [str(exc)]
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = ["Enter your name."]
-    elif len(name) > 200:
-        errors["name"] = ["The name must be 200 characters or fewer."]
+    try:
+        name = person_name(name)
+    except ValueError as exc:
+        errors["name"] = [str(exc)]
     errors["password"] = password_problems(password, email)
     require(errors)
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise Conflict("An account with that email address already exists. Log in instead.")
-    user = User(email=email, name=name, role=role, organisation_id=organisation.id)
+    if lookalike_user_email(email):
+        raise ValidationFailed(
+            {"email": ["That address looks like another account's address (a look-alike letter); type it again."]}
+        )
+    # The first person of an organisation manages it: they approve who else may join.
+    user = User(
+        email=email, name=name, role=role, organisation_id=organisation.id, is_manager=not has_people(organisation.id)
+    )
     if password_hash is not None:
         user.password_hash = password_hash
     else:
@@ -139,7 +231,7 @@ def create_user(
         actor=actor,
         organisation_id=organisation.id,
         subject=user,
-        after={"email": email, "role": str(role)},
+        after={"email": email, "role": str(role), "manager": user.is_manager},
     )
     return user
 
