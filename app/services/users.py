@@ -6,6 +6,7 @@ Raises ValidationFailed, Conflict and PermissionDenied.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -242,8 +243,18 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def authenticate(email: str, password: str, *, ip_address: str | None = None) -> User | None:
-    """The user for these credentials, or None. Records the success or failure in the audit log.
+@dataclass(frozen=True)
+class LoginCheck:
+    """What ``check_login`` found: plain values, so that the write that records it can be a new transaction."""
+
+    email: str
+    user_id: int | None
+    organisation_id: int | None
+    accepted: bool
+
+
+def check_login(email: str, password: str) -> LoginCheck:
+    """Whether these credentials let someone in. Only reads: the caller may run it outside the write lock.
 
     An unknown email is checked against a dummy hash, and a disabled account's password is checked too,
     so every attempt costs one password hash and the time taken does not say whether the account exists.
@@ -252,25 +263,37 @@ def authenticate(email: str, password: str, *, ip_address: str | None = None) ->
         key = normalise_email(email)
     except ValueError:
         key = (email or "")[:254]
-    user = db.session.scalar(sa.select(User).where(User.email == key))
-    if user is None:
+    found = db.session.execute(
+        sa.select(User.id, User.organisation_id, User.password_hash, User.is_enabled).where(User.email == key)
+    ).first()
+    if found is None:
         check_password_hash(_dummy_hash(), password or "")
-        matches = False
-    else:
-        matches = user.check_password(password or "")
-    if user is None or not user.is_enabled or not matches:
+        return LoginCheck(key, None, None, False)
+    matches = check_password_hash(found.password_hash, password or "")
+    return LoginCheck(key, found.id, found.organisation_id, bool(matches and found.is_enabled))
+
+
+def record_login(check: LoginCheck, *, ip_address: str | None = None) -> User | None:
+    """Record a checked attempt in the audit log; the user when it let them in, else None."""
+    user = db.session.get(User, check.user_id) if check.user_id is not None else None
+    if user is None or not check.accepted or not user.is_enabled:
         audit.record(
             "auth.login_failed",
             actor=None,
-            organisation_id=user.organisation_id if user else None,
+            organisation_id=check.organisation_id,
             subject=user,
-            after={"email": key},
+            after={"email": check.email},
             ip_address=ip_address,
         )
         return None
     user.last_login_at = clock.now()
     audit.record("auth.login", actor=user, subject=user, ip_address=ip_address)
     return user
+
+
+def authenticate(email: str, password: str, *, ip_address: str | None = None) -> User | None:
+    """``check_login`` and ``record_login`` in one transaction (the CLI and tests; the login page splits them)."""
+    return record_login(check_login(email, password), ip_address=ip_address)
 
 
 def logout(user: User) -> None:

@@ -103,8 +103,8 @@ READERS = {
     "scheduling": "upcoming_closes",
     "tokens": "digest make random_token read",
     "totals": "compute member_rows not_yet_pledged split_evenly thresholds",
-    "users": "has_people is_known_contact load_session_user lookalike_organisation lookalike_user_email managers_of "
-    "normalise_email organisation_values password_problems person_name",
+    "users": "check_login has_people is_known_contact load_session_user lookalike_organisation lookalike_user_email "
+    "managers_of normalise_email organisation_values password_problems person_name",
 }
 
 PLEDGE = {
@@ -324,6 +324,10 @@ SCENARIOS: dict[str, list[Setup]] = {
         lambda: (lambda u: lambda: users.authenticate(u.email, PASSWORD))(_user()),
         lambda: (lambda u: lambda: users.authenticate(u.email, "not-the-password"))(_user()),
         lambda: lambda: users.authenticate("nobody@example.org", "not-the-password"),
+    ],
+    "users.record_login": [
+        lambda: (lambda u: lambda: users.record_login(users.check_login(u.email, PASSWORD)))(_user()),
+        lambda: lambda: users.record_login(users.check_login("nobody@example.org", "not-the-password")),
     ],
     "users.logout": [lambda: (lambda u: lambda: users.logout(u))(_user())],
     "users.change_password": [
