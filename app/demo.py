@@ -114,7 +114,9 @@ def seed_demo() -> list[str]:
     )
     db.session.add(convening)
     db.session.flush()
-    convenor = User(email=CONVENOR_EMAIL, name="Sam Convenor", role=Role.CONVENOR, organisation_id=convening.id)
+    convenor = User(
+        email=CONVENOR_EMAIL, name="Sam Convenor", role=Role.CONVENOR, organisation_id=convening.id, is_manager=True
+    )
     convenor.password_hash = password_hash
     db.session.add(convenor)
     db.session.flush()
@@ -180,6 +182,7 @@ def seed_demo() -> list[str]:
             name="Alex Member" if index == 0 else f"{name} pledge lead",
             role=Role.MEMBER,
             organisation_id=org.id,
+            is_manager=True,  # each demo organisation's only (so first) user manages it
         )
         user.password_hash = password_hash
         db.session.add(user)

@@ -9,8 +9,10 @@ from flask_login import current_user, login_required, login_user
 
 from app.database import reading
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
+from app.models import JoinRequest
 from app.services import invitation_rows, invitations
-from app.services.errors import TokenInvalid
+from app.services import join_requests as joining
+from app.services.errors import PermissionDenied, TokenInvalid
 from app.web.forms import FLASH, Refused, call_service
 from app.web.support import ActionForm, load_bid
 from app.web.transaction import end_read
@@ -61,7 +63,16 @@ def index(bid_id: int):
                 message_to=FLASH,
             )
             if not isinstance(invitation, Refused):
-                flash(f"Invitation sent to {invitation.email}.", "success")
+                match = invitation.possible_organisation
+                flash(
+                    f"Invitation sent to {invitation.email}."
+                    + (
+                        f" Possible match: {match.name}. It is linked only if that organisation's managers confirm."
+                        if match and not invitation.organisation_id
+                        else ""
+                    ),
+                    "success",
+                )
                 return redirect(url_for("invitations.index", bid_id=bid.id))
     return render_template(
         "invitations/index.html",
@@ -70,6 +81,7 @@ def index(bid_id: int):
         bulk=bulk,
         report=report,
         rows=invitations.list_for_bid(bid),
+        awaiting=joining.awaiting_for_bid(bid),
         action_form=ActionForm(),
     ), status
 
@@ -98,7 +110,8 @@ def respond(token: str):
     try:
         with reading():
             invitation = invitations.read_token(token)
-            known_organisation = invitation.organisation_id is not None
+            # Read now, in the read transaction: after it ends they would be loaded again under the write lock.
+            bound_organisation, possible_organisation = invitation.organisation_id, invitation.possible_organisation_id
     except TokenInvalid as exc:
         return render_template(
             "invitations/invalid.html", reason=exc.reason, message=exc.message
@@ -132,9 +145,10 @@ def respond(token: str):
                 flash(f"{current_user.organisation.name} has joined {invitation.bid.title}.", "success")
                 return redirect(url_for("bids.show", bid_id=invitation.bid_id))
         if choice == "accept" and accept.validate_on_submit():
+            asks_to_join = bound_organisation or (possible_organisation and accept.joining.data != "new")
             org = (
                 None
-                if known_organisation
+                if asks_to_join
                 else {
                     "name": accept.org_name.data,
                     "identifier": accept.identifier.data,
@@ -151,6 +165,8 @@ def respond(token: str):
                 ACCEPT_MAP,
                 message_to=top,
             )
+            if isinstance(user, JoinRequest):  # no account until the organisation's managers approve
+                return render_template("invitations/requested.html", invitation=invitation, request=user)
             if not isinstance(user, Refused):
                 session.clear()
                 login_user(user)
@@ -166,3 +182,31 @@ def respond(token: str):
         join=join,
         choice=choice,
     ), status
+
+
+@bp.get("/organisation/join-requests")
+@login_required
+def join_requests():
+    """A manager's list of people asking to join their organisation (404 for everyone else)."""
+    try:
+        rows = joining.requests_for_manager(current_user)
+    except PermissionDenied:
+        abort(404)  # not 403: who manages an organisation is not shown to others
+    return render_template("invitations/join_requests.html", rows=rows, action_form=ActionForm())
+
+
+@bp.post("/organisation/join-requests/<int:request_id>/<any(approve, refuse):action>")
+@login_required
+def decide_request(request_id: int, action: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    join_request = joining.get_for_manager(current_user, request_id)
+    decision = joining.approve if action == "approve" else joining.refuse
+    if not isinstance(call_service(None, lambda: decision(current_user, join_request), message_to=FLASH), Refused):
+        flash(
+            f"{join_request.name} has joined {join_request.organisation.name}."
+            if action == "approve"
+            else f"The request from {join_request.email} is refused: no account was made.",
+            "success",
+        )
+    return redirect(url_for("invitations.join_requests"))
