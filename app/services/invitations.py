@@ -28,6 +28,7 @@ from app.models import (
 )
 from app.models.pledge import LIVE_STATUSES
 from app.services import audit, join_requests, users
+from app.services.acceptance import accept_as
 from app.services.access import is_bid_convenor
 from app.services.errors import (
     Conflict,
@@ -296,30 +297,6 @@ def accept_existing_user(token: str, user: User) -> Invitation:
         raise PermissionDenied(f"This invitation is for {invitation.organisation.name}, not your organisation.")
     accept_as(invitation, user)
     return invitation
-
-
-def accept_as(invitation: Invitation, user: User) -> None:
-    """Mark the invitation accepted by ``user``: their organisation joins the bid."""
-    invitation.status = InvitationStatus.ACCEPTED
-    invitation.organisation_id = user.organisation_id
-    invitation.accepted_by_id = user.id
-    invitation.responded_at = clock.received_at()
-    invitation.token_hash = None  # single use
-    db.session.flush()
-    audit.record(
-        "invitation.accepted",
-        actor=user,
-        bid=invitation.bid,
-        subject=invitation,
-        before={"status": "sent"},
-        after={"status": "accepted", "organisation_id": user.organisation_id},
-    )
-    audit.emit(
-        invitation.bid,
-        "invitation.accepted",
-        {"organisation": user.organisation.name},
-        organisation_id=user.organisation_id,
-    )
 
 
 def decline(token: str, reason: str | None = None) -> Invitation:

@@ -27,6 +27,7 @@ from app.models import (
     User,
 )
 from app.services import audit, users
+from app.services.acceptance import accept_as
 from app.services.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from app.text import skeleton
 
@@ -217,10 +218,6 @@ def approve(actor: User, request: JoinRequest) -> User:
     )
     _decide(actor, request, JoinRequestStatus.APPROVED)
     request.user_id = user.id
-    # Imported here, not at the top: app.services.invitations imports this module (invite matching and join
-    # requests), and accepting on approval is the one way back.
-    from app.services.invitations import accept_as
-
     accept_as(invitation, user)
     notifications.queue(
         request.email,

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.infra import clock
 from app.models import AuditEvent, BidStatus, OrganisationKind, Role
 from app.services import (
+    acceptance,
     api_tokens,
     audit,
     bids,
@@ -211,8 +212,8 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.invite": [
         lambda: (lambda b: lambda: invitations.invite(b.created_by, b, "Hill Homes", "hill@example.org"))(BidFactory())
     ],
-    "invitations.accept_as": [
-        lambda: (lambda m_i: lambda: invitations.accept_as(m_i[1], m_i[0]))(_asking()),
+    "acceptance.accept_as": [
+        lambda: (lambda m_i: lambda: acceptance.accept_as(m_i[1], m_i[0]))(_asking()),
     ],
     "join_requests.request_to_join": [
         lambda: (
