@@ -7,9 +7,33 @@ import os
 import sys
 from pathlib import Path
 
+import click
 from flask import Flask
 
+from app import api, cli, database
+from app.auth.routes import bp as auth_bp
+from app.bids.routes import bp as bids_bp
+from app.documents.routes import bp as documents_bp
+from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.funder.routes import bp as funder_bp
+from app.infra import after_commit
+from app.infra.broker import make_broker
+from app.infra.redis_pool import configure_limiter_storage
+from app.invitations.routes import bp as invitations_bp
+from app.jobs import start_in_process
+from app.letters.routes import bp as letters_bp
+from app.live.routes import bp as live_bp
+from app.pledges.routes import bp as pledges_bp
+from app.reminders.routes import bp as reminders_bp
+from app.services.users import load_session_user
+from app.settings.routes import bp as settings_bp
+from app.web import committed, errors, refusals, security, templating
+from app.web.received import ReceivedAt
+from app.web.transaction import App
 from config import Config, config_for, development_secret_key
+
+#: Installed by importing it: the engine event listeners (SQLite pragmas, BEGIN IMMEDIATE for writes).
+_ENGINE_SETTINGS = database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     """Build the app: configuration, extensions, blueprints, error handlers, CLI and scheduler."""
     config = config or config_for()
-    app = Flask(
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder="static",
@@ -31,24 +55,14 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
-    from app.web import errors, refusals, security, templating
-
     errors.register(app)
     security.register(app)
     refusals.register(app)
     templating.register(app)
-    from app.web.received import ReceivedAt
-
     app.wsgi_app = ReceivedAt(app.wsgi_app)
-    from app import cli
-
     cli.register(app)
-    from app.web import committed
-
     committed.register(app)  # last: it guards every after-request and teardown step registered above
     if _wants_in_process_scheduler(app):
-        from app.jobs import start_in_process
-
         start_in_process(app)
     return app
 
@@ -58,8 +72,6 @@ def _wants_in_process_scheduler(app: Flask) -> bool:
     so a sweep never races a migration or runs against a database that has no tables yet."""
     if not app.config.get("SCHEDULER_ENABLED") or os.environ.get("SCHEDULER_IN_PROCESS", "1") != "1":
         return False
-    import click
-
     return click.get_current_context(silent=True) is None or "run" in sys.argv[1:]
 
 
@@ -76,13 +88,6 @@ def _check_secret_key(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import database  # noqa: F401  (installs the engine event listeners)
-    from app.extensions import csrf, db, limiter, login_manager, mail, migrate
-    from app.realtime import make_broker
-    from app.redis_pool import configure_limiter_storage
-    from app.services import after_commit
-    from app.services.users import load_session_user
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -105,17 +110,6 @@ def _session_class(db):
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.auth.routes import bp as auth_bp
-    from app.bids.routes import bp as bids_bp
-    from app.documents.routes import bp as documents_bp
-    from app.funder.routes import bp as funder_bp
-    from app.invitations.routes import bp as invitations_bp
-    from app.letters.routes import bp as letters_bp
-    from app.live.routes import bp as live_bp
-    from app.pledges.routes import bp as pledges_bp
-    from app.reminders.routes import bp as reminders_bp
-    from app.settings.routes import bp as settings_bp
-
     for bp in (
         auth_bp,
         bids_bp,
@@ -129,6 +123,4 @@ def register_blueprints(app: Flask) -> None:
         settings_bp,
     ):
         app.register_blueprint(bp)
-    from app import api
-
     api.register(app)

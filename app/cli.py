@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import notifications
+from app.backup import backup_command, restore_command
+from app.demo import seed_demo
 from app.extensions import db
+from app.jobs import run_blocking, sweep
 from app.models import Organisation, OrganisationKind, Role, User
-from app.services import users
+from app.services import api_tokens, users
 from app.services.errors import DomainError, ValidationFailed
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler that closes bids and sends reminders.")
+
+
+def in_transaction(command: Callable) -> Callable:
+    """The command runner: a command's body is one transaction, committed when it returns and rolled back
+    when it raises. A service's refusal becomes the command's error message (exit status 1), nothing saved.
+    """
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            result = command(*args, **kwargs)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from None
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+
+    return run
 
 
 @users_cli.command("create")
@@ -23,38 +54,30 @@ scheduler_cli = AppGroup("scheduler", help="The scheduler that closes bids and s
 @click.option("--organisation", prompt="Organisation name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@in_transaction
 def create_user(email: str, name: str, organisation: str, role: str, password: str) -> None:
     """Create a user, and their organisation if it is new."""
     kind = OrganisationKind.CONVENOR if role == Role.CONVENOR else OrganisationKind.MEMBER
     org = db.session.scalar(sa.select(Organisation).where(Organisation.name_key == Organisation.key_for(organisation)))
-    try:
-        if org is None:
-            errors: dict[str, list[str]] = {}
-            clean = users.organisation_values({"name": organisation}, errors)
-            if errors:
-                raise ValidationFailed(errors)
-            org = users.create_organisation(clean, kind)
-            click.echo(f"Created organisation {org.name!r} ({kind}).")
-        elif org.kind != kind:
-            raise click.ClickException(f"{org.name!r} is a {org.kind} organisation; a {role} cannot join it.")
-        user = users.create_user(email=email, name=name, password=password, role=Role(role), organisation=org)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from None
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
+    if org is None:
+        errors: dict[str, list[str]] = {}
+        clean = users.organisation_values({"name": organisation}, errors)
+        if errors:
+            raise ValidationFailed(errors)
+        org = users.create_organisation(clean, kind)
+        click.echo(f"Created organisation {org.name!r} ({kind}).")
+    elif org.kind != kind:
+        raise click.ClickException(f"{org.name!r} is a {org.kind} organisation; a {role} cannot join it.")
+    user = users.create_user(email=email, name=name, password=password, role=Role(role), organisation=org)
     click.echo(f"Created {role} {user.email} in {org.name}.")
 
 
 @users_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="Command line", show_default=True, help="What the token is for.")
+@in_transaction
 def create_token(email: str, name: str) -> None:
     """Print a new API token for the user with EMAIL (it is shown only this once)."""
-    from app.services import api_tokens
-
     try:
         key = users.normalise_email(email)
     except ValueError as exc:
@@ -64,26 +87,19 @@ def create_token(email: str, name: str) -> None:
         raise click.ClickException(f"No user has the email address {key}.")
     if not user.is_enabled:
         raise click.ClickException(f"{key} is disabled: a token would not work.")
-    try:
-        plaintext, _token = api_tokens.create_token(user, name)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from None
-    db.session.commit()
+    plaintext, _token = api_tokens.create_token(user, name)
     click.echo(plaintext)
 
 
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@in_transaction
 def seed(if_empty: bool) -> None:
     """Load a realistic demo: one convening body, an open bid with 39 members, and a draft bid."""
-    from app.demo import seed_demo
-
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has data; demo not loaded.")
         return
     summary = seed_demo()
-    db.session.commit()
     for line in summary:
         click.echo(line)
 
@@ -91,21 +107,12 @@ def seed(if_empty: bool) -> None:
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
     """Run the scheduler in the foreground (production: its own process; web workers do not start it)."""
-    from flask import current_app
-
-    from app.jobs import run_blocking
-
     run_blocking(current_app._get_current_object())
 
 
 @scheduler_cli.command("sweep")
 def sweep_once() -> None:
     """Run every periodic job once and print what it did (after the emails it queued have been sent)."""
-    from flask import current_app
-
-    from app import notifications
-    from app.jobs import sweep
-
     result = sweep(current_app._get_current_object())
     # Closing a bid sends its notices from a thread after the commit: exiting now would leave them claimed
     # (and so unsent) until the lease runs out.
@@ -114,8 +121,6 @@ def sweep_once() -> None:
 
 
 def register(app: Flask) -> None:
-    from app.backup import backup_command, restore_command
-
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(users_cli)

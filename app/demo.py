@@ -9,6 +9,7 @@ from datetime import timedelta
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
+from app.infra import clock, tokens
 from app.models import (
     Bid,
     BidStatus,
@@ -23,7 +24,7 @@ from app.models import (
     User,
 )
 from app.regions import REGIONS
-from app.services import audit, clock, tokens
+from app.services import audit
 
 DEMO_PASSWORD = "demo-pledge-2026"  # noqa: S105  (printed by make run; demo data only)
 CONVENOR_EMAIL = "convenor@example.org"

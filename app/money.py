@@ -5,14 +5,12 @@ from __future__ import annotations
 import functools
 import re
 
-from babel import Locale
 from babel.numbers import format_currency
+
+from app.text import EN_GB
 
 #: The largest amount a single pledge or target may hold: £10 billion.
 MAX_PENCE = 10_000_000_000 * 100
-
-#: Parsed once: Babel would otherwise parse the locale name on every call (a large share of a long table).
-EN_GB = Locale.parse("en_GB")
 
 _AMOUNT = re.compile(r"^(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<pence>\d*))?$")
 

@@ -1,14 +1,29 @@
-"""One-line text typed by people (titles, names): the rules every place that stores such text applies.
+"""Text typed by people and text shown to them, the one module for both, and UK formatting.
 
-``check_one_line`` (titles) and ``check_name`` (organisation and person names) refuse what a one-line field
-must not hold, with a message naming it; ``skeleton`` says when two names or addresses look the same.
+One-line text: ``check_one_line`` (titles) and ``check_name`` (organisation and person names) refuse what a
+one-line field must not hold, with a message naming it; ``one_line`` tidies text shown on one line that was
+not checked on entry; ``skeleton`` says when two names or addresses look the same. Text for display:
+``clean_text`` and ``without_format_characters``; ``not_unicode`` finds text that is not valid Unicode. UK
+formatting: Europe/London (``LONDON``), the en_GB locale, dates, counts, percentages and compact money for
+chart labels. Pages, emails, the API, the bid pack and the exports all use these.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
+
+LONDON = ZoneInfo("Europe/London")
+#: Parsed once: Babel would otherwise parse the locale name on every call (a large share of a long table).
+EN_GB = Locale.parse("en_GB")
 
 #: Bidi embedding, override and isolate controls: typed on purpose they reverse how a name reads
 #: ("Homes\u202efdp.exe"); right-to-left scripts display correctly without them.
@@ -114,6 +129,108 @@ def _prototypes() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
         ("".join(prototypes.get(c, c) for c in seq), prototypes.get(char, char)) for seq, char in sorted(pairs)
     )
     return prototypes, sequences
+
+
+# C0 controls except tab and newline, DEL, the C1 block and lone surrogates: never meaningful in names or statements.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _category_class(category: str) -> re.Pattern[str]:
+    """A regex character class of every code point in a Unicode category, written as compact ranges."""
+    ranges: list[list[int]] = []
+    for code in range(0x110000):
+        if unicodedata.category(chr(code)) == category:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    parts = (re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile("[" + "".join(parts) + "]")
+
+
+@cache
+def _format_characters() -> re.Pattern[str]:
+    """Invisible format characters (Unicode category Cf: zero-width joiners, bidi overrides, soft hyphen...),
+    built on first use: it walks every code point once."""
+    return _category_class("Cf")
+
+
+def clean_text(value: object) -> str:
+    """User text with line endings normalised to ``\\n`` and control characters (NUL and friends) removed."""
+    if value is None:
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def without_format_characters(text: str) -> str:
+    """``text`` without invisible format characters (Unicode category Cf: zero-width joiners, bidi overrides,
+    soft hyphen...), which can disguise a name where it is shown."""
+    return text if text.isascii() else _format_characters().sub("", text)
+
+
+def london_datetime(dt: datetime) -> str:
+    """``5:00 pm on Friday 14 August 2026``: the UK way, in Europe/London."""
+    return format_datetime(_aware(dt), "h:mm a 'on' EEEE d MMMM yyyy", tzinfo=LONDON, locale=EN_GB)
+
+
+def london_date(dt: datetime | date, pattern: str = "d MMMM yyyy") -> str:
+    """A date (``14 August 2026``) as it falls in Europe/London."""
+    if isinstance(dt, datetime):
+        dt = _aware(dt).astimezone(LONDON).date()
+    return format_date(dt, pattern, locale=EN_GB)
+
+
+def iso_utc(dt: datetime | None) -> str:
+    """ISO 8601 with offset, in UTC, to the second: ``2026-08-14T16:00:00+00:00``."""
+    if dt is None:
+        return ""
+    return _aware(dt).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _aware(dt: datetime) -> datetime:
+    # The contract says aware UTC; a naive value is taken to be UTC rather than local time.
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def format_count(value: int) -> str:
+    """An integer with thousands separators: ``1,100,000``."""
+    if isinstance(value, int):
+        return f"{value:,}"  # the en_GB grouping, without Babel's per-call cost (thousands of rows)
+    return format_decimal(value, locale=EN_GB)
+
+
+def percent_of(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole`` to one decimal place, or ``n/a`` when there is no whole."""
+    if whole <= 0:
+        return "n/a"
+    return format_percent(Decimal(part) / Decimal(whole), "#,##0.0%", locale=EN_GB)
+
+
+def compact_money(pence: float) -> str:
+    """Short money for chart labels: ``£6.25m``, ``£250k``, ``£900``."""
+    pounds = pence / 100
+    sign = "-" if pounds < 0 else ""
+    pounds = abs(pounds)
+    if pounds >= 1_000_000:
+        return f"{sign}£{_trim(pounds / 1_000_000)}m"
+    if pounds >= 1_000:
+        return f"{sign}£{_trim(pounds / 1_000)}k"
+    return f"{sign}£{pounds:,.0f}"
+
+
+def compact_count(value: float) -> str:
+    """Short counts for chart labels: ``1.1m``, ``12.5k``, ``950``."""
+    if value >= 1_000_000:
+        return f"{_trim(value / 1_000_000)}m"
+    if value >= 1_000:
+        return f"{_trim(value / 1_000)}k"
+    return f"{value:,.0f}"
+
+
+def _trim(value: float) -> str:
+    text = f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 #: Lone surrogates: JSON can spell them (``"\ud800"``) but they are not characters, cannot be encoded as

@@ -33,6 +33,7 @@ def populate(app, *, organisations: int, bids: list[int], pledge_share: float = 
     invitations per bid are still waiting for an answer.
     """
     from app.extensions import db
+    from app.infra import clock
     from app.models import (
         Bid,
         BidStatus,
@@ -46,7 +47,6 @@ def populate(app, *, organisations: int, bids: list[int], pledge_share: float = 
         Role,
         User,
     )
-    from app.services import clock
 
     now = clock.now()
     # Logging 500 members in is set-up, not the measurement: a cheap (still genuine) hash keeps it quick.

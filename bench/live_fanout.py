@@ -79,6 +79,7 @@ def prepare(database_url: str, members: int) -> dict:
 
     from app import create_app
     from app.extensions import db
+    from app.infra import clock
     from app.models import (
         Bid,
         BidStatus,
@@ -89,7 +90,6 @@ def prepare(database_url: str, members: int) -> dict:
         Role,
         User,
     )
-    from app.services import clock
     from config import TestConfig
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)

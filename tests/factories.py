@@ -8,6 +8,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from app.extensions import db
+from app.infra import clock
 from app.models import (
     Bid,
     BidStatus,
@@ -21,7 +22,6 @@ from app.models import (
     Role,
     User,
 )
-from app.services import clock
 
 PASSWORD = "correct-horse-battery"
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from app.realtime import InProcessBroker, RedisBroker, make_broker
+from app.infra.broker import InProcessBroker, RedisBroker, make_broker
 from tests.conftest import need, port_open
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -18,7 +18,7 @@ REDIS = "redis://127.0.0.1:6379/0"
 @pytest.fixture(autouse=True)
 def _broker_logger_enabled(monkeypatch):
     # Alembic's logging fileConfig (run by the app fixture's upgrade) disables loggers that already exist.
-    monkeypatch.setattr(logging.getLogger("app.realtime"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("app.infra.broker"), "disabled", False)
 
 
 def publish_later(broker, bid_id, event_id, delay=0.05):
@@ -125,7 +125,7 @@ def test_redis_listener_ignores_malformed_messages(redis_pair, caplog):
     while not worker_b.healthy and time.monotonic() < deadline:
         time.sleep(0.02)
     client = redis.Redis.from_url(REDIS)
-    with caplog.at_level(logging.WARNING, logger="app.realtime"):
+    with caplog.at_level(logging.WARNING, logger="app.infra.broker"):
         client.publish(f"{worker_b.prefix}:notanumber", "1")
         client.publish(f"{worker_b.prefix}:4", "garbage")
         worker_a.publish(4, 2)
@@ -138,7 +138,7 @@ def test_redis_listener_ignores_malformed_messages(redis_pair, caplog):
 def test_redis_down_publish_logs_and_does_not_raise(caplog):
     broker = RedisBroker("redis://127.0.0.1:1/0", "down-test", fallback_poll=0.2)
     try:
-        with caplog.at_level(logging.WARNING, logger="app.realtime"):
+        with caplog.at_level(logging.WARNING, logger="app.infra.broker"):
             broker.publish(1, 5)  # must not raise
         assert "could not publish" in caplog.text
         assert broker.latest(1) == 5  # this process's streams still hear of it

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from app.api.errors import invalid, unauthorised
+from app.infra import tokens
 from app.models import User
-from app.services import api_tokens, tokens
+from app.services import api_tokens
 
 #: Endpoints that answer without a token (the description, and accepting an invitation as a newcomer).
 PUBLIC = frozenset({"api.openapi", "api.accept_invitation"})

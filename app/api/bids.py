@@ -61,9 +61,7 @@ def create_bid():
     status = values.pop("status", "draft")
     bid = bids.create_bid(caller(), values, open_now=status == "open")
     db.session.flush()
-    response = _bid_response(bid, 201, location=url_for("api.get_bid", bid_id=bid.id))
-    db.session.commit()
-    return response
+    return _bid_response(bid, 201, location=url_for("api.get_bid", bid_id=bid.id))
 
 
 @bp.get(f"/bids/<{ID}:bid_id>")
@@ -78,9 +76,7 @@ def update_bid(bid_id: int):
     values = read_body(BID_FIELDS)
     bids.update_bid(caller(), bid, values, expected_version=expected)
     db.session.flush()
-    response = _bid_response(bid)
-    db.session.commit()
-    return response
+    return _bid_response(bid)
 
 
 def _transition(bid_id: int, operation):
@@ -88,9 +84,7 @@ def _transition(bid_id: int, operation):
     read_body({}, optional=True)
     operation(caller(), bid)
     db.session.flush()
-    response = _bid_response(bid)
-    db.session.commit()
-    return response
+    return _bid_response(bid)
 
 
 @bp.post(f"/bids/<{ID}:bid_id>/open")
@@ -116,9 +110,7 @@ def extend_bid(bid_id: int):
         raise ValidationFailed({"deadline": ["Enter the new deadline as a date and time."]})
     bids.extend_deadline(caller(), bid, values["deadline"])
     db.session.flush()
-    response = _bid_response(bid)
-    db.session.commit()
-    return response
+    return _bid_response(bid)
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/totals")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from app.api.problems import problem
-from app.extensions import db
 from app.services.errors import DomainError, StaleVersion, TokenInvalid, ValidationFailed
+from app.web.problems import problem
 
 
 class ApiProblem(Exception):
@@ -60,12 +59,10 @@ def domain_problem(exc: DomainError):
 def register(bp: Blueprint) -> None:
     @bp.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        db.session.rollback()
         return domain_problem(exc)
 
     @bp.errorhandler(ApiProblem)
     def _api(exc: ApiProblem):
-        db.session.rollback()
         response = problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, errors=exc.errors)
         response.headers.update(exc.headers)
         return response

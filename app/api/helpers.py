@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import jsonify, request
@@ -12,6 +11,9 @@ from app.api.errors import malformed
 from app.models import Bid
 from app.services import access
 from app.services.errors import PermissionDenied
+from app.web.versions import ETAG_PATTERN, parse_version
+
+__all__ = ["ETAG_PATTERN", "ID", "convenor_bid", "if_match", "ok", "viewable_bid"]
 
 #: Path ids: larger numbers cannot exist, and would overflow the database's integers.
 ID = "int(max=2147483647)"
@@ -41,11 +43,6 @@ def ok(data: Any, status: int = 200, *, etag: int | None = None, location: str |
     return response
 
 
-#: An ETag as this API sends it ("3"), weak or bare forms allowed; the description uses the same pattern.
-ETAG_PATTERN = r'^(W/)?("[0-9]{1,9}"|[0-9]{1,9})$|^\*$'
-_ETAG = re.compile(ETAG_PATTERN)
-
-
 def if_match(*, create_only_allowed: bool = False) -> int | None:
     """The version named by ``If-Match`` (an ETag from an earlier response); None when absent or ``*``.
 
@@ -57,7 +54,10 @@ def if_match(*, create_only_allowed: bool = False) -> int | None:
         raise malformed("If-None-Match may only be *, to create and never replace.")
     if header is None or header == "*":
         return 0 if none_match is not None else None
-    match = _ETAG.match(header)
-    if match is None:
-        raise malformed('If-Match must be the ETag of the version you read, e.g. "3".')
-    return int(match.group(2).strip('"'))
+    try:
+        version = parse_version(header)
+        if version is None:  # an empty header names no version: as malformed as any other text
+            raise ValueError(header)
+        return version
+    except ValueError:
+        raise malformed('If-Match must be the ETag of the version you read, e.g. "3".') from None

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import JoinRequest
 from app.services import api_tokens, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
+from app.web.transaction import end_read
 
 INVITE_ROW = Field(
     "object",
@@ -89,7 +90,6 @@ def create_invitations(bid_id: int):
     ]
     results.sort(key=lambda r: r["line"])
     body = {"invited": len(report.accepted), "refused": len(report.refused), "results": results}
-    db.session.commit()
     return ok(body)
 
 
@@ -123,7 +123,6 @@ def accept_invitation():
             "api_token": None,
             "api_token_id": None,
         }
-        db.session.commit()
         return ok(body)
     missing = {n: ["This field is required when accepting without an API token."] for n in ("name", "password")}
     missing = {n: m for n, m in missing.items() if n not in values}
@@ -132,14 +131,13 @@ def accept_invitation():
     with reading():
         invitation = invitations.read_token(values["token"])
         bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
-    db.session.commit()  # that only read: the password hash in accept_new_user then runs outside any transaction
+    end_read()  # that only read: the password hash in accept_new_user then runs outside any transaction
     user = invitations.accept_new_user(
         values["token"], name=values["name"], password=values["password"], organisation=values.get("organisation")
     )
     if isinstance(user, JoinRequest):  # no account, so no token, until the organisation's managers approve
         request = {"id": user.id, "status": str(user.status), "organisation": {"name": user.organisation.name}}
         body = {"user": None, "join_request": request, "bid": bid_ref, "api_token": None, "api_token_id": None}
-        db.session.commit()
         return ok(body, 202)
     plaintext, token = api_tokens.create_token(user, f"Created when joining {bid_ref['title']}"[:100])
     body = {
@@ -149,7 +147,6 @@ def accept_invitation():
         "api_token": plaintext,
         "api_token_id": token.id,
     }
-    db.session.commit()
     return ok(body, 201)
 
 
@@ -173,6 +170,4 @@ def _decide(request_id: int, decision):
     request = join_requests.get_for_manager(caller(), request_id)
     decision(caller(), request)
     db.session.flush()
-    body = s.join_request(request)
-    db.session.commit()
-    return ok(body)
+    return ok(s.join_request(request))

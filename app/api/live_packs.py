@@ -15,8 +15,9 @@ from app.api.validation import read_body
 from app.extensions import db
 from app.live import stream
 from app.models import BidPack
-from app.services import live, packs
+from app.services import packs, snapshots
 from app.web.downloads import send_private
+from app.web.transaction import end_read
 
 
 def _last_event_id() -> int | None:
@@ -32,9 +33,9 @@ def bid_events(bid_id: int):
     """The same stream as the bid's live page, for the token's user as its audience."""
     bid = viewable_bid(bid_id)
     user = caller()
-    audience = live.audience_for(user, bid)
+    audience = snapshots.audience_for(user, bid)
     # Asked again before every batch and heartbeat: a revoked token or a disabled user ends the stream.
-    viewer = live.Viewer(user.id, token_id=g.api_token_id)
+    viewer = snapshots.Viewer(user.id, token_id=g.api_token_id)
     after_id = _last_event_id()
     db.session.remove()  # nothing is held open while the stream waits
     body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id, viewer=viewer)
@@ -75,11 +76,10 @@ def generate_pack(bid_id: int):
     bid = convenor_bid(bid_id)
     read_body({}, optional=True)
     plan = packs.prepare_pack(caller(), bid)
-    db.session.commit()  # only reads so far: building the documents holds no lock (see packs.generate_pack)
+    end_read()  # only reads so far: building the documents holds no lock (see packs.generate_pack)
     pack = packs.record_pack(caller(), bid, plan, packs.build_documents(plan.data, plan.letter_files))
     db.session.flush()
     body = _pack(pack)
-    db.session.commit()
     return ok(body, 201)
 
 

@@ -50,7 +50,6 @@ def put_pledge(bid_id: int):
     pledge = pledges.save_pledge(caller(), bid, values, expected_version=expected)
     db.session.flush()
     body, version = s.pledge(pledge), pledge.version
-    db.session.commit()
     return ok(body, 200 if existed else 201, etag=version)
 
 
@@ -62,7 +61,6 @@ def delete_pledge(bid_id: int):
     pledge = pledges.withdraw_pledge(caller(), bid, expected_version=expected)
     db.session.flush()
     body, version = s.pledge(pledge), pledge.version
-    db.session.commit()
     return ok(body, etag=version)
 
 

@@ -12,11 +12,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.auth.forms import ApiTokenForm, ChangePasswordForm, LoginForm, RevokeTokenForm
 from app.database import reading
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.services import api_tokens, users
-from app.services.errors import NotFound, ValidationFailed
-from app.web.forms import apply_errors
+from app.web.forms import Refused, call_service
 from app.web.security import local_target
+from app.web.transaction import end_read
 
 bp = Blueprint("auth", __name__)
 
@@ -111,12 +111,12 @@ def login():
         flash("You were logged out after a period without activity. Log in again.", "info")
     if form.validate_on_submit():
         # The password hash (a quarter of a second by design) runs in a read transaction, which on SQLite
-        # holds no write lock; only the short write that records the attempt queues for the lock.
+        # holds no write lock; only the short write that records the attempt queues for the lock. A failed
+        # attempt is recorded too: the request's transaction commits whatever page is shown.
         with reading():
             check = users.check_login(form.email.data, form.password.data)
-        db.session.rollback()
+        end_read()
         user = users.record_login(check, ip_address=request.remote_addr)
-        db.session.commit()
         if user is None:
             g.login_failed = True
             form.form_errors.append(FAILED)
@@ -135,7 +135,6 @@ def login():
 @login_required
 def logout():
     users.logout(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have logged out.", "success")
@@ -148,13 +147,10 @@ def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
-            users.change_password(user, form.current_password.data, form.new_password.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        changed = call_service(
+            form, lambda: users.change_password(user, form.current_password.data, form.new_password.data)
+        )
+        if not isinstance(changed, Refused):
             login_user(user)  # this browser stays logged in; every other copy of the session ends
             flash("Your password has been changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))
@@ -180,15 +176,12 @@ def create_token():
     """Make an API token and show it once, on this response only (never stored, never flashed)."""
     token_form = ApiTokenForm()
     if token_form.validate_on_submit():
-        try:
-            plaintext, token = api_tokens.create_token(current_user._get_current_object(), token_form.name.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(token_form, exc)
-        else:
-            name = token.name
-            db.session.commit()
-            return _account_page(new_token=plaintext, new_token_name=name, status=201)
+        created = call_service(
+            token_form, lambda: api_tokens.create_token(current_user._get_current_object(), token_form.name.data)
+        )
+        if not isinstance(created, Refused):
+            plaintext, token = created
+            return _account_page(new_token=plaintext, new_token_name=token.name, status=201)
     return _account_page(token_form=token_form, status=422)
 
 
@@ -197,12 +190,6 @@ def create_token():
 def revoke_token(token_id: int):
     if not RevokeTokenForm().validate_on_submit():
         abort(400)
-    try:
-        token = api_tokens.revoke_token(current_user._get_current_object(), token_id)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    name = token.name
-    db.session.commit()
-    flash(f"The token ‘{name}’ is revoked: systems using it can no longer reach the API.", "success")
+    token = api_tokens.revoke_token(current_user._get_current_object(), token_id)
+    flash(f"The token ‘{token.name}’ is revoked: systems using it can no longer reach the API.", "success")
     return redirect(url_for("auth.account") + "#api-tokens")

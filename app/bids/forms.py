@@ -62,7 +62,3 @@ class BidForm(FlaskForm):
 class ExtendForm(FlaskForm):
     deadline_date = DateField("New deadline date", validators=[DataRequired("Enter the new deadline date.")])
     deadline_time = TimeField("New deadline time (UK time)", validators=[DataRequired("Enter the new deadline time.")])
-
-
-class ActionForm(FlaskForm):
-    """A button that changes state: CSRF only."""

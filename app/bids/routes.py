@@ -6,14 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app import notifications
-from app.bids.forms import ActionForm, BidForm, ExtendForm
-from app.extensions import db
+from app.bids.forms import BidForm, ExtendForm
+from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
-from app.services import access, audit, bids, clock, disclosure, pledges
-from app.services.errors import DomainError, NotFound, ValidationFailed
+from app.money import pence_to_pounds_text
+from app.services import access, audit, bids, disclosure, pledges
 from app.web.downloads import send_private
-from app.web.forms import FAILED, add_rule_errors, apply_errors, call_service, has_errors, london_datetime
+from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
+from app.web.support import ActionForm, form_version, load_bid
 
 bp = Blueprint("bids", __name__)
 
@@ -23,15 +24,6 @@ FIELD_MAP = {
     "min_total_pence": "min_total",
     "deadline": "deadline_date",
 }
-
-
-def load(bid_id: int, *, convenor: bool = False) -> Bid:
-    try:
-        if convenor:
-            return access.get_bid_for_convenor(current_user, bid_id)
-        return access.get_bid_for_viewer(current_user, bid_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/")
@@ -75,13 +67,12 @@ def new():
         if not valid or has_errors(form):
             _rule_errors(form, values)
         else:
-            try:
-                bid = bids.create_bid(current_user, values, open_now=request.form.get("action") == "open")
-            except ValidationFailed as exc:
-                db.session.rollback()
-                apply_errors(form, exc, FIELD_MAP)
-            else:
-                db.session.commit()
+            bid = call_service(
+                form,
+                lambda: bids.create_bid(current_user, values, open_now=request.form.get("action") == "open"),
+                FIELD_MAP,
+            )
+            if not isinstance(bid, Refused):
                 flash(
                     "Bid opened: invite organisations next."
                     if bid.status == BidStatus.OPEN
@@ -95,8 +86,8 @@ def new():
 @bp.route("/bids/<int:bid_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(bid_id: int):
-    bid = load(bid_id, convenor=True)
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    bid = load_bid(bid_id, convenor=True)
+    if not bid.is_editable:
         flash(f"A {bid.status} bid cannot be edited.", "error")
         return redirect(url_for("bids.show", bid_id=bid.id))
     form = BidForm(obj=bid)
@@ -106,25 +97,24 @@ def edit(bid_id: int):
         form.min_total.data = _pounds(bid.min_total_pence)
         local = clock.to_london(bid.deadline)
         form.deadline_date.data, form.deadline_time.data = local.date(), local.time().replace(second=0)
-    if bid.status == BidStatus.OPEN:
+    if bid.is_open:
         # The deadline of an open bid moves only by extending; the fields are shown read-only.
         local = clock.to_london(bid.deadline)
         form.deadline_date.data, form.deadline_time.data = local.date(), local.time().replace(second=0)
     valid = form.validate_on_submit()
     if request.method == "POST" and not form.csrf_token.errors:
         values = _values(form)
-        if bid.status == BidStatus.OPEN:
+        if bid.is_open:
             values.pop("deadline", None)
         if not valid or has_errors(form):
             _rule_errors(form, values, partial=True)
         else:
-            version = _int(request.form.get("version"))
-            if (
-                call_service(
-                    form, lambda: bids.update_bid(current_user, bid, values, expected_version=version), FIELD_MAP
-                )
-                is not FAILED
-            ):
+
+            def update():
+                version = form_version(request.form.get("version"))
+                return bids.update_bid(current_user, bid, values, expected_version=version)
+
+            if not isinstance(call_service(form, update, FIELD_MAP), Refused):
                 flash("Bid updated.", "success")
                 return redirect(url_for("bids.show", bid_id=bid.id))
     return _form_page(form, bid)
@@ -149,7 +139,7 @@ def _form_page(form: BidForm, bid: Bid | None):
 @bp.post("/bids/<int:bid_id>/<any(open, close, cancel, submit):action>")
 @login_required
 def transition(bid_id: int, action: str):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -159,13 +149,7 @@ def transition(bid_id: int, action: str):
         "cancel": bids.cancel_bid,
         "submit": bids.mark_submitted,
     }[action]
-    try:
-        operation(current_user, bid)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(_first_message(exc), "error")
-    else:
-        db.session.commit()
+    if not isinstance(call_service(None, lambda: operation(current_user, bid), message_to=FLASH), Refused):
         flash(
             {
                 "open": "The bid is open: members can pledge until the deadline.",
@@ -181,7 +165,7 @@ def transition(bid_id: int, action: str):
 @bp.route("/bids/<int:bid_id>/extend", methods=["GET", "POST"])
 @login_required
 def extend(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     form = ExtendForm()
     if form.validate_on_submit():
         deadline = london_datetime(form.deadline_date, form.deadline_time)
@@ -189,7 +173,7 @@ def extend(bid_id: int):
             extended = call_service(
                 form, lambda: bids.extend_deadline(current_user, bid, deadline), {"deadline": "deadline_date"}
             )
-            if extended is not FAILED:
+            if not isinstance(extended, Refused):
                 flash(f"The deadline is now {clock.format_uk(bid.deadline)}.", "success")
                 return redirect(url_for("bids.show", bid_id=bid.id))
     status = 422 if request.method == "POST" else 200
@@ -199,7 +183,7 @@ def extend(bid_id: int):
 @bp.get("/bids/<int:bid_id>")
 @login_required
 def show(bid_id: int):
-    bid = load(bid_id)
+    bid = load_bid(bid_id)
     # One snapshot serves the page and its live panel: totals, members and waiting list are read once.
     live = live_render.page_context(current_user, bid)
     if access.is_bid_convenor(current_user, bid):
@@ -216,11 +200,6 @@ def show(bid_id: int):
             now=live["now"],
         )
     pledge = pledges.current_pledge(bid, current_user.organisation_id)
-    now = live["now"]
-    # The same rule as pledges.check_open: after the deadline only organisations that had pledged before it
-    # may save, until the grace window ends.
-    started = pledge is not None and pledge.created_at < bid.deadline
-    in_grace = bid.status == BidStatus.OPEN and bid.deadline <= now < bid.grace_ends
     return render_template(
         "bids/member.html",
         bid=bid,
@@ -228,17 +207,15 @@ def show(bid_id: int):
         totals=live["totals"],
         pledge=pledge,
         members=live["members"],
-        now=now,
-        in_grace=in_grace,
-        started=started,
-        accepting=bid.status == BidStatus.OPEN and (now < bid.deadline or (in_grace and started)),
+        now=live["now"],
+        started=bid.had_started(pledge),
     )
 
 
 @bp.get("/bids/<int:bid_id>/audit")
 @login_required
 def audit_log(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     events, total = audit.events_for_bid(bid, page=page, per_page=50)
     return render_template("bids/audit.html", bid=bid, events=events, total=total, page=page, per_page=50)
@@ -247,25 +224,10 @@ def audit_log(bid_id: int):
 @bp.get("/bids/<int:bid_id>/audit.csv")
 @login_required
 def audit_csv(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     content = audit.export_csv(bid)
     return send_private(content, f"bid-{bid.id}-audit-{clock.now():%Y%m%d}.csv", "csv")
 
 
 def _pounds(pence):
-    from app.money import pence_to_pounds_text
-
     return pence_to_pounds_text(pence) if pence else ""
-
-
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return -1
-
-
-def _first_message(exc: DomainError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return next(iter(exc.errors.values()))[0]
-    return exc.message

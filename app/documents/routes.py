@@ -5,14 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.bids.forms import ActionForm
-from app.bids.routes import load
 from app.documents.forms import FunderLinkForm
-from app.extensions import db
 from app.services import bids, funder, packs
-from app.services.errors import DomainError, NotFound
 from app.web.downloads import send_private
-from app.web.forms import FAILED, call_service
+from app.web.forms import FLASH, Refused, call_service
+from app.web.support import ActionForm, load_bid
+from app.web.transaction import end_read
 
 bp = Blueprint("documents", __name__)
 
@@ -46,26 +44,24 @@ def _page(bid, link_form=None, status=200):
 @bp.get("/bids/<int:bid_id>/packs")
 @login_required
 def index(bid_id: int):
-    return _page(load(bid_id, convenor=True))
+    return _page(load_bid(bid_id, convenor=True))
 
 
 @bp.post("/bids/<int:bid_id>/packs")
 @login_required
 def generate(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+
+    def generate():
         plan = packs.prepare_pack(current_user, bid)
-        # Only reads so far: end the transaction, and SQLite's write lock with it, before the slow build.
-        db.session.commit()
+        end_read()  # only reads so far: let go of SQLite's write lock before the slow build
         documents = packs.build_documents(plan.data, plan.letter_files)
-        pack = packs.record_pack(current_user, bid, plan, documents)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+        return packs.record_pack(current_user, bid, plan, documents)
+
+    pack = call_service(None, generate, message_to=FLASH)
+    if not isinstance(pack, Refused):
         flash(f"Version {pack.version} of the bid pack is ready.", "success")
     return redirect(url_for("documents.index", bid_id=bid.id))
 
@@ -73,28 +69,19 @@ def generate(bid_id: int):
 @bp.get("/bids/<int:bid_id>/packs/<int:version>/<any(pdf, xlsx, csv, zip):kind>")
 @login_required
 def download(bid_id: int, version: int, kind: str):
-    bid = load(bid_id, convenor=True)
-    try:
-        pack = packs.get_pack(current_user, bid, version)
-        content = packs.read_file(pack, kind)
-    except NotFound:
-        abort(404)
+    bid = load_bid(bid_id, convenor=True)
+    pack = packs.get_pack(current_user, bid, version)
+    content = packs.read_file(pack, kind)
     return send_private(content, packs.download_name(bid, pack, kind), kind)
 
 
 @bp.post("/bids/<int:bid_id>/packs/submit")
 @login_required
 def submit(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        bids.mark_submitted(current_user, bid)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if not isinstance(call_service(None, lambda: bids.mark_submitted(current_user, bid), message_to=FLASH), Refused):
         flash("The bid is marked as submitted. You can now give the funder access.", "success")
     return redirect(url_for("documents.index", bid_id=bid.id))
 
@@ -102,7 +89,7 @@ def submit(bid_id: int):
 @bp.post("/bids/<int:bid_id>/funder-links")
 @login_required
 def create_link(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     form = _link_form(packs.history(current_user, bid), request.form)
     if form.validate_on_submit():
         created = call_service(
@@ -111,7 +98,7 @@ def create_link(bid_id: int):
                 current_user, bid, name=form.name.data, email=form.email.data, version=form.version.data
             ),
         )
-        if created is not FAILED:
+        if not isinstance(created, Refused):
             link, _token = created
             flash(f"Link sent to {link.name} at {link.email}.", "success")
             return redirect(url_for("documents.index", bid_id=bid.id) + "#funder")
@@ -121,13 +108,9 @@ def create_link(bid_id: int):
 @bp.post("/bids/<int:bid_id>/funder-links/<int:link_id>/revoke")
 @login_required
 def revoke_link(bid_id: int, link_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        link = funder.revoke_link(current_user, bid, link_id)
-    except NotFound:
-        abort(404)
-    db.session.commit()
+    link = funder.revoke_link(current_user, bid, link_id)
     flash(f"The link for {link.name} no longer works.", "success")
     return redirect(url_for("documents.index", bid_id=bid.id) + "#funder")

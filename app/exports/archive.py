@@ -11,7 +11,7 @@ from posixpath import normpath
 
 from app.money import format_pence
 from app.pdf.data import PackData
-from app.pdf.text import LONDON, iso_utc, london_datetime, percent_of
+from app.text import LONDON, iso_utc, london_datetime, percent_of
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "consortium-bid-pack/1"

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from app.pdf.data import PackData, PackMember
 from app.pdf.figures import region_rows, sorted_members
-from app.pdf.text import iso_utc, london_datetime
+from app.text import iso_utc, london_datetime
 
 #: (CSV header, XLSX header, XLSX column width), in column order.
 COLUMNS = [

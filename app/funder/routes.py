@@ -9,7 +9,8 @@ from app.extensions import db
 from app.models import Bid
 from app.services import body, funder, letters, packs
 from app.services.errors import NotFound, TokenInvalid
-from app.web.downloads import send_private
+from app.web.downloads import send_logo, send_private
+from app.web.transaction import end_read
 
 bp = Blueprint("funder", __name__)
 
@@ -17,7 +18,7 @@ bp = Blueprint("funder", __name__)
 @bp.before_request
 def _writes() -> None:
     # Each visit writes an access-log row, so take SQLite's write lock up front even for GET.
-    db.session.rollback()
+    end_read()
     write_intent.set(True)
 
 
@@ -35,7 +36,6 @@ def _open(token: str):
     try:
         return funder.open_link(token), None
     except TokenInvalid as exc:
-        db.session.rollback()
         status = 404 if exc.reason == "tampered" else 410
         return None, (render_template("funder/invalid.html", message=exc.message, reason=exc.reason), status)
 
@@ -48,7 +48,6 @@ def page(token: str):
     funder.record_access(link, "page", request.remote_addr)
     bid = db.session.get(Bid, link.bid_id)
     identity = body.identity_of(bid.organisation_id)
-    db.session.commit()
     return render_template(
         "funder/page.html",
         token=token,
@@ -68,14 +67,9 @@ def download(token: str, kind: str):
     link, refusal = _open(token)
     if refusal:
         return refusal
-    try:
-        content = packs.read_file(link.pack, kind)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    content = packs.read_file(link.pack, kind)
     funder.record_access(link, packs.FILE_NAMES[kind], request.remote_addr)
     bid = db.session.get(Bid, link.bid_id)
-    db.session.commit()
     return send_private(content, packs.download_name(bid, link.pack, kind), kind)
 
 
@@ -88,22 +82,16 @@ def letter(token: str, sha256: str):
         entry = funder.letter_in_pack(link, sha256)
         content = letters.read_content(sha256)
     except (NotFound, ValueError):
-        db.session.rollback()
         abort(404)
     funder.record_access(link, entry["name"], request.remote_addr)
-    db.session.commit()
     return send_private(content, entry["name"].rsplit("/", 1)[-1])
 
 
 @bp.get("/f/<token>/logo")
 def logo(token: str):
     """The convening body's logo, for the funder's page (not logged: it is part of the page view)."""
-    from app.settings.routes import send_logo
-
     link, refusal = _open(token)
     if refusal:
         return refusal
     bid = db.session.get(Bid, link.bid_id)
-    identity = body.identity_of(bid.organisation_id)
-    db.session.commit()
-    return send_logo(identity)
+    return send_logo(body.identity_of(bid.organisation_id))

@@ -7,16 +7,15 @@ import time
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
-from app.bids.forms import ActionForm
-from app.bids.routes import load
 from app.database import reading
-from app.extensions import db
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
 from app.models import JoinRequest
 from app.services import invitation_rows, invitations
 from app.services import join_requests as joining
-from app.services.errors import Conflict, DomainError, NotFound, PermissionDenied, TokenInvalid, ValidationFailed
-from app.web.forms import apply_errors
+from app.services.errors import PermissionDenied, TokenInvalid
+from app.web.forms import FLASH, Refused, call_service
+from app.web.support import ActionForm, load_bid
+from app.web.transaction import end_read
 
 bp = Blueprint("invitations", __name__)
 
@@ -32,26 +31,38 @@ ACCEPT_MAP = {
 @bp.route("/bids/<int:bid_id>/invitations", methods=["GET", "POST"])
 @login_required
 def index(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     form, bulk = InviteForm(prefix="one"), BulkInviteForm(prefix="bulk")
     report = None
     status = 200
     if request.method == "POST":
         status = 422
-        try:
-            if request.form.get("kind") == "bulk" and bulk.validate_on_submit():
-                upload = bulk.file.data
-                data = upload.read() if upload and upload.filename else (bulk.rows.data or "")
-                report = invitations.invite_many(current_user, bid, invitation_rows.parse_rows(data))
-                db.session.commit()
+        if request.form.get("kind") == "bulk" and bulk.validate_on_submit():
+            upload = bulk.file.data
+            data = upload.read() if upload and upload.filename else (bulk.rows.data or "")
+            # A problem with the whole list goes beside the box it came from: the upload or the paste.
+            uploaded = upload is not None and bool(getattr(upload, "filename", ""))
+            report = call_service(
+                bulk,
+                lambda: invitations.invite_many(current_user, bid, invitation_rows.parse_rows(data)),
+                {"file": "file" if uploaded else "rows"},
+                message_to=FLASH,
+            )
+            if isinstance(report, Refused):
+                report = None
+            else:
                 status = 200
                 flash(
                     f"{len(report.accepted)} invited, {len(report.refused)} refused.",
                     "success" if not report.refused else "info",
                 )
-            elif request.form.get("kind") == "one" and form.validate_on_submit():
-                invitation = invitations.invite(current_user, bid, form.organisation_name.data, form.email.data)
-                db.session.commit()
+        elif request.form.get("kind") == "one" and form.validate_on_submit():
+            invitation = call_service(
+                form,
+                lambda: invitations.invite(current_user, bid, form.organisation_name.data, form.email.data),
+                message_to=FLASH,
+            )
+            if not isinstance(invitation, Refused):
                 match = invitation.possible_organisation
                 flash(
                     f"Invitation sent to {invitation.email}."
@@ -63,17 +74,6 @@ def index(bid_id: int):
                     "success",
                 )
                 return redirect(url_for("invitations.index", bid_id=bid.id))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            if request.form.get("kind") == "bulk":
-                # A problem with the whole list goes beside the box it came from: the upload or the paste.
-                uploaded = bulk.file.data is not None and bool(getattr(bulk.file.data, "filename", ""))
-                apply_errors(bulk, exc, {"file": "file" if uploaded else "rows"})
-            else:
-                apply_errors(form, exc)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
     return render_template(
         "invitations/index.html",
         bid=bid,
@@ -89,20 +89,12 @@ def index(bid_id: int):
 @bp.post("/bids/<int:bid_id>/invitations/<int:invitation_id>/<any(resend, revoke):action>")
 @login_required
 def change(bid_id: int, invitation_id: int, action: str):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        invitation = invitations.get_for_convenor(current_user, bid, invitation_id)
-    except NotFound:
-        abort(404)
-    try:
-        (invitations.resend if action == "resend" else invitations.revoke)(current_user, invitation)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    invitation = invitations.get_for_convenor(current_user, bid, invitation_id)
+    operation = invitations.resend if action == "resend" else invitations.revoke
+    if not isinstance(call_service(None, lambda: operation(current_user, invitation), message_to=FLASH), Refused):
         flash(
             f"A new link was sent to {invitation.email}."
             if action == "resend"
@@ -127,54 +119,60 @@ def respond(token: str):
     if request.method == "POST":
         # That check only read. End it, so the answer below takes the write lock only for its own writes
         # (and accepting hashes the new password before it takes the lock at all).
-        db.session.commit()
+        end_read()
     accept, decline, join = AcceptForm(prefix="accept"), DeclineForm(prefix="decline"), JoinForm(prefix="join")
     choice = request.form.get("choice")
     status = 200
     if request.method == "POST":
         status = 422
-        try:
-            if choice == "decline" and decline.validate_on_submit():
-                invitations.decline(token, decline.reason.data)
-                db.session.commit()
+        # Field messages go beside the form that was sent; any other refusal goes at the top of the accept
+        # form (when accepting) or the join form.
+        fields = decline if choice == "decline" else accept
+        top = accept if choice == "accept" else join
+        if choice == "decline" and decline.validate_on_submit():
+            done = call_service(
+                fields, lambda: invitations.decline(token, decline.reason.data), ACCEPT_MAP, message_to=top
+            )
+            if not isinstance(done, Refused):
                 return render_template("invitations/declined.html", invitation=invitation)
-            if choice == "join" and join.validate_on_submit():
-                if not current_user.is_authenticated:
-                    abort(400)
-                invitations.accept_existing_user(token, current_user)
-                db.session.commit()
+        if choice == "join" and join.validate_on_submit():
+            if not current_user.is_authenticated:
+                abort(400)
+            done = call_service(
+                fields, lambda: invitations.accept_existing_user(token, current_user), ACCEPT_MAP, message_to=top
+            )
+            if not isinstance(done, Refused):
                 flash(f"{current_user.organisation.name} has joined {invitation.bid.title}.", "success")
                 return redirect(url_for("bids.show", bid_id=invitation.bid_id))
-            if choice == "accept" and accept.validate_on_submit():
-                asks_to_join = bound_organisation or (possible_organisation and accept.joining.data != "new")
-                org = (
-                    None
-                    if asks_to_join
-                    else {
-                        "name": accept.org_name.data,
-                        "identifier": accept.identifier.data,
-                        "homes_owned": accept.homes_owned.data,
-                        "regions": accept.regions.data or [],
-                        "website": accept.website.data or None,
-                    }
-                )
-                user = invitations.accept_new_user(
+        if choice == "accept" and accept.validate_on_submit():
+            asks_to_join = bound_organisation or (possible_organisation and accept.joining.data != "new")
+            org = (
+                None
+                if asks_to_join
+                else {
+                    "name": accept.org_name.data,
+                    "identifier": accept.identifier.data,
+                    "homes_owned": accept.homes_owned.data,
+                    "regions": accept.regions.data or [],
+                    "website": accept.website.data or None,
+                }
+            )
+            user = call_service(
+                fields,
+                lambda: invitations.accept_new_user(
                     token, name=accept.name.data, password=accept.password.data, organisation=org
-                )
-                db.session.commit()
-                if isinstance(user, JoinRequest):  # no account until the organisation's managers approve
-                    return render_template("invitations/requested.html", invitation=invitation, request=user)
+                ),
+                ACCEPT_MAP,
+                message_to=top,
+            )
+            if isinstance(user, JoinRequest):  # no account until the organisation's managers approve
+                return render_template("invitations/requested.html", invitation=invitation, request=user)
+            if not isinstance(user, Refused):
                 session.clear()
                 login_user(user)
                 session["login_at"] = session["seen_at"] = int(time.time())
                 flash("Welcome. Your account is ready: you can pledge now.", "success")
                 return redirect(url_for("bids.show", bid_id=invitation.bid_id))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(decline if choice == "decline" else accept, exc, ACCEPT_MAP)
-        except (Conflict, DomainError) as exc:
-            db.session.rollback()
-            (accept if choice == "accept" else join).form_errors.append(exc.message)
     return render_template(
         "invitations/respond.html",
         invitation=invitation,
@@ -189,11 +187,11 @@ def respond(token: str):
 @bp.get("/organisation/join-requests")
 @login_required
 def join_requests():
-    """A manager's list of people asking to join their organisation."""
+    """A manager's list of people asking to join their organisation (404 for everyone else)."""
     try:
         rows = joining.requests_for_manager(current_user)
     except PermissionDenied:
-        abort(404)
+        abort(404)  # not 403: who manages an organisation is not shown to others
     return render_template("invitations/join_requests.html", rows=rows, action_form=ActionForm())
 
 
@@ -202,17 +200,9 @@ def join_requests():
 def decide_request(request_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        join_request = joining.get_for_manager(current_user, request_id)
-    except NotFound:
-        abort(404)
-    try:
-        (joining.approve if action == "approve" else joining.refuse)(current_user, join_request)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    join_request = joining.get_for_manager(current_user, request_id)
+    decision = joining.approve if action == "approve" else joining.refuse
+    if not isinstance(call_service(None, lambda: decision(current_user, join_request), message_to=FLASH), Refused):
         flash(
             f"{join_request.name} has joined {join_request.organisation.name}."
             if action == "approve"

@@ -11,16 +11,18 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+
+from app import notifications
+from app.extensions import db
+from app.services import scheduling
 
 log = logging.getLogger(__name__)
 
 
 def sweep(app: Flask, scheduler=None) -> dict:
     """One pass of every periodic job. Safe to run at any time, in any number of processes."""
-    from app.extensions import db
-    from app.services import scheduling
-
     with app.app_context():
         try:
             result = scheduling.run_sweep()
@@ -33,10 +35,6 @@ def sweep(app: Flask, scheduler=None) -> dict:
 
 def close_now(app: Flask) -> list[int]:
     """The one-off job at a deadline: close what is due (the same idempotent service as the sweep)."""
-    from app import notifications
-    from app.extensions import db
-    from app.services import scheduling
-
     with app.app_context():
         try:
             closed = scheduling.close_due_bids()
@@ -48,8 +46,6 @@ def close_now(app: Flask) -> list[int]:
 
 def plan_exact_closes(app: Flask, scheduler) -> int:
     """Add a 'date' job at the close of each open bid whose deadline falls before the next sweep."""
-    from app.services import scheduling
-
     interval = timedelta(seconds=app.config.get("SWEEP_SECONDS", 30))
     added = 0
     for bid_id, ends in scheduling.upcoming_closes(interval * 2):
@@ -89,8 +85,6 @@ def start_in_process(app: Flask) -> BackgroundScheduler:
 
 def run_blocking(app: Flask) -> None:
     """``flask scheduler run``: the sweep in the foreground until interrupted."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     in_process = app.extensions.pop("scheduler", None)
     if in_process is not None:  # SCHEDULER_ENABLED was on for this process too: run one scheduler, not two
         in_process.shutdown(wait=False)

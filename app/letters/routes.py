@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.bids.routes import load
 from app.extensions import db
 from app.letters.forms import LetterForm
 from app.models import Letter, Organisation
-from app.services import access, letters
-from app.services.errors import NotFound
+from app.services import letters
 from app.web.downloads import send_private
-from app.web.forms import FAILED, call_service
+from app.web.forms import Refused, call_service
+from app.web.support import load_bid, member_bid
 
 bp = Blueprint("letters", __name__)
 
@@ -20,10 +19,7 @@ bp = Blueprint("letters", __name__)
 @bp.route("/bids/<int:bid_id>/letter", methods=["GET", "POST"])
 @login_required
 def index(bid_id: int):
-    try:
-        bid = access.get_bid_for_member(current_user, bid_id)
-    except NotFound:
-        abort(404)
+    bid = member_bid(bid_id)
     form = LetterForm()
     limit = current_app.config["MAX_LETTER_BYTES"]
     form.letter.description = form.letter.description.format(limit=letters.size_text(limit))
@@ -33,7 +29,7 @@ def index(bid_id: int):
         content = upload.stream.read() if upload else b""
         filename = upload.filename if upload else None
         letter = call_service(form, lambda: letters.upload_letter(current_user, bid, content, filename))
-        if letter is not FAILED:
+        if not isinstance(letter, Refused):
             flash(f"Letter uploaded: {letter.filename}. It is now your organisation's current letter.", "success")
             return redirect(url_for("letters.index", bid_id=bid.id))
     pledge = letters.live_pledge(bid, current_user.organisation_id)
@@ -52,29 +48,18 @@ def index(bid_id: int):
 @bp.get("/bids/<int:bid_id>/letters/<int:letter_id>/download")
 @login_required
 def download(bid_id: int, letter_id: int):
-    bid = load(bid_id)
-    try:
-        letter = letters.get_letter(current_user, bid, letter_id)
-    except NotFound:
-        abort(404)
-    return _send(letter)
+    bid = load_bid(bid_id)
+    return _send(letters.get_letter(current_user, bid, letter_id))
 
 
 @bp.get("/bids/<int:bid_id>/pledges/<int:pledge_id>/letter")
 @login_required
 def current_for_pledge(bid_id: int, pledge_id: int):
-    bid = load(bid_id)
-    try:
-        letter = letters.get_current_for_pledge(current_user, bid, pledge_id)
-    except NotFound:
-        abort(404)
-    return _send(letter)
+    bid = load_bid(bid_id)
+    return _send(letters.get_current_for_pledge(current_user, bid, pledge_id))
 
 
 def _send(letter: Letter):
-    try:
-        content = letters.read_content(letter.sha256)
-    except NotFound:
-        abort(404)
+    content = letters.read_content(letter.sha256)
     organisation = db.session.get(Organisation, letter.organisation_id)
     return send_private(content, letters.download_name(organisation.name, letter.sha256))

@@ -5,22 +5,14 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from app.infra import clock
 from app.money import format_pence
 from app.scales import nice_max
-from app.services import clock
-from app.services.live import Point, Projection, value_at
+from app.services.snapshots import Point, Projection, value_at
+from app.text import compact_money
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 92, 24, 20, 44
-
-
-def short_money(pence: float) -> str:
-    pounds = pence / 100
-    if pounds >= 1_000_000:
-        return f"£{pounds / 1_000_000:,.{0 if pounds % 1_000_000 == 0 else 1}f}m"
-    if pounds >= 1_000:
-        return f"£{pounds / 1_000:,.0f}k"
-    return f"£{pounds:,.0f}"
 
 
 def cumulative(
@@ -50,7 +42,7 @@ def cumulative(
     def y(value: float) -> float:
         return round(TOP + plot_h * (1 - value / top), 1)
 
-    fmt = short_money if money else (lambda v: f"{v:,.0f}")
+    fmt = compact_money if money else (lambda v: f"{v:,.0f}")
     path = [f"M{x(start)},{y(0)}"]
     current = 0
     for point, value in zip(points, values, strict=True):

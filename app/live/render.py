@@ -6,8 +6,9 @@ from datetime import datetime
 
 from flask import current_app, render_template, url_for
 
+from app.infra import clock
 from app.live import charts
-from app.services import clock, live
+from app.services import snapshots
 
 #: data-live-fragment name → partial template. Both pages include the same partials, so a fragment
 #: rendered here is exactly what a reload would show.
@@ -50,7 +51,7 @@ def ago(moment: datetime | str, now: datetime | None = None) -> str:
     return f"{count} {unit}{'s' if count != 1 else ''} ago"
 
 
-def chart_data(snap: live.Snapshot) -> dict:
+def chart_data(snap: snapshots.Snapshot) -> dict:
     bid, aud = snap.bid, snap.audience
     start = bid.opened_at or bid.created_at
     if snap.points:
@@ -70,7 +71,7 @@ def chart_data(snap: live.Snapshot) -> dict:
     }
 
 
-def context(snap: live.Snapshot, sort: str = "amount") -> dict:
+def context(snap: snapshots.Snapshot, sort: str = "amount") -> dict:
     """The names the live partials use."""
     return {
         "bid": snap.bid,
@@ -87,13 +88,13 @@ def context(snap: live.Snapshot, sort: str = "amount") -> dict:
     }
 
 
-def fragments(snap: live.Snapshot, sort: str = "amount") -> dict[str, str]:
+def fragments(snap: snapshots.Snapshot, sort: str = "amount") -> dict[str, str]:
     names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
     ctx = context(snap, sort)
     return {name: render_template(template, **ctx) for name, template in names.items()}
 
 
-def payload(snap: live.Snapshot, sort: str = "amount") -> dict:
+def payload(snap: snapshots.Snapshot, sort: str = "amount") -> dict:
     """The snapshot message: figures as JSON plus the fragments, both already filtered for the audience."""
     data = snap.as_json()
     data["fragments"] = fragments(snap, sort)
@@ -102,8 +103,8 @@ def payload(snap: live.Snapshot, sort: str = "amount") -> dict:
 
 def page_context(user, bid) -> dict:
     """What the bid pages need to render the live panel on first load (template global ``live_context``)."""
-    audience = live.audience_for(user, bid)
-    snap = live.snapshot(bid, audience, projection_hours=current_app.config["LIVE_PROJECTION_HOURS"])
+    audience = snapshots.audience_for(user, bid)
+    snap = snapshots.snapshot(bid, audience, projection_hours=current_app.config["LIVE_PROJECTION_HOURS"])
     ctx = context(snap)
     ctx.update(
         stream_url=url_for("live.events", bid_id=bid.id),

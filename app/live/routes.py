@@ -10,25 +10,21 @@ from flask.globals import request_ctx
 from flask_login import current_user
 
 from app.extensions import db
+from app.infra import clock
 from app.live import render, stream
-from app.services import access, clock, live
-from app.services.errors import NotFound
+from app.services import access, snapshots
 
 bp = Blueprint("live", __name__)
 
 
-def _viewer(bid_id: int) -> live.Audience:
-    """The audience for the current user, or 401 (not logged in) / 404 (may not see the bid)."""
+def _viewer(bid_id: int) -> snapshots.Audience:
+    """The audience for the current user, or 401 (not logged in) / 404 (NotFound: may not see the bid)."""
     if not current_user.is_authenticated:
         abort(401)  # a stream or poll cannot follow a redirect to the login page
-    try:
-        bid = access.get_bid_for_viewer(current_user, bid_id)
-    except NotFound:
-        abort(404)
-    return live.audience_for(current_user, bid)
+    return snapshots.audience_for(current_user, access.get_bid_for_viewer(current_user, bid_id))
 
 
-def _stream_viewer() -> live.Viewer:
+def _stream_viewer() -> snapshots.Viewer:
     """The stream's viewer: the user, the session's version, and when the session times out."""
     limit = current_app.config["PERMANENT_SESSION_LIFETIME"]
     limit = limit.total_seconds() if hasattr(limit, "total_seconds") else float(limit)
@@ -36,7 +32,7 @@ def _stream_viewer() -> live.Viewer:
     login_at = session.get("login_at")
     if isinstance(login_at, int | float):
         ends = min(ends, datetime.fromtimestamp(login_at, UTC) + timedelta(seconds=limit))
-    return live.Viewer(current_user.id, session_version=current_user.session_version, expires_at=ends)
+    return snapshots.Viewer(current_user.id, session_version=current_user.session_version, expires_at=ends)
 
 
 def _leave_the_session_cookie_alone() -> None:
@@ -89,8 +85,8 @@ def poll(bid_id: int):
     _leave_the_session_cookie_alone()
     after = request.args.get("after", type=int)
     app = current_app._get_current_object()
-    rows = live.events_after(bid_id, after) if after is not None and after >= 0 else []
-    items = [item for item in (live.visible_event(row, audience) for row in rows) if item is not None]
+    rows = snapshots.events_after(bid_id, after) if after is not None and after >= 0 else []
+    items = [item for item in (snapshots.visible_event(row, audience) for row in rows) if item is not None]
     newest = max((row.id for row in rows), default=0)
     # The snapshot is at least as new as the events returned with it (a cached copy may be a second old).
     text, last = stream.snapshot_text(app, bid_id, audience, request.args.get("sort", "amount"), newest)

@@ -19,7 +19,7 @@ from flask import Flask
 from app.extensions import db
 from app.live import render
 from app.models import Bid
-from app.services import live
+from app.services import snapshots
 
 
 @dataclass
@@ -104,7 +104,7 @@ class EventLog:
 def _read(bid_id: int, after_id: int, limit: int) -> list[Row]:
     return [
         Row(e.id, e.kind, dict(e.payload or {}), e.organisation_id, e.created_at)
-        for e in live.events_after(bid_id, after_id, limit=limit)
+        for e in snapshots.events_after(bid_id, after_id, limit=limit)
     ]
 
 
@@ -128,12 +128,12 @@ _cache_lock = threading.Lock()
 PAGE = 500
 
 
-def snapshot_text(app: Flask, bid_id: int, audience: live.Audience, sort: str, min_event_id: int = 0):
+def snapshot_text(app: Flask, bid_id: int, audience: snapshots.Audience, sort: str, min_event_id: int = 0):
     """The snapshot message data for the audience (JSON text) and the last event id it includes."""
 
     def build() -> tuple[str, int]:
         bid = db.session.get(Bid, bid_id)
-        snap = live.snapshot(bid, audience, projection_hours=app.config["LIVE_PROJECTION_HOURS"])
+        snap = snapshots.snapshot(bid, audience, projection_hours=app.config["LIVE_PROJECTION_HOURS"])
         return json.dumps(render.payload(snap, sort), separators=(",", ":"), ensure_ascii=False), snap.last_event_id
 
     key = (bid_id, audience.key, sort if audience.convenor else "")
@@ -148,17 +148,17 @@ def message(data: str, *, event: str, event_id: int | None) -> str:
 def events(
     app: Flask,
     bid_id: int,
-    audience: live.Audience,
+    audience: snapshots.Audience,
     *,
     after_id: int | None,
     sort: str = "amount",
-    viewer: live.Viewer | None = None,
+    viewer: snapshots.Viewer | None = None,
 ) -> Iterator[str]:
     """Snapshot first, then every event after ``after_id``, then new events as they commit, until the
     stream's lifetime ends (the browser reconnects with Last-Event-ID and resumes).
 
     With a ``viewer``, every batch of events and every heartbeat first asks what the viewer may see now
-    (``live.audience_now``): the batch is filtered for that audience (a convenor hiding amounts takes effect
+    (``snapshots.audience_now``): the batch is filtered for that audience (a convenor hiding amounts takes effect
     at once), and the stream ends when the viewer may no longer see the bid."""
     broker = app.extensions["broker"]
     heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
@@ -177,8 +177,8 @@ def events(
         while True:
             try:
                 found = event_log(app).after(bid_id, sent, limit=PAGE)
-                now_sees = live.audience_now(viewer, bid_id) if found and viewer is not None else audience
-                rows = [(row.id, live.visible_event(row, now_sees)) for row in found] if now_sees else []
+                now_sees = snapshots.audience_now(viewer, bid_id) if found and viewer is not None else audience
+                rows = [(row.id, snapshots.visible_event(row, now_sees)) for row in found] if now_sees else []
             finally:
                 db.session.remove()
             if now_sees is None:
@@ -212,7 +212,7 @@ def events(
             if now - last_write >= heartbeat:
                 if viewer is not None:
                     try:
-                        now_sees = live.audience_now(viewer, bid_id)
+                        now_sees = snapshots.audience_now(viewer, bid_id)
                     finally:
                         db.session.remove()
                     if now_sees is None:

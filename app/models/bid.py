@@ -6,6 +6,7 @@ import enum
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -32,6 +33,9 @@ TRANSITIONS: dict[BidStatus, frozenset[BidStatus]] = {
     BidStatus.SUBMITTED: frozenset(),
     BidStatus.CANCELLED: frozenset(),
 }
+_ACTION_FOR = {BidStatus.CLOSED: "close", BidStatus.SUBMITTED: "submit", BidStatus.CANCELLED: "cancel"}
+#: Statuses in which the convenor edits the bid, invites organisations and changes the reminder plan.
+PREPARING = (BidStatus.DRAFT, BidStatus.OPEN)
 
 
 class Bid(db.Model):
@@ -82,12 +86,107 @@ class Bid(db.Model):
         sa.CheckConstraint("status IN ('draft', 'open', 'closed', 'submitted', 'cancelled')", name="status_valid"),
     )
 
+    # -- the lifecycle's rules: every service, view and template asks these -------------------------------
+
     @property
     def grace_ends(self) -> datetime:
+        """The end of the grace window after the deadline (the deadline itself when there is none)."""
         return self.deadline + timedelta(minutes=self.grace_minutes or 0)
 
-    def deadline_passed(self, now: datetime) -> bool:
-        return now >= self.deadline
+    @hybrid_property
+    def is_open(self) -> bool:
+        return self.status == BidStatus.OPEN
+
+    @hybrid_property
+    def is_editable(self) -> bool:
+        """The convenor can still edit it (a draft, or open: the deadline of an open bid moves only by extending)."""
+        return self.status in PREPARING
+
+    @is_editable.inplace.expression
+    @classmethod
+    def _is_editable_sql(cls):
+        return cls.status.in_(PREPARING)
+
+    @hybrid_property
+    def takes_invitations(self) -> bool:
+        """Organisations can be invited, re-invited, and can accept (a draft or an open bid)."""
+        return self.status in PREPARING
+
+    @takes_invitations.inplace.expression
+    @classmethod
+    def _takes_invitations_sql(cls):
+        return cls.status.in_(PREPARING)
+
+    @property
+    def can_extend(self) -> bool:
+        """The deadline can move later: extending an open bid, or reopening a closed one with a new deadline."""
+        return self.is_open or self.status == BidStatus.CLOSED
+
+    @hybrid_property
+    def can_be_reminded(self) -> bool:
+        """Reminders, planned or sent by hand, go out only while the bid is open."""
+        return self.status == BidStatus.OPEN
+
+    @hybrid_method
+    def is_before_deadline(self, at: datetime) -> bool:
+        """Open and its deadline still ahead at ``at``: everyone invited may pledge, amend and withdraw."""
+        return self.is_open and at < self.deadline
+
+    @is_before_deadline.expression
+    @classmethod
+    def _is_before_deadline_sql(cls, at: datetime):
+        return sa.and_(cls.status == BidStatus.OPEN, cls.deadline > at)
+
+    @hybrid_method
+    def is_past_deadline(self, at: datetime) -> bool:
+        """Open though its deadline has passed at ``at``: it closes once its grace window ends too."""
+        return self.is_open and at >= self.deadline
+
+    @is_past_deadline.expression
+    @classmethod
+    def _is_past_deadline_sql(cls, at: datetime):
+        return sa.and_(cls.status == BidStatus.OPEN, cls.deadline <= at)
+
+    def in_grace_at(self, at: datetime) -> bool:
+        """Open, past the deadline and inside the grace window at ``at``."""
+        return self.is_open and self.deadline <= at < self.grace_ends
+
+    def is_due_to_close(self, at: datetime) -> bool:
+        """Open with its deadline and grace window both over at ``at``: the scheduler closes it."""
+        return self.is_open and at >= self.grace_ends
+
+    def had_started(self, pledge) -> bool:
+        """Whether the organisation of ``pledge`` (or None) had pledged before the deadline: only those may
+        save in the grace window."""
+        return pledge is not None and pledge.created_at < self.deadline
+
+    def takes_pledges_from(self, at: datetime, *, started: bool) -> bool:
+        """Whether a pledge write from an organisation is allowed at the moment ``at``.
+
+        The clock decides, whatever the scheduler has done: before the deadline anyone invited may write; after
+        it, only an organisation that had ``started`` (pledged before the deadline), until the grace window ends.
+        """
+        if not self.is_open:
+            return False
+        return at < self.deadline or bool(self.grace_minutes and started and at < self.grace_ends)
+
+    @property
+    def next_statuses(self) -> frozenset[BidStatus]:
+        """Where the bid may go from here, from TRANSITIONS."""
+        return TRANSITIONS[self.status]
+
+    @property
+    def next_actions(self) -> frozenset[str]:
+        """What the convenor can do next: the moves TRANSITIONS allows ("open", "close", "submit", "cancel",
+        and "reopen" for a closed bid), and "edit" and "extend" where they apply."""
+        actions = {_ACTION_FOR[to] for to in self.next_statuses if to != BidStatus.OPEN}
+        if BidStatus.OPEN in self.next_statuses:
+            actions.add("reopen" if self.status == BidStatus.CLOSED else "open")
+        if self.is_editable:
+            actions.add("edit")
+        if self.is_open:
+            actions.add("extend")
+        return frozenset(actions)
 
     def can_move_to(self, status: BidStatus) -> bool:
         return status in TRANSITIONS[self.status]

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from app.database import is_locked_error, reading, retry_when_locked
 from app.extensions import db
+from app.infra import clock, sweeps, units
+from app.infra.after_commit import after_commit
 from app.models import Bid, EmailMessage, EmailStatus
 from app.models.outbox import new_message_id
-from app.services import clock
-from app.services.after_commit import after_commit
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -157,13 +157,12 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
             stmt = stmt.limit(limit)  # a sweep takes a batch; explicit ids are sent in full
         with reading():  # only the claims and the results below take SQLite's write lock, each briefly
             message_ids = session.scalars(stmt.order_by(EmailMessage.id)).all()
-        session.rollback()
+        units.end_read(session)
         sent = failed = 0
         for message_id in message_ids:
             try:
                 message = _claim(session, message_id)
             except sa.exc.OperationalError as exc:  # database unavailable: the rest wait for the next sweep
-                session.rollback()
                 if ids is not None and is_locked_error(exc):
                     raise  # a thread sending one change's emails waits for the lock (retry_when_locked) instead
                 log.warning("could not claim email %s: %s", message_id, exc)
@@ -197,23 +196,21 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
 def _claim(session: Session, message_id: int) -> EmailMessage | None:
     """Take one due message for this sender for a lease, committed; None if another sender has it."""
     now = clock.now()  # now, not the batch's start: a long batch must not take an already-expired lease
-    claimed = session.execute(
-        sa.update(EmailMessage)
-        .where(
-            EmailMessage.id == message_id,
-            EmailMessage.status == EmailStatus.PENDING,
-            EmailMessage.next_attempt_at <= now,
-        )
-        .values(next_attempt_at=now + SEND_LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.commit()
+    with units.unit(session):
+        claimed = session.execute(
+            sa.update(EmailMessage)
+            .where(
+                EmailMessage.id == message_id,
+                EmailMessage.status == EmailStatus.PENDING,
+                EmailMessage.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + SEND_LEASE)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if not claimed:
         return None
-    with reading():
-        message = session.get(EmailMessage, message_id, populate_existing=True)
-    session.commit()  # nothing is held while the mail server answers
-    return message
+    with reading(), units.unit(session):  # read, then let go: nothing is held while the mail server answers
+        return session.get(EmailMessage, message_id, populate_existing=True)
 
 
 def _deliver(message: EmailMessage) -> None:
@@ -241,16 +238,15 @@ def _record(session: Session, message_id: int, message_ref: str, values: dict, c
     pause = 0.05
     while True:
         try:
-            session.execute(
-                sa.update(EmailMessage)
-                .where(EmailMessage.id == message_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
+            with units.unit(session):
+                session.execute(
+                    sa.update(EmailMessage)
+                    .where(EmailMessage.id == message_id)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
             return True
         except sa.exc.OperationalError as exc:  # "database is locked", a dropped connection: try again
-            session.rollback()
             if time.monotonic() + pause >= give_up:
                 log.error("could not record email %s (%s) as %s: %s", message_id, message_ref, values, exc)
                 return False
@@ -283,7 +279,7 @@ def purge_old_bodies(now=None) -> int:
     """Blank the bodies of messages sent (or given up on) more than ``OUTBOX_KEEP_DAYS`` ago. Returns how many.
 
     An email's body holds working links (invitations, funder links); once it has gone, the outbox row only
-    needs to say that it went, to whom and when. The caller commits.
+    needs to say that it went, to whom and when. The caller commits (the sweep's step is one unit).
     """
     days = current_app.config.get("OUTBOX_KEEP_DAYS", 7)
     if not days:
@@ -299,3 +295,9 @@ def purge_old_bodies(now=None) -> int:
         .values(body_text=PURGED, body_html=None)
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+@sweeps.step("outbox-purge", order=50)
+def _purge_step() -> dict:
+    with units.unit():
+        return {"emails_purged": purge_old_bodies()}

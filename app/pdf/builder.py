@@ -40,15 +40,8 @@ from app.pdf.styles import (
     SCALE,
     key_value_style,
 )
-from app.pdf.text import (
-    format_count,
-    london_datetime,
-    markup,
-    markup_paragraphs,
-    one_line,
-    percent_of,
-    wrap_lines,
-)
+from app.pdf.text import display_line, markup, markup_paragraphs, wrap_lines
+from app.text import format_count, london_datetime, percent_of
 
 
 def build_pdf(data: PackData, letters: list[tuple[str, bytes]] | None = None) -> bytes:
@@ -255,9 +248,11 @@ def _thresholds(data: PackData) -> list:
     for t in data.thresholds:
         rows.append(
             [
-                Paragraph(markup(one_line(t.label, 300)), BODY.clone("TCell", fontSize=9, leading=11, spaceAfter=0)),
-                "\n".join(wrap_lines(one_line(t.required, 120), FONT, 9, 83)),
-                "\n".join(wrap_lines(one_line(t.actual, 120), FONT, 9, 83)),
+                Paragraph(
+                    markup(display_line(t.label, 300)), BODY.clone("TCell", fontSize=9, leading=11, spaceAfter=0)
+                ),
+                "\n".join(wrap_lines(display_line(t.required, 120), FONT, 9, 83)),
+                "\n".join(wrap_lines(display_line(t.actual, 120), FONT, 9, 83)),
                 "Met" if t.met else "Not met",
             ]
         )

@@ -12,8 +12,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from app.pdf.data import PackRegion, PackTimelinePoint
 from app.pdf.styles import ACCENT, BOLD, FONT, FRAME_WIDTH, INK, MUTED, NAVY, RULE, SCALE, TEAL, WHITE
-from app.pdf.text import LONDON, compact_count, compact_money, format_count, london_date
 from app.scales import nice_max
+from app.text import LONDON, compact_count, compact_money, format_count, london_date
 
 #: Short labels that fit a chart axis or a map tile.
 SHORT_NAMES = {

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from app.pdf.data import PackData, PackMember, PackRegion, PackTimelinePoint
-from app.pdf.text import LONDON, london_date, one_line
+from app.pdf.text import display_line
 from app.regions import REGIONS
+from app.text import LONDON, london_date
 
 _CODE_BY_NAME = {name: code for code, name in REGIONS.items()}
 NO_REGION_CODE = "NONE"
@@ -18,7 +19,7 @@ def sorted_members(data: PackData) -> list[PackMember]:
     """Members by amount pledged, largest first; ties by name then identifier so the order is stable."""
     return sorted(
         data.members,
-        key=lambda m: (-m.amount_pence, one_line(m.organisation_name).casefold(), m.identifier or ""),
+        key=lambda m: (-m.amount_pence, display_line(m.organisation_name).casefold(), m.identifier or ""),
     )
 
 

@@ -26,7 +26,8 @@ from app.pdf.styles import (
     PAGE_WIDTH,
     RULE,
 )
-from app.pdf.text import fit_width, london_datetime, one_line
+from app.pdf.text import display_line, fit_width
+from app.text import london_datetime
 
 FOOTER_SIZE = 7.5
 #: The cover's frame: from 16 mm below the top edge to the bottom margin.
@@ -111,7 +112,7 @@ class PackDocTemplate(BaseDocTemplate):
 
     def __init__(self, filename, data: PackData, **kwargs):
         self.pack = data
-        title = one_line(data.bid_title, 300)
+        title = display_line(data.bid_title, 300)
         super().__init__(
             filename,
             pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
@@ -120,8 +121,8 @@ class PackDocTemplate(BaseDocTemplate):
             topMargin=MARGIN_TOP,
             bottomMargin=MARGIN_BOTTOM,
             title=title,
-            author=one_line(data.convenor_name, 300),
-            subject=one_line(data.scheme, 300),
+            author=display_line(data.convenor_name, 300),
+            subject=display_line(data.scheme, 300),
             creator="Consortium Bid Manager",
             keywords=["bid pack", f"version {data.version}"],
             invariant=1,  # same data, same bytes; the dates come from generated_at
@@ -132,11 +133,13 @@ class PackDocTemplate(BaseDocTemplate):
         self.header_text = f"{title} · Version {data.version}"
         body = data.body
         self.brand = colors.HexColor(body.accent) if body and body.accent else NAVY
-        self.header_right = one_line(body.display_name, 200) if body and body.display_name else "Consortium bid pack"
+        self.header_right = (
+            display_line(body.display_name, 200) if body and body.display_name else "Consortium bid pack"
+        )
         self.logo = ImageReader(io.BytesIO(body.logo)) if body and body.logo else None
         self.stamp_text = (
             f"Version {data.version}, generated {london_datetime(data.generated_at)} "
-            f"by {one_line(data.generated_by, 200)}"
+            f"by {display_line(data.generated_by, 200)}"
         )
         frame = Frame(
             self.leftMargin, self.bottomMargin, self.width, self.height, id="body", leftPadding=0, rightPadding=0

@@ -26,7 +26,8 @@ from app.pdf.styles import (
     data_table_style,
     key_value_style,
 )
-from app.pdf.text import compact_count, format_count, markup, one_line
+from app.pdf.text import display_line, markup
+from app.text import compact_count, format_count
 
 WIDTHS = [104, 88, 240, 50]  #: the digest needs 240 pt in 6 pt mono; "Not bound" needs 50
 HEAD = CELL.clone("LetterHead", fontName=BOLD, textColor="white")
@@ -75,8 +76,8 @@ def table(data: PackData, letters: list[BoundLetter]) -> list:
         for m in with_letter:
             rows.append(
                 [
-                    cell(one_line(m.organisation_name, 300), WIDTHS[0]),
-                    cell(one_line(m.letter_filename, 120) or "—", WIDTHS[1]),
+                    cell(display_line(m.organisation_name, 300), WIDTHS[0]),
+                    cell(display_line(m.letter_filename, 120) or "—", WIDTHS[1]),
                     m.letter_sha256.lower(),
                     _page_cell(by_digest.get(m.letter_sha256.lower())),
                 ]
@@ -90,7 +91,7 @@ def table(data: PackData, letters: list[BoundLetter]) -> list:
         for letter in others:
             rows.append(
                 [
-                    cell(one_line(letter.name, 120), WIDTHS[0]),
+                    cell(display_line(letter.name, 120), WIDTHS[0]),
                     f"{compact_count(len(letter.content))}B",
                     letter.sha256,
                     _page_cell(letter),
@@ -107,10 +108,10 @@ def table(data: PackData, letters: list[BoundLetter]) -> list:
     if refused:
         story.append(Paragraph("Letters not bound in", H2))
         for letter in refused:
-            who = one_line(letter.member.organisation_name, 200) if letter.member else "No matching member"
+            who = display_line(letter.member.organisation_name, 200) if letter.member else "No matching member"
             story.append(
                 Paragraph(
-                    f"<b>{escape(who)}</b> ({escape(one_line(letter.name, 120))}): not bound in because "
+                    f"<b>{escape(who)}</b> ({escape(display_line(letter.name, 120))}): not bound in because "
                     f"{escape(letter.reason or '')}. The file travels unchanged in the ZIP bid pack.",
                     BODY,
                 )
@@ -129,23 +130,25 @@ def dividers(letters: list[BoundLetter]) -> list:
     story: list = []
     for number, letter in enumerate(bound, start=1):
         member = letter.member
-        name = one_line(member.organisation_name, 300) if member else "No matching member"
+        name = display_line(member.organisation_name, 300) if member else "No matching member"
         if number > 1:
             story.append(PageBreak())
         else:
             story.append(anchor(Spacer(1, 0), "bound", "Letters of commitment, bound in", closed=True))
         rows = [
             ["Organisation", Paragraph(markup(name), VALUE)],
-            ["Identifier", one_line(member.identifier, 80) if member and member.identifier else "—"],
+            ["Identifier", display_line(member.identifier, 80) if member and member.identifier else "—"],
             ["Pledge", _pledge_text(member) if member else "—"],
-            ["File", Paragraph(markup(one_line(letter.name, 150)), VALUE)],
+            ["File", Paragraph(markup(display_line(letter.name, 150)), VALUE)],
             ["SHA-256", Paragraph(letter.sha256, DIGEST)],
             ["Pages", f"{letter.pages} page{'' if letter.pages == 1 else 's'}, following this one"],
         ]
         story += [
             Spacer(1, 90),
             Paragraph(f"LETTER OF COMMITMENT {number} OF {len(bound)}", KICKER),
-            anchor(Paragraph(markup(name), NAME_STYLE), letter.key, one_line(name, 120), 1, insert_after=letter.pages),
+            anchor(
+                Paragraph(markup(name), NAME_STYLE), letter.key, display_line(name, 120), 1, insert_after=letter.pages
+            ),
             Table(rows, colWidths=[90, FRAME_WIDTH - 90], style=key_value_style(), hAlign="LEFT"),
             Spacer(1, 12),
             Paragraph(

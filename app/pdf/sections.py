@@ -29,14 +29,8 @@ from app.pdf.styles import (
     WHITE,
     data_table_style,
 )
-from app.pdf.text import (
-    format_count,
-    london_datetime,
-    markup_paragraphs,
-    one_line,
-    percent_of,
-    wrap_lines,
-)
+from app.pdf.text import display_line, markup_paragraphs, wrap_lines
+from app.text import format_count, london_datetime, percent_of
 
 #: Babel formatting costs ~50 µs a call; pledges repeat round amounts, so thousands of rows share results.
 format_pence = lru_cache(maxsize=4096)(_format_pence)
@@ -80,7 +74,7 @@ def regions_and_timing(data: PackData) -> list:
     for r in rows:
         table.append(
             [
-                one_line(r.name, 60),
+                display_line(r.name, 60),
                 format_count(r.members),
                 format_pence(r.amount_pence),
                 percent_of(r.amount_pence, money_total),
@@ -172,7 +166,7 @@ def _timing(data: PackData) -> list:
 def _regions_text(member: PackMember) -> str:
     if len(member.regions) >= 12:
         return "All UK regions"
-    return ", ".join(one_line(r, 60) for r in member.regions) or "—"
+    return ", ".join(display_line(r, 60) for r in member.regions) or "—"
 
 
 def _status(member: PackMember) -> str:
@@ -200,8 +194,8 @@ def members(data: PackData) -> list:
     for m in sorted_members(data):
         rows.append(
             [
-                cell(one_line(m.organisation_name, 300), w[0]),
-                cell(one_line(m.identifier, 80) or "—", w[1]),
+                cell(display_line(m.organisation_name, 300), w[0]),
+                cell(display_line(m.identifier, 80) or "—", w[1]),
                 cell(_regions_text(m), w[2]),
                 format_count(m.homes),
                 format_pence(m.amount_pence),
@@ -236,11 +230,11 @@ def appendix(data: PackData) -> list:
         Paragraph("What each member will use its match funding for, in its own words, largest pledge first.", BODY),
     ]
     for index, m in enumerate(sorted_members(data)):
-        name = one_line(m.organisation_name, 300)
+        name = display_line(m.organisation_name, 300)
         meta = " · ".join(
             part
             for part in (
-                one_line(m.identifier, 80),
+                display_line(m.identifier, 80),
                 format_pence(m.amount_pence),
                 f"{format_count(m.homes)} homes",
                 _status(m),
@@ -251,7 +245,7 @@ def appendix(data: PackData) -> list:
         )
         # CondPageBreak keeps a heading off the foot of a page without KeepTogether's extra measuring.
         story.append(CondPageBreak(72))
-        story.append(anchor(Paragraph(escape(name), H3), f"m{index}", one_line(name, 120), 1))
+        story.append(anchor(Paragraph(escape(name), H3), f"m{index}", display_line(name, 120), 1))
         story.append(Paragraph(escape(meta), META))
         paragraphs = markup_paragraphs(m.statement)
         if not paragraphs:

@@ -1,50 +1,16 @@
-"""Text hygiene and UK formatting shared by the bid pack builders: clean, escape, format, truncate."""
+"""Text for reportlab: user text made drawable in the embedded fonts, escaped markup for Paragraphs, and lines
+fitted or wrapped to a width in points. Cleaning and UK formatting come from app.text.
+"""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from app.pdf.typeface import printable, visual_order
-
-LONDON = ZoneInfo("Europe/London")
-LOCALE = "en_GB"
-
-# C0 controls except tab and newline, DEL, the C1 block and lone surrogates: never meaningful in names or statements.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _category_class(category: str) -> re.Pattern[str]:
-    """A regex character class of every code point in a Unicode category, written as compact ranges."""
-    ranges: list[list[int]] = []
-    for code in range(0x110000):
-        if unicodedata.category(chr(code)) == category:
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    parts = (re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
-    return re.compile("[" + "".join(parts) + "]")
-
-
-# Invisible format characters (Unicode category Cf: zero-width joiners, bidi overrides, soft hyphen...).
-_FORMAT = _category_class("Cf")
-
-
-def clean_text(value: object) -> str:
-    """User text with line endings normalised to ``\\n`` and control characters (NUL and friends) removed."""
-    if value is None:
-        return ""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
+from app.text import clean_text, without_format_characters
 
 
 def display_text(value: object) -> str:
@@ -57,10 +23,10 @@ def display_text(value: object) -> str:
     text = clean_text(value)
     if text.isascii():
         return text
-    return visual_order(printable(_FORMAT.sub("", text)))
+    return visual_order(printable(without_format_characters(text)))
 
 
-def one_line(value: object, limit: int | None = None) -> str:
+def display_line(value: object, limit: int | None = None) -> str:
     """Display text on one line (newlines and tabs become spaces), optionally cut to ``limit`` characters."""
     text = " ".join(display_text(value).split())
     if limit is not None and len(text) > limit:
@@ -138,67 +104,3 @@ def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
         i += 1
     chunks.append(word[start:])
     return chunks
-
-
-def london_datetime(dt: datetime) -> str:
-    """``5:00 pm on Friday 14 August 2026``: the UK way, in Europe/London."""
-    return format_datetime(_aware(dt), "h:mm a 'on' EEEE d MMMM yyyy", tzinfo=LONDON, locale=LOCALE)
-
-
-def london_date(dt: datetime | date, pattern: str = "d MMMM yyyy") -> str:
-    """A date (``14 August 2026``) as it falls in Europe/London."""
-    if isinstance(dt, datetime):
-        dt = _aware(dt).astimezone(LONDON).date()
-    return format_date(dt, pattern, locale=LOCALE)
-
-
-def iso_utc(dt: datetime | None) -> str:
-    """ISO 8601 with offset, in UTC, to the second: ``2026-08-14T16:00:00+00:00``."""
-    if dt is None:
-        return ""
-    return _aware(dt).astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _aware(dt: datetime) -> datetime:
-    # The contract says aware UTC; a naive value is taken to be UTC rather than local time.
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-def format_count(value: int) -> str:
-    """An integer with thousands separators: ``1,100,000``."""
-    if isinstance(value, int):
-        return f"{value:,}"  # the en_GB grouping, without Babel's per-call cost (thousands of rows)
-    return format_decimal(value, locale=LOCALE)
-
-
-def percent_of(part: int, whole: int) -> str:
-    """``part`` as a percentage of ``whole`` to one decimal place, or ``n/a`` when there is no whole."""
-    if whole <= 0:
-        return "n/a"
-    return format_percent(Decimal(part) / Decimal(whole), "#,##0.0%", locale=LOCALE)
-
-
-def compact_money(pence: float) -> str:
-    """Short money for chart labels: ``£6.25m``, ``£250k``, ``£900``."""
-    pounds = pence / 100
-    sign = "-" if pounds < 0 else ""
-    pounds = abs(pounds)
-    if pounds >= 1_000_000:
-        return f"{sign}£{_trim(pounds / 1_000_000)}m"
-    if pounds >= 1_000:
-        return f"{sign}£{_trim(pounds / 1_000)}k"
-    return f"{sign}£{pounds:,.0f}"
-
-
-def compact_count(value: float) -> str:
-    """Short counts for chart labels: ``1.1m``, ``12.5k``, ``950``."""
-    if value >= 1_000_000:
-        return f"{_trim(value / 1_000_000)}m"
-    if value >= 1_000:
-        return f"{_trim(value / 1_000)}k"
-    return f"{value:,.0f}"
-
-
-def _trim(value: float) -> str:
-    text = f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.bids.routes import load
-from app.extensions import db
+from app.infra import clock
 from app.reminders.forms import DigestForm, PlanForm, SendNowForm
-from app.services import clock, digest, reminder_plan, reminders
-from app.web.forms import FAILED, call_service
+from app.services import digest, reminder_history, reminder_plan, reminders
+from app.web.forms import Refused, call_service
+from app.web.support import load_bid
 
 bp = Blueprint("reminders", __name__)
 
@@ -43,7 +43,7 @@ def _page(bid, plan_form=None, send_form=None, status=200):
             send_form=_send_form(bid, send_form),
             schedule=schedule,
             describe=reminder_plan.describe,
-            history=reminders.history(bid),
+            history=reminder_history.history(bid),
             now=now,
         ),
         status,
@@ -53,19 +53,19 @@ def _page(bid, plan_form=None, send_form=None, status=200):
 @bp.get("/bids/<int:bid_id>/reminders")
 @login_required
 def index(bid_id: int):
-    return _page(load(bid_id, convenor=True))
+    return _page(load_bid(bid_id, convenor=True))
 
 
 @bp.post("/bids/<int:bid_id>/reminders/plan")
 @login_required
 def save_plan(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     form = PlanForm()
 
     def save():
         return reminder_plan.set_plan(current_user, bid, reminder_plan.parse_plan(form.plan.data))
 
-    if form.validate_on_submit() and call_service(form, save) is not FAILED:
+    if form.validate_on_submit() and not isinstance(call_service(form, save), Refused):
         flash("The reminder plan is saved.", "success")
         return redirect(url_for("reminders.index", bid_id=bid.id))
     return _page(bid, plan_form=form, status=422)
@@ -74,7 +74,7 @@ def save_plan(bid_id: int):
 @bp.post("/bids/<int:bid_id>/reminders/send")
 @login_required
 def send_now(bid_id: int):
-    bid = load(bid_id, convenor=True)
+    bid = load_bid(bid_id, convenor=True)
     form = _send_form(bid, SendNowForm())
     if form.validate_on_submit():
         result = call_service(
@@ -83,7 +83,7 @@ def send_now(bid_id: int):
                 current_user, bid, group=form.group.data, message=form.message.data, send_id=form.send_id.data
             ),
         )
-        if result is not FAILED:
+        if not isinstance(result, Refused):
             sent, _already = result
             if sent:
                 flash(f"Reminder sent to {sent} {'person' if sent == 1 else 'people'}.", "success")
@@ -101,6 +101,5 @@ def digest_preference():
         abort(400)
     user = current_user._get_current_object()
     digest.set_opt_out(user, bool(form.digest_opt_out.data))
-    db.session.commit()
     flash("You will not get the daily digest." if user.digest_opt_out else "You will get the daily digest.", "success")
     return redirect(url_for("auth.account"))

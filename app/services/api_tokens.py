@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.database import write_intent
 from app.extensions import db
+from app.infra import clock, tokens
 from app.models import ApiToken, AuditEvent, User
-from app.services import audit, clock, tokens
+from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
 
 PREFIX = "cbm_"

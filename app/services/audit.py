@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from app.exports.tabular import safe_text
 from app.extensions import db
+from app.infra.after_commit import after_commit
 from app.models import AuditEvent, Bid, BidEvent, User
-from app.services.after_commit import after_commit
 
 
 def record(
@@ -101,8 +102,6 @@ def export_csv(bid: Bid) -> bytes:
     Every cell of text a person typed goes through ``safe_text``: a name or value starting with ``=``,
     ``+``, ``-`` or ``@`` cannot run as a formula when the file is opened.
     """
-    from app.exports.tabular import safe_text
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, BidStatus, User
 from app.money import MAX_PENCE
-from app.services import audit, clock, notices
+from app.services import audit, notices
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
 from app.text import check_one_line
@@ -168,7 +169,7 @@ def create_bid(actor: User, values: dict[str, Any], *, open_now: bool = False) -
 def update_bid(actor: User, bid: Bid, values: dict[str, Any], *, expected_version: int | None = None) -> Bid:
     """Edit a draft or open bid. While open the deadline moves only by ``extend_deadline``."""
     _require_convenor(actor, bid)
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not bid.is_editable:
         raise InvalidTransition(f"{_a(bid.status)} bid cannot be edited.")
     if expected_version is not None and expected_version != bid.version:
         raise StaleVersion(
@@ -198,7 +199,7 @@ def update_bid(actor: User, bid: Bid, values: dict[str, Any], *, expected_versio
     audit.record(
         "bid.edited", actor=actor, bid=bid, subject=bid, before=before, after={k: getattr(bid, k) for k in before}
     )
-    if bid.status == BidStatus.OPEN:
+    if bid.is_open:
         audit.emit(bid, "bid.edited", {"fields": sorted(before)})
     return bid
 
@@ -247,13 +248,13 @@ def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
     """
     _require_convenor(actor, bid)
     now = clock.now()
-    if bid.status not in (BidStatus.OPEN, BidStatus.CLOSED):
+    if not bid.can_extend:
         raise InvalidTransition(f"The deadline of {_a(bid.status).lower()} bid cannot be changed.")
     if not isinstance(new_deadline, datetime) or new_deadline.tzinfo is None:
         raise ValidationFailed({"deadline": ["Enter the new deadline as a date and time."]})
     if new_deadline <= now:
         raise ValidationFailed({"deadline": ["The new deadline must be in the future."]})
-    if bid.status == BidStatus.OPEN and new_deadline <= bid.deadline:
+    if bid.is_open and new_deadline <= bid.deadline:
         raise ValidationFailed({"deadline": ["The new deadline must be later than the current one."]})
     old = bid.deadline
     reopening = bid.status == BidStatus.CLOSED

@@ -17,9 +17,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from app.extensions import db
+from app.infra import clock, files
 from app.models import BodyIdentity, Organisation, OrganisationKind, User
 from app.pdf.data import PackBody
-from app.services import audit, clock, files
+from app.services import audit
 from app.services.errors import NotFound, ValidationFailed, require
 from app.services.letters import size_text
 

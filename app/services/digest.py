@@ -15,10 +15,12 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
-from app.models import Bid, BidEvent, BidStatus, ConvenorSend, Invitation, InvitationStatus, Role, User
+from app.infra import clock, sweeps, units
+from app.infra.links import path_for
+from app.models import Bid, BidEvent, ConvenorSend, Invitation, InvitationStatus, Role, User
 from app.money import format_pence
-from app.services import clock, totals
-from app.services.links import path_for
+from app.services import audit, totals
+from app.services.errors import ValidationFailed
 from app.services.notices import claim_convenor
 
 MAX_LINES = 50
@@ -98,19 +100,17 @@ def build(bid: Bid, now: datetime) -> Digest:
 
 
 def send_due(now: datetime | None = None) -> dict:
-    """Send today's digests not yet sent. Nothing before DIGEST_HOUR London time. Commits per bid."""
+    """Send today's digests not yet sent. Nothing before DIGEST_HOUR London time. One unit of work per bid."""
     now = now or clock.now()
     local = clock.to_london(now)
     if local.hour < current_app.config.get("DIGEST_HOUR", 8):
         return {"sent": 0}
     key = f"digest:{local.date().isoformat()}"
     open_bids = dict(
-        db.session.execute(
-            sa.select(Bid.id, Bid.organisation_id).where(Bid.status == BidStatus.OPEN, Bid.deadline > now)
-        ).all()
+        db.session.execute(sa.select(Bid.id, Bid.organisation_id).where(Bid.is_before_deadline(now))).all()
     )
     if not open_bids:
-        db.session.rollback()
+        units.end_read()
         return {"sent": 0}
     readers: dict[int, list[User]] = defaultdict(list)
     for user in db.session.scalars(
@@ -130,10 +130,9 @@ def send_due(now: datetime | None = None) -> dict:
         ).all()
     )
     todo = {bid_id: [u for u in readers[org_id] if (bid_id, u.id) not in done] for bid_id, org_id in open_bids.items()}
-    sent = 0
-    for bid_id, users in todo.items():
-        if not users:
-            continue
+
+    def send_for(bid_id: int) -> int:
+        users, sent = todo[bid_id], 0
         bid = db.session.get(Bid, bid_id)
         digest = build(bid, now)
         subject = f"Daily digest: {bid.title} – {format_pence(digest.figures.pledged_pence)} pledged"
@@ -156,22 +155,25 @@ def send_due(now: datetime | None = None) -> dict:
                 ),
             ):
                 sent += 1
-        db.session.commit()
-    db.session.rollback()
-    return {"sent": sent}
+        return sent
+
+    done_units = units.each([bid_id for bid_id, users in todo.items() if users], send_for, what="digest for bid")
+    units.end_read()
+    return {"sent": sum(sent for _bid_id, sent in done_units)}
+
+
+@sweeps.step("digest", order=30)
+def _sweep_step() -> dict:
+    return {"digests": send_due()["sent"]}
 
 
 def set_opt_out(user: User, opt_out: bool) -> User:
     """Turn the daily digest off or on for this user."""
     if not isinstance(opt_out, bool):
-        from app.services.errors import ValidationFailed
-
         raise ValidationFailed({"digest_opt_out": ["Choose whether to receive the daily digest."]})
     if user.digest_opt_out == opt_out:
         return user
     user.digest_opt_out = opt_out
     db.session.flush()
-    from app.services import audit
-
     audit.record("user.digest_preference", actor=user, subject=user, after={"digest_opt_out": opt_out})
     return user

@@ -16,8 +16,9 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock, tokens
 from app.models import Bid, BidPack, BidStatus, FunderLink, FunderLinkAccess, User
-from app.services import audit, clock, tokens
+from app.services import audit
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, NotFound, TokenInvalid, require
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from app.models import Invitation
 from app.services.errors import ValidationFailed
@@ -34,7 +35,22 @@ class InviteReport:
     refused: list[InviteRow] = field(default_factory=list)
 
 
-def parse_rows(data: bytes | str) -> list[tuple[int, str, str]]:
+class _Fields(NamedTuple):
+    line: int
+    organisation_name: str
+    email: str
+
+
+class Row(_Fields):
+    """One line of the list: (line number, organisation name, contact email), compared as that tuple.
+
+    ``too_many_values`` is set on a line that held more than two values; invite_many refuses it with the reason.
+    """
+
+    too_many_values: bool = False
+
+
+def parse_rows(data: bytes | str) -> list[Row]:
     """Read ``organisation name, contact email`` rows from pasted text or an uploaded CSV file.
 
     A header row is optional. Raises ValidationFailed (field ``file``) when the whole input is unusable.
@@ -85,6 +101,7 @@ def parse_rows(data: bytes | str) -> list[tuple[int, str, str]]:
     parsed = []
     for index, row in enumerate(rows):
         cells = [c.strip() for c in row] + ["", ""]
-        extra = [c for c in row[2:] if c.strip()]
-        parsed.append((index + offset, cells[0], cells[1] if not extra else "\x00extra"))
+        parsed_row = Row(index + offset, cells[0], cells[1])
+        parsed_row.too_many_values = any(c.strip() for c in row[2:])
+        parsed.append(parsed_row)
     return parsed

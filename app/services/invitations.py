@@ -13,9 +13,11 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock, tokens
+from app.infra.links import path_for
 from app.models import (
+    AuditEvent,
     Bid,
-    BidStatus,
     Invitation,
     InvitationStatus,
     JoinRequest,
@@ -25,11 +27,13 @@ from app.models import (
     User,
 )
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, clock, join_requests, links, tokens, users
+from app.services import audit, join_requests, users
+from app.services.acceptance import accept_as
 from app.services.access import is_bid_convenor
 from app.services.errors import (
     Conflict,
     InvalidTransition,
+    NotFound,
     PermissionDenied,
     TokenInvalid,
     ValidationFailed,
@@ -60,14 +64,15 @@ def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitat
 
 
 def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
-    """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons.
+    """Invite each row (line, organisation name, email: an invitation_rows.Row or a plain tuple); refuse
+    duplicates (within the list and against existing invitations) and lines with too many values, with reasons.
 
     A name binds the invitation to an existing organisation only as ``join_requests.InviteMatcher`` allows;
     otherwise a matching or look-alike name is only a possible match, which that organisation's managers
     confirm when the invitee asks to join (see ``accept_new_user``).
     """
     _require_convenor(actor, bid)
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not bid.takes_invitations:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
     now = clock.now()
     existing = {
@@ -80,10 +85,11 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     seen: dict[str, int] = {}
     report = InviteReport()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
-    for line, name, email_raw in rows:
+    for parsed in rows:
+        line, name, email_raw = parsed
         row = InviteRow(line, name, email_raw)
         reason, row.field = None, "organisation_name"
-        if email_raw == "\x00extra":
+        if getattr(parsed, "too_many_values", False):
             reason = "This line has more than two values; give just the organisation name and the email."
         else:
             try:
@@ -146,7 +152,7 @@ def resend(actor: User, invitation: Invitation) -> Invitation:
     _require_convenor(actor, bid)
     if invitation.status not in (InvitationStatus.SENT, InvitationStatus.REVOKED):
         raise InvalidTransition(f"An invitation that was {invitation.status} cannot be resent.")
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not bid.takes_invitations:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
     before = {"status": str(invitation.status), "expires_at": invitation.expires_at}
     invitation.status = InvitationStatus.SENT
@@ -195,7 +201,7 @@ def _issue_link(actor: User, bid: Bid, invitation: Invitation, action: str, befo
         f"Invitation to pledge: {bid.title}",
         bid=bid,
         invitation=invitation,
-        link=links.path_for("invitations.respond", token=token),
+        link=path_for("invitations.respond", token=token),
         convening_body=bid.organisation.name,
     )
 
@@ -224,7 +230,7 @@ def read_token(token: str) -> Invitation:
         )
     if invitation.is_expired(clock.received_at()):  # judged when the answer reached the server
         raise TokenInvalid("expired", "This invitation has expired. Ask the convenor to send it again.")
-    if invitation.bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not invitation.bid.takes_invitations:
         raise TokenInvalid("closed", f"This bid is {invitation.bid.status} and no longer taking new members.")
     return invitation
 
@@ -293,30 +299,6 @@ def accept_existing_user(token: str, user: User) -> Invitation:
     return invitation
 
 
-def accept_as(invitation: Invitation, user: User) -> None:
-    """Mark the invitation accepted by ``user``: their organisation joins the bid."""
-    invitation.status = InvitationStatus.ACCEPTED
-    invitation.organisation_id = user.organisation_id
-    invitation.accepted_by_id = user.id
-    invitation.responded_at = clock.received_at()
-    invitation.token_hash = None  # single use
-    db.session.flush()
-    audit.record(
-        "invitation.accepted",
-        actor=user,
-        bid=invitation.bid,
-        subject=invitation,
-        before={"status": "sent"},
-        after={"status": "accepted", "organisation_id": user.organisation_id},
-    )
-    audit.emit(
-        invitation.bid,
-        "invitation.accepted",
-        {"organisation": user.organisation.name},
-        organisation_id=user.organisation_id,
-    )
-
-
 def decline(token: str, reason: str | None = None) -> Invitation:
     invitation = read_token(token)
     reason = (reason or "").replace("\x00", "").strip()
@@ -359,8 +341,6 @@ def list_for_bid(bid: Bid) -> list[tuple[Invitation, str]]:
 
 
 def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
-    from app.services.errors import NotFound
-
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.bid_id != bid.id or not is_bid_convenor(actor, bid):
         raise NotFound("No such invitation.")
@@ -379,8 +359,6 @@ def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
     """
     if invitation.status != InvitationStatus.SENT:
         raise InvalidTransition(f"An invitation that was {invitation.status} has no link to send.")
-    from app.services.links import path_for
-
     token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
     audit.record(
         "invitation.link_reissued",
@@ -397,9 +375,6 @@ def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminde
 
     Only invitations still waiting for an answer change; returns invitation id → path of its new link.
     """
-    from app.models import AuditEvent
-    from app.services.links import path_for
-
     if not invitation_ids:
         return {}
     now = clock.now()

@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock, links
 from app.models import (
     Bid,
     BidStatus,
@@ -25,7 +26,8 @@ from app.models import (
     Role,
     User,
 )
-from app.services import audit, clock, links, users
+from app.services import audit, users
+from app.services.acceptance import accept_as
 from app.services.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from app.text import skeleton
 
@@ -216,8 +218,6 @@ def approve(actor: User, request: JoinRequest) -> User:
     )
     _decide(actor, request, JoinRequestStatus.APPROVED)
     request.user_id = user.id
-    from app.services.invitations import accept_as
-
     accept_as(invitation, user)
     notifications.queue(
         request.email,

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.infra import clock, files
 from app.models import Bid, BidStatus, Letter, Pledge, User
-from app.services import audit, clock, files
+from app.services import audit
 from app.services.access import is_bid_convenor, is_bid_member
 from app.services.errors import Conflict, NotFound, ValidationFailed
 

@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock
+from app.infra.links import path_for
 from app.models import (
     Bid,
     ConvenorSend,
@@ -28,8 +30,8 @@ from app.models import (
     Role,
     User,
 )
-from app.services import clock, invitations, totals
-from app.services.links import path_for
+from app.money import format_pence
+from app.services import invitations, totals
 from app.services.reminder_plan import Slot, deadline_key, describe
 
 
@@ -267,6 +269,4 @@ def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
 
 
 def _money(pence: int) -> str:
-    from app.money import format_pence
-
     return format_pence(pence)

@@ -13,12 +13,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from app.exports import build_csv, build_xlsx, build_zip
 from app.extensions import db
+from app.infra import clock, files
 from app.models import Bid, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
 from app.models.pledge import LIVE_STATUSES
+from app.pdf import build_pdf
 from app.pdf.data import PackData, PackMember, PackRegion, PackThreshold, PackTimelinePoint
 from app.regions import REGIONS, region_names
-from app.services import audit, body, clock, files, letters, totals
+from app.services import audit, body, letters, totals
 from app.services.access import is_bid_convenor
 from app.services.errors import Conflict, InvalidTransition, NotFound
 
@@ -153,8 +156,6 @@ def _latest_version(bid: Bid) -> int:
 def build_documents(data: PackData, letter_files: dict[str, bytes]) -> dict[str, bytes]:
     """The four documents of a pack, by file name. Pure: data in, bytes out."""
     # Imported here so that the web app starts without loading reportlab and openpyxl until a pack is made.
-    from app.exports import build_csv, build_xlsx, build_zip
-    from app.pdf import build_pdf
 
     pdf = build_pdf(data, list(letter_files.items()))
     xlsx = build_xlsx(data)

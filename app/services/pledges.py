@@ -14,12 +14,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import notifications
 from app.extensions import db
-from app.models import Bid, BidStatus, Pledge, PledgeRevision, PledgeStatus, User
+from app.infra import clock
+from app.models import Bid, Pledge, PledgeRevision, PledgeStatus, User
 from app.money import MAX_PENCE, format_pence
 from app.regions import normalise_regions
-from app.services import audit, clock
+from app.services import audit
 from app.services.access import is_bid_convenor, is_bid_member
-from app.services.errors import BidNotOpen, NotFound, PermissionDenied, StaleVersion, ValidationFailed, require
+from app.services.errors import BidNotOpen, NotFound, PermissionDenied, StaleVersion, require
 
 MAX_STATEMENT = 5000
 MAX_HOMES = 10_000_000
@@ -41,16 +42,12 @@ def check_open(bid: Bid, now: datetime, *, started: bool) -> bool:
     moment the write reached the server (``clock.received_at``), so "before the deadline" means received
     strictly before it.
     """
-    if bid.status != BidStatus.OPEN:
+    if not bid.is_open:
         raise BidNotOpen(f"This bid is {bid.status}: pledges can no longer be made or changed.")
-    if now < bid.deadline:
-        return False
-    if bid.grace_minutes and started and now < bid.grace_ends:
-        return True
-    from app.services.clock import format_uk
-
+    if bid.takes_pledges_from(now, started=started):
+        return bid.in_grace_at(now)
     raise BidNotOpen(
-        f"The deadline passed at {format_uk(bid.deadline)}: pledges can no longer be made or changed. "
+        f"The deadline passed at {clock.format_uk(bid.deadline)}: pledges can no longer be made or changed. "
         "Contact the convenor if you think this is wrong."
     )
 
@@ -131,7 +128,7 @@ def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_versi
     # afterwards must not turn a write made before the deadline into a late one.
     now = clock.received_at()
     pledge = current_pledge(bid, actor.organisation_id)
-    in_grace = check_open(bid, now, started=pledge is not None and pledge.created_at < bid.deadline)
+    in_grace = check_open(bid, now, started=bid.had_started(pledge))
     clean = validate(values, bid)
     _check_version(pledge, expected_version)
     if pledge is None:
@@ -286,16 +283,3 @@ def _require_member(actor: User, bid: Bid) -> None:
         if is_bid_convenor(actor, bid):
             raise PermissionDenied("Convenors cannot pledge; members of the organisations pledge.")
         raise NotFound("No such bid.")
-
-
-def expected_version_from(value: Any) -> int | None:
-    """Read a version from a form or header; raises ValidationFailed when it is not a number."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(str(value).strip().strip('"').removeprefix("W/").strip('"'))
-    except ValueError:
-        raise ValidationFailed({"version": ["The form is out of date. Reload the page and try again."]}) from None
-    if number < 0:
-        raise ValidationFailed({"version": ["The form is out of date. Reload the page and try again."]})
-    return number

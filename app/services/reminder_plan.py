@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bid, BidStatus, ReminderSlot, User
-from app.services import audit, clock
+from app.infra import clock
+from app.models import Bid, ReminderSlot, User
+from app.services import audit
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
 
@@ -100,7 +101,7 @@ def set_plan(actor: User, bid: Bid, plan: list[int]) -> Bid:
     """Replace the bid's plan. Slots already processed stay processed (they are keyed by their deadline)."""
     if not is_bid_convenor(actor, bid):
         raise PermissionDenied("Only the bid's convenors can change its reminders.")
-    if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
+    if not bid.is_editable:
         raise InvalidTransition(f"The reminders of a {bid.status} bid cannot be changed.")
     clean = validate_minutes(plan)
     before = list(bid.reminder_plan or [])

@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock, sweeps, units
+from app.infra.links import path_for
 from app.models import (
     Bid,
-    BidStatus,
     Invitation,
     InvitationStatus,
     Pledge,
@@ -31,10 +32,9 @@ from app.models import (
     ReminderSlot,
     User,
 )
-from app.services import audit, clock, invitations
+from app.services import audit, invitations
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from app.services.links import path_for
 from app.services.reminder_plan import Slot, due_slots, skip_reason
 
 log = logging.getLogger(__name__)
@@ -124,11 +124,11 @@ def candidates(bid_ids: list[int], now: datetime, *, everyone: bool = False) -> 
 def send_due(now: datetime | None = None) -> dict:
     """Send every planned reminder that is due and not yet sent; record the ones that no longer make sense.
 
-    Commits once per bid. Queries: a fixed number to find the work, then per bid with a due slot.
+    One unit of work per bid (app.infra.units). Queries: a fixed number to find the work, then per bid with a due slot.
     """
     now = now or clock.now()
     open_bids = db.session.execute(
-        sa.select(Bid.id, Bid.deadline, Bid.reminder_plan).where(Bid.status == BidStatus.OPEN).order_by(Bid.id)
+        sa.select(Bid.id, Bid.deadline, Bid.reminder_plan).where(Bid.can_be_reminded).order_by(Bid.id)
     ).all()
     due: dict[int, list[Slot]] = {}
     for bid_id, deadline, plan in open_bids:
@@ -138,7 +138,7 @@ def send_due(now: datetime | None = None) -> dict:
     #: slots processed, and slots another scheduler had claimed first
     counts = {"sent": 0, "skipped": 0, "slots": 0, "clashed": 0}
     if not due:
-        db.session.rollback()
+        units.end_read()
         return counts
     done = set(
         db.session.execute(
@@ -151,29 +151,35 @@ def send_due(now: datetime | None = None) -> dict:
     todo = {bid_id: [s for s in slots if (bid_id, s.key) not in done] for bid_id, slots in due.items()}
     todo = {bid_id: slots for bid_id, slots in todo.items() if slots}
     if not todo:
-        db.session.rollback()
+        units.end_read()
         return counts
     bids = {b.id: b for b in db.session.scalars(sa.select(Bid).where(Bid.id.in_(list(todo))))}
     found = candidates(list(todo), now)
-    for bid_id, slots in todo.items():
-        bid = bids[bid_id]
-        if bid.status != BidStatus.OPEN:
-            continue
-        try:
-            for slot in slots:
-                reason = skip_reason(slot, due[bid_id], now)
-                if not _claim_slot(bid, slot, reason):
-                    counts["clashed"] += 1
-                    continue
-                counts["slots"] += 1
-                sent, skipped = _send_slot(bid, slot, reason, found.get(bid_id, []), now)
-                counts["sent"] += sent
-                counts["skipped"] += skipped
-            db.session.commit()
-        except Exception:  # one bad bid must not stop the others; nothing of it was committed, so it is retried
-            db.session.rollback()
-            log.exception("reminders for bid %s failed", bid_id)
+
+    def remind(bid_id: int) -> dict:
+        bid, done = bids[bid_id], {"sent": 0, "skipped": 0, "slots": 0, "clashed": 0}
+        for slot in todo[bid_id]:
+            reason = skip_reason(slot, due[bid_id], now)
+            if not _claim_slot(bid, slot, reason):
+                done["clashed"] += 1
+                continue
+            done["slots"] += 1
+            sent, skipped = _send_slot(bid, slot, reason, found.get(bid_id, []), now)
+            done["sent"] += sent
+            done["skipped"] += skipped
+        return done
+
+    # One unit per bid: one bad bid must not stop the others; nothing of it is kept, so it is retried.
+    open_now = [bid_id for bid_id in todo if bids[bid_id].can_be_reminded]
+    for _bid_id, done in units.each(open_now, remind, what="reminders for bid"):
+        for key, value in done.items():
+            counts[key] += value
     return counts
+
+
+@sweeps.step("reminders", order=10)
+def _sweep_step() -> dict:
+    return {"reminders": send_due()}
 
 
 def _claim_slot(bid: Bid, slot: Slot, reason: str | None) -> bool:
@@ -311,7 +317,7 @@ def send_now(actor: User, bid: Bid, *, group: str, message: str, send_id: str) -
     """
     if not is_bid_convenor(actor, bid):
         raise PermissionDenied("Only the bid's convenors can send reminders.")
-    if bid.status != BidStatus.OPEN:
+    if not bid.can_be_reminded:
         raise InvalidTransition(f"Reminders can only be sent while the bid is open; it is {bid.status}.")
     errors: dict[str, list[str]] = {}
     message = (message or "").replace("\x00", "").strip()
@@ -361,46 +367,6 @@ def send_now(actor: User, bid: Bid, *, group: str, message: str, send_id: str) -
             after={"group": group, "sent": sent, "slot": slot_key, "message": message},
         )
     return sent, already
-
-
-# -- who was reminded when ---------------------------------------------------------------------------------
-
-
-@dataclass
-class HistoryRow:
-    at: datetime
-    slot: str
-    kind: str
-    outcome: str
-    note: str | None
-    organisation_name: str | None
-    email: str | None
-    email_status: str | None
-
-
-def history(bid: Bid, *, limit: int = 500) -> list[HistoryRow]:
-    """Reminders sent and skipped on the bid, newest first, with whole-slot skips; two queries."""
-    from app.models import EmailMessage
-
-    rows = [
-        HistoryRow(r.created_at, r.slot, r.kind, r.outcome, r.note, name, address, str(status) if status else None)
-        for r, name, address, status in db.session.execute(
-            sa.select(ReminderSend, Invitation.organisation_name, EmailMessage.to_address, EmailMessage.status)
-            .join(Invitation, Invitation.id == ReminderSend.invitation_id)
-            .outerjoin(EmailMessage, EmailMessage.id == ReminderSend.email_id)
-            .where(ReminderSend.bid_id == bid.id)
-            .order_by(ReminderSend.created_at.desc(), ReminderSend.id.desc())
-            .limit(limit)
-        )
-    ]
-    slots = db.session.scalars(
-        sa.select(ReminderSlot).where(ReminderSlot.bid_id == bid.id, ReminderSlot.outcome == "skipped")
-    ).all()
-    covered = {r.slot for r in rows}
-    for s in slots:
-        if s.slot not in covered:
-            rows.append(HistoryRow(s.created_at, s.slot, "plan", "skipped", s.note, None, None, None))
-    return sorted(rows, key=lambda r: r.at, reverse=True)
 
 
 def new_send_id() -> str:

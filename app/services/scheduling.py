@@ -1,13 +1,12 @@
-"""The scheduler's work, as services: remind, close bids whose deadline has passed, digest, retry email.
+"""The bids' sweep step: close bids whose deadline has passed; and the whole sweep, for the scheduler.
 
-Each step is an idempotent sweep over the database and commits per item, so two schedulers running at
-once, or a restart half-way, change nothing twice. Reminders run before closing so that, after an outage,
-reminders that no longer make sense are recorded as skipped before their bid closes.
+Each step of the sweep (reminders, closing, the digest, the outbox) is registered by the module that owns it
+(app.infra.sweeps) and is an idempotent sweep over the database in units committed one at a time by the job
+runner (app.infra.units), so two schedulers running at once, or a restart half-way, change nothing twice.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import datetime, timedelta
 
@@ -16,10 +15,10 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
-from app.models import Bid, BidStatus
-from app.services import bids, clock, digest, reminders
+from app.infra import clock, sweeps, units
+from app.models import Bid
+from app.services import bids
 
-log = logging.getLogger(__name__)
 #: emails sent per outbox query
 BATCH = 200
 
@@ -31,37 +30,32 @@ def close_due_bids() -> list[int]:
     transaction; the row lock (PostgreSQL) or write lock (SQLite) means only one scheduler closes a bid.
     """
     now = clock.now()
-    closed = []
-    candidates = db.session.scalars(
-        sa.select(Bid.id).where(Bid.status == BidStatus.OPEN, Bid.deadline <= now).order_by(Bid.id)
-    ).all()
-    db.session.rollback()
-    for bid_id in candidates:
+    candidates = db.session.scalars(sa.select(Bid.id).where(Bid.is_past_deadline(now)).order_by(Bid.id)).all()
+    units.end_read()
+
+    def close(bid_id: int) -> bool:
         bid = db.session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
-        if bid is None or bid.status != BidStatus.OPEN or now < bid.grace_ends:
-            db.session.rollback()
-            continue
-        try:
-            bids.close_bid(None, bid, reason="deadline")
-            db.session.commit()
-        except Exception:  # one bad bid must not stop the others closing; the next sweep retries it
-            db.session.rollback()
-            log.exception("closing bid %s failed", bid_id)
-            continue
-        closed.append(bid_id)
-    db.session.commit()  # end the read transaction: on SQLite it holds the write lock
-    return closed
+        if bid is None or not bid.is_due_to_close(now):
+            return False
+        bids.close_bid(None, bid, reason="deadline")
+        return True
+
+    # One unit per bid: one bad bid must not stop the others closing; the next sweep retries it.
+    return [bid_id for bid_id, closed in units.each(candidates, close, what="closing bid") if closed]
+
+
+@sweeps.step("close", order=20)
+def _close_step() -> dict:
+    return {"closed": close_due_bids()}
 
 
 def upcoming_closes(within: timedelta) -> list[tuple[int, datetime]]:
     """Open bids whose close (deadline plus grace) falls in the next ``within``: for exact one-off jobs."""
     now = clock.now()
     rows = db.session.execute(
-        sa.select(Bid.id, Bid.deadline, Bid.grace_minutes).where(
-            Bid.status == BidStatus.OPEN, Bid.deadline <= now + within
-        )
+        sa.select(Bid.id, Bid.deadline, Bid.grace_minutes).where(Bid.is_past_deadline(now + within))
     ).all()
-    db.session.rollback()
+    units.end_read()
     out = []
     for bid_id, deadline, grace in rows:
         ends = deadline + timedelta(minutes=grace or 0)
@@ -81,18 +75,13 @@ def drain_outbox(budget_seconds: float) -> tuple[int, int]:
             return sent, failed
 
 
-def run_sweep() -> dict:
-    reminded = reminders.send_due()
-    closed = close_due_bids()
-    digests = digest.send_due()
+@sweeps.step("outbox", order=40)
+def _outbox_step() -> dict:
+    """Retry email that failed, and send any the web workers left, for up to a sweep interval."""
     sent, failed = drain_outbox(current_app.config.get("SWEEP_SECONDS", 30))
-    purged = notifications.purge_old_bodies()
-    db.session.commit()
-    return {
-        "closed": closed,
-        "reminders": reminded,
-        "digests": digests["sent"],
-        "emails_sent": sent,
-        "emails_failed": failed,
-        "emails_purged": purged,
-    }
+    return {"emails_sent": sent, "emails_failed": failed}
+
+
+def run_sweep() -> dict:
+    """One pass of every registered sweep step (see app.infra.sweeps)."""
+    return sweeps.run_all()

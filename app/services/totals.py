@@ -8,11 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, Invitation, InvitationStatus, Letter, Organisation, Pledge, PledgeStatus
 from app.models.pledge import LIVE_STATUSES
 from app.money import format_pence
 from app.regions import REGIONS
-from app.services import clock
 
 
 @dataclass

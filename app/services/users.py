@@ -15,9 +15,10 @@ from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Invitation, InvitationStatus, Organisation, OrganisationKind, Role, User
 from app.regions import check_org_identifier, normalise_regions
-from app.services import audit, clock
+from app.services import audit
 from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
 from app.text import check_name, skeleton

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.services import body
-from app.services.errors import NotFound
 from app.services.letters import size_text
 from app.settings.forms import BodySettingsForm
-from app.web.forms import FAILED, call_service
+from app.web.downloads import send_logo
+from app.web.forms import Refused, call_service
 
 bp = Blueprint("settings", __name__)
-MIME = {"png": "image/png", "jpeg": "image/jpeg"}
 
 
 def _load(organisation_id: int):
-    try:
-        return body.get_body(current_user, organisation_id)
-    except NotFound:
-        abort(404)
+    """The convening body and its identity, for its convenors (the service's NotFound is the 404 page)."""
+    return body.get_body(current_user, organisation_id)
 
 
 @bp.route("/bodies/<int:organisation_id>/settings", methods=["GET", "POST"])
@@ -57,7 +52,7 @@ def body_settings(organisation_id: int):
                 remove_logo=form.remove_logo.data,
             ),
         )
-        if saved is not FAILED:
+        if not isinstance(saved, Refused):
             flash("Settings saved. The next bid pack you generate uses them.", "success")
             return redirect(url_for("settings.body_settings", organisation_id=organisation.id))
     status = 422 if request.method == "POST" else 200
@@ -69,15 +64,3 @@ def body_settings(organisation_id: int):
 def logo(organisation_id: int):
     _organisation, identity = _load(organisation_id)
     return send_logo(identity)
-
-
-def send_logo(identity):
-    """The stored logo inline, as the image type it was checked to be; 404 when there is none."""
-    content = body.read_logo(identity)
-    if content is None:
-        abort(404)
-    response = send_file(io.BytesIO(content), mimetype=MIME[identity.logo_type])
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

@@ -16,6 +16,8 @@ from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 _WROTE = "transaction_wrote"
 _GUARDED = "_guarded_after_commit"
@@ -91,8 +93,6 @@ def _guard_teardown(app: Flask, func):
 
 def register(app: Flask) -> None:
     """Guard every after-request and teardown function registered so far (call it last in the factory)."""
-    from app.extensions import db
-
     install(db.session.session_factory.class_)
     for funcs in app.after_request_funcs.values():
         funcs[:] = [_guard_after_request(app, f) for f in funcs]

@@ -9,10 +9,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.services.errors import DomainError
 from app.text import NOT_UNICODE
 from app.web.committed import committed_write
+from app.web.problems import problem
 from app.web.security import InvalidText
+from app.web.transaction import end_read
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ MESSAGES = {
         "Sorry, something went wrong on our side",
         "Your last change was not saved. Try again in a few minutes; the team has been told.",
     ),
+    409: ("That cannot be done now", "The page may be out of date: go back, reload it and try again."),
+    422: ("Some values are not valid", "Go back, check the values and try again."),
     503: ("The service is briefly unavailable", "Nothing you saved has been lost. Try again in a minute."),
 }
 
@@ -41,8 +45,6 @@ def wants_json() -> bool:
 def render_error(status: int, detail: str | None = None):
     title, advice = MESSAGES.get(status, MESSAGES[500])
     if wants_json():
-        from app.api.problems import problem
-
         return problem(status, API_TITLES.get(status, title), detail or advice)
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
 
@@ -57,8 +59,6 @@ def render_saved_but_failed():
     """A 500 for an error after the request committed its change: it says the change was saved."""
     title, advice = SAVED_BUT_FAILED
     if wants_json():
-        from app.api.problems import problem
-
         return problem(500, "Server error", "The change was saved, but the response failed. Read it again to see it.")
     return render_template("errors/error.html", status=500, title=title, advice=advice, detail=None), 500
 
@@ -103,8 +103,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(InvalidText)
     def invalid_text(error: InvalidText):
         if wants_json():
-            from app.api.problems import problem
-
             return problem(
                 422,
                 "Some values are not valid",
@@ -129,16 +127,25 @@ def register(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # A rule a service enforced that the view left to this handler: 404 and 403 look exactly like the
+        # pages for an unknown address or a forbidden one; other refusals say what the service said.
+        detail = None if error.status in (403, 404) else error.message
+        return render_error(error.status, detail)
+
+    # The view's transaction is already rolled back (app.web.transaction); these errors can also come from
+    # before the view (loading the logged-in user), so whatever that read began is ended too.
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
         log.warning("database unavailable: %s", error)
-        db.session.rollback()
+        end_read()
         return render_error(503)
 
     @app.errorhandler(Exception)
     def unexpected(error):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        end_read()
         if committed_write():  # the change is in the database: never tell the person it was not saved
             return render_saved_but_failed()
         return render_error(500)

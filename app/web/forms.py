@@ -1,18 +1,25 @@
-"""Form helpers shared by the blueprints: money fields, region checkboxes, London date-times."""
+"""Form helpers shared by the blueprints: money fields, region checkboxes, London date-times, and the one way a
+view calls a service for a submitted form (``call_service``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, SelectChoice, SelectMultipleField, StringField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
-from app.extensions import db
+from app.infra import clock
 from app.money import MoneyError, parse_pounds
 from app.regions import REGION_CHOICES
-from app.services import clock
 from app.services.errors import DomainError, ValidationFailed
+from app.web.transaction import done_writing
+
+T = TypeVar("T")
 
 
 class MoneyField(StringField):
@@ -132,25 +139,54 @@ def has_errors(form: FlaskForm) -> bool:
     return bool(form.form_errors) or any(field.errors for field in form)
 
 
-#: What ``call_service`` returns when the service refused: the form now carries the messages.
-FAILED = object()
+@dataclass
+class Refused:
+    """What ``call_service`` returns when the service refused; ``error`` is the domain error it raised."""
+
+    error: DomainError
 
 
-def call_service(form: FlaskForm, call, mapping: dict[str, str] | None = None):
-    """Run one service call for a submitted form, in the request's one transaction.
+#: Where ``call_service`` puts a refusal that is not about one field: a flash message instead of the form.
+FLASH = "flash"
 
-    Commits and returns the call's result; when the service raises a domain error, rolls back, puts its
-    messages beside the form's fields (or at the top of the form) and returns ``FAILED``.
+
+def call_service(
+    form: FlaskForm | None,
+    call: Callable[[], T],
+    mapping: dict[str, str] | None = None,
+    *,
+    message_to: FlaskForm | str | None = None,
+    apart: tuple[type[DomainError], ...] = (),
+    invalid_message: str | None = None,
+) -> T | Refused:
+    """Run one service call for a submitted form or an action button, in the request's one transaction.
+
+    Returns the call's result (the request lifecycle commits it once the view returns). When the service
+    raises a domain error, undoes what it did and returns ``Refused``: a ValidationFailed's messages go
+    beside ``form``'s fields (mapped by ``mapping``); any other refusal's message goes to the top of
+    ``message_to`` (default ``form``), or is flashed when that is ``FLASH`` or there is no form
+    (``invalid_message`` then stands in for field messages no one would see). Errors of the types in
+    ``apart`` are only returned, for the view to show in its own way.
     """
     try:
-        result = call()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        apply_errors(form, exc, mapping)
-        return FAILED
+        return call()
     except DomainError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
-        return FAILED
-    db.session.commit()
-    return result
+        # The page is re-shown from fresh state: nothing the refused call changed may stay in the session, and
+        # the page is rendered in a read transaction (on SQLite no other writer waits behind it).
+        done_writing()
+        if not isinstance(exc, apart):
+            _show(exc, form, mapping, message_to, invalid_message)
+        return Refused(exc)
+
+
+def _show(exc: DomainError, form, mapping, message_to, invalid_message) -> None:
+    target = form if message_to is None else message_to
+    if isinstance(exc, ValidationFailed) and form is not None:
+        apply_errors(form, exc, mapping)
+    elif target is None or target == FLASH:
+        if isinstance(exc, ValidationFailed):
+            flash(invalid_message or next(iter(exc.errors.values()))[0], "error")
+        else:
+            flash(exc.message, "error")
+    else:
+        target.form_errors.append(exc.message)

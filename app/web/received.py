@@ -8,7 +8,7 @@ microseconds) so a person refused at the deadline, or a test, can see the moment
 
 from __future__ import annotations
 
-from app.services import clock
+from app.infra import clock
 
 ENVIRON_KEY = "cbm.received_at"
 HEADER = "Received-At"

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.database import write_intent
 from app.extensions import db
 from app.models import AuditEvent
+from app.web.transaction import end_read
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def register(app: Flask) -> None:
         event = refused_event(response)
         if event is None:
             return response
-        db.session.rollback()  # a refused request has nothing to keep; frees SQLite's write lock
+        end_read()  # the refused request has nothing to keep; frees SQLite's write lock
         previous = write_intent.set(True)
         try:
             with Session(db.engine) as session, session.begin():

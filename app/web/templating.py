@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.infra import clock
+from app.infra.links import path_for
 from app.money import format_pence, pence_to_pounds_text
 from app.regions import REGION_CHOICES, REGIONS, region_names
-from app.services import clock
-from app.services.links import path_for
 
 
 def register(app: Flask) -> None:

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 import time_machine
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, Invitation, InvitationStatus, Pledge, PledgeRevision
-from app.services import clock, invitations, pledges
+from app.services import invitations, pledges
 from app.web.received import HEADER
 from tests.api.test_invitations import NEW, invite, token_in
 

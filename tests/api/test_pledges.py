@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import time_machine
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, Pledge, PledgeRevision
-from app.services import clock
 
 GOOD = {
     "amount_pence": 50_000_000,

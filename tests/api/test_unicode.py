@@ -18,8 +18,8 @@ from app.api.invitations import ACCEPT_FIELDS, INVITE_FIELDS
 from app.api.pledges import PLEDGE_FIELDS
 from app.api.validation import Field
 from app.extensions import db, limiter
+from app.infra import clock
 from app.models import AuditEvent, Bid, Invitation, Pledge, User
-from app.services import clock
 from app.text import NOT_UNICODE
 
 LINK = re.compile(r"/invitations/([A-Za-z0-9_.\-]+)")

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
+from app.infra import clock, tokens
 from app.models import Bid, FunderLink, Invitation, Organisation, User
-from app.services import audit, bids, clock, funder, invitations, packs, pledges, tokens
+from app.services import audit, bids, funder, invitations, packs, pledges
 from config import TestConfig
 
 CONVENOR_EMAIL = "convenor@browser.example.org"

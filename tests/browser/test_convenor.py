@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from app.services import clock
+from app.infra import clock
 from tests.browser.conftest import log_in
 from tests.browser.seed import CONVENOR_EMAIL, CONVENOR_PASSWORD
 from tests.browser.support import link_in, text_of, wait_for_email

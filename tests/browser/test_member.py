@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from app.services import clock
+from app.infra import clock
 from tests.browser.seed import MEMBER_PASSWORD
 from tests.browser.support import link_in, text_of, wait_for_email
 from tests.pdfs import make_pdf

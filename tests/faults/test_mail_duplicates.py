@@ -21,8 +21,8 @@ from sqlalchemy import event
 
 from app import create_app, notifications
 from app.extensions import db
+from app.infra import clock
 from app.models import EmailMessage, EmailStatus
-from app.services import clock
 from config import TestConfig
 from tests.conftest import POSTGRES
 from tests.factories import BidFactory, member_of

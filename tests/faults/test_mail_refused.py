@@ -12,8 +12,9 @@ import time_machine
 
 from app import create_app
 from app.extensions import db
+from app.infra import clock
 from app.models import EmailMessage, EmailStatus, Pledge
-from app.services import clock, scheduling
+from app.services import scheduling
 from config import TestConfig
 from tests.conftest import Browser, csrf_from
 from tests.factories import BidFactory, member_of

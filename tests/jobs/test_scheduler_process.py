@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, BidEvent, BidStatus, EmailMessage, EmailStatus
-from app.services import clock
 from config import TestConfig
 from tests.factories import BidFactory, member_of
 

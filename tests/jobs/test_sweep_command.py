@@ -12,8 +12,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.infra import clock
 from app.models import Bid, BidStatus, EmailMessage, EmailStatus
-from app.services import clock
 from tests.factories import BidFactory
 from tests.smtp import SMTPServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.realtime import InProcessBroker
+from app.infra.broker import InProcessBroker
 
 
 @pytest.fixture(autouse=True)

@@ -25,29 +25,46 @@ def have_gunicorn() -> bool:
     return GUNICORN.exists() or shutil.which("gunicorn") is not None
 
 
-@contextlib.contextmanager
-def gunicorn(database_url: str, tmp_path: Path, *, workers: int = 2, env: dict | None = None, threads: int = 32):
-    """Yield the base URL of a running server; stop it (and show its log on failure) afterwards."""
-    port = free_port()
-    log_path = tmp_path / f"gunicorn-{port}.log"
-    environment = {
+def environment(database_url: str, tmp_path: Path, env: dict | None = None, *, threads: int = 32) -> dict:
+    """The environment a test server (and a flask command beside it) runs with; ``env`` overrides."""
+    return {
         **os.environ,
         "APP_ENV": "development",
         "SECRET_KEY": "integration-test-secret",
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        "FLASK_APP": "wsgi:app",
         "SCHEDULER_ENABLED": "0",
         "MAIL_BACKEND": "file",
         "MAIL_SEND_ASYNC": "0",
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "WEB_THREADS": str(threads),
-        "ACCESS_LOG": str(tmp_path / f"access-{port}.log"),
+        "ACCESS_LOG": "/dev/null",
         **(env or {}),
     }
+
+
+def flask(database_url: str, tmp_path: Path, *args: str, env: dict | None = None) -> str:
+    """Run a ``flask`` command against the server's database (``db upgrade``, ``users create``); its output."""
+    command = [str(Path(sys.executable).with_name("flask")), *args]
+    done = subprocess.run(
+        command, cwd=ROOT, env=environment(database_url, tmp_path, env), check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, tmp_path: Path, *, workers: int = 2, env: dict | None = None, threads: int = 32):
+    """Yield the base URL of a running server; stop it (and show its log on failure) afterwards."""
+    port = free_port()
+    log_path = tmp_path / f"gunicorn-{port}.log"
+    environment_ = environment(
+        database_url, tmp_path, {"ACCESS_LOG": str(tmp_path / f"access-{port}.log"), **(env or {})}, threads=threads
+    )
     command = [str(GUNICORN) if GUNICORN.exists() else "gunicorn", "-c", "gunicorn.conf.py"]
     command += ["-b", f"127.0.0.1:{port}", "--workers", str(workers), "--no-control-socket", "wsgi:app"]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=environment_, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -91,7 +91,7 @@ def test_the_countdown_follows_the_server_clock_not_the_visitors(app, database_u
 
     from playwright.sync_api import expect, sync_playwright
 
-    from app.services import clock
+    from app.infra import clock
 
     scene = make_scene(app, deadline=clock.now() + timedelta(minutes=3))
     with gunicorn(database_url, tmp_path, workers=1) as base:

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Bid, User
-from app.services import live, pledges
+from app.services import pledges
+from app.services import snapshots as live
 from tests.api.conftest import token_for
 from tests.factories import PASSWORD, BidFactory, member_of
 from tests.live.helpers import Reader

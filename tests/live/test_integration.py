@@ -13,7 +13,7 @@ import uuid
 import httpx
 import pytest
 
-from app.realtime import RedisBroker
+from app.infra.broker import RedisBroker
 from tests.conftest import need, port_open
 from tests.factories import PASSWORD
 from tests.live.helpers import make_scene, pledge_as
@@ -100,7 +100,7 @@ def test_a_pledge_taken_anywhere_reaches_a_stream_held_by_a_gunicorn_worker(app,
             # 2. From another process altogether (this one), which publishes to Redis after its commit.
             pledge_as(app, scene.other, scene.bid_id, 100_000_00)
             with app.app_context():
-                from app.services import live
+                from app.services import snapshots as live
 
                 latest = live.latest_event_id(scene.bid_id)
             publisher = RedisBroker(REDIS, prefix)

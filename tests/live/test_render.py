@@ -11,7 +11,7 @@ import pytest
 from app.live import charts
 from app.live.render import ago
 from app.live.stream import SnapshotCache
-from app.services.live import Point
+from app.services.snapshots import Point
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

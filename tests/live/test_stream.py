@@ -215,10 +215,10 @@ def test_a_workers_streams_share_one_read_per_change(app, scene):
 def test_with_redis_down_the_stream_still_delivers_by_reading_the_database(app, scene, make_browser, monkeypatch):
     import logging
 
+    from app.infra.broker import InProcessBroker, RedisBroker
     from app.live.stream import event_log
-    from app.realtime import InProcessBroker, RedisBroker
 
-    monkeypatch.setattr(logging.getLogger("app.realtime"), "disabled", True)  # the expected warnings
+    monkeypatch.setattr(logging.getLogger("app.infra.broker"), "disabled", True)  # the expected warnings
     monkeypatch.setitem(app.config, "SSE_HEARTBEAT_SECONDS", 10)  # so only the capped wait can find it
     broker = RedisBroker("redis://127.0.0.1:1/0", "down", fallback_poll=0.2)
     app.extensions["broker"] = broker

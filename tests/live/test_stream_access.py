@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Bid, Invitation, InvitationStatus, User
-from app.services import api_tokens, bids, live, users
+from app.services import api_tokens, bids, users
+from app.services import snapshots as live
 from tests.api.conftest import token_for
 from tests.factories import PASSWORD
 from tests.live.helpers import Reader, make_scene, pledge_as

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from app.money import format_pence
 from app.pdf import build_pdf
-from app.pdf.text import one_line
+from app.pdf.text import display_line as one_line
 from tests.pdf.sample import make_pack
 
 MEMBERS_HEADER = "Organisation Identifier Regions Homes Amount Status Letter"

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 import time_machine
 
 from app.extensions import db
+from app.infra import clock, tokens
 from app.models import ApiToken, AuditEvent
-from app.services import api_tokens, clock, tokens, users
+from app.services import api_tokens, users
 from app.services.errors import NotFound, ValidationFailed
 from tests.factories import UserFactory
 

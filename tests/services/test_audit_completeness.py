@@ -20,13 +20,14 @@ import sqlalchemy as sa
 
 import app.services
 from app.extensions import db
+from app.infra import clock
 from app.models import AuditEvent, BidStatus, OrganisationKind, Role
 from app.services import (
+    acceptance,
     api_tokens,
     audit,
     bids,
     body,
-    clock,
     digest,
     funder,
     invitations,
@@ -54,13 +55,8 @@ STATE_CHANGING = re.compile(
 
 #: Operations that write rows but whose record is not an audit event, and why.
 EXEMPT = {
-    "after_commit.after_commit": "session plumbing: runs a callback after a commit; writes nothing itself",
-    "after_commit.on_rollback": "session plumbing: runs a callback after a rollback; writes nothing itself",
-    "after_commit.install": "session plumbing, called once by create_app",
     "audit.emit": "writes the live event log (bid_events); every caller also records the change with audit.record",
     "digest.send_due": "the daily digest email run: each message is its own outbox row; nothing in a bid changes",
-    "files.write_atomic": "a file on disk for a letter or pack; upload_letter and generate_pack audit the change",
-    "files.publish_directory": "the files of a pack on disk; generate_pack audits the change",
     "funder.open_link": "checks a funder link's token and reads; the view logs the visit with record_access",
     "funder.record_access": "is itself the log of a funder link's use (funder_link_accesses, shown to the convenor)",
     "notices.bid_closed": "emails queued inside close_bid, whose transaction records bid.closed",
@@ -73,35 +69,33 @@ EXEMPT = {
 }
 
 READERS = {
-    "live": "audience_for audience_now describe events_after latest_event_id pledged_series project recent_events "
-    "snapshot value_at visible_event",
+    "event_kinds": "convenor_only_kinds declare describe",
+    "snapshots": "audience_for audience_now events_after latest_event_id pledged_series project recent_events snapshot "
+    "value_at visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
-    "clock": "format_remaining format_uk from_london now received_at receiving to_london",
     "digest": "build describe_event",
     "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
-    "files": "sha256 slug",
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
     "invitations": "display_state get_for_convenor list_for_bid read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
-    "links": "path_for",
     "notices": "convenors_of",
     "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
     "read_file regions timeline",
-    "pledges": "check_open current_pledge expected_version_from revisions_for validate",
+    "pledges": "check_open current_pledge revisions_for validate",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
-    "reminders": "candidates history manual_targets new_send_id",
+    "reminder_history": "history",
+    "reminders": "candidates manual_targets new_send_id",
     "scheduling": "upcoming_closes",
-    "tokens": "digest make random_token read",
     "totals": "compute member_rows not_yet_pledged split_evenly thresholds",
     "users": "check_login has_people is_known_contact load_session_user lookalike_organisation lookalike_user_email "
     "managers_of normalise_email organisation_values password_problems person_name",
@@ -218,8 +212,8 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.invite": [
         lambda: (lambda b: lambda: invitations.invite(b.created_by, b, "Hill Homes", "hill@example.org"))(BidFactory())
     ],
-    "invitations.accept_as": [
-        lambda: (lambda m_i: lambda: invitations.accept_as(m_i[1], m_i[0]))(_asking()),
+    "acceptance.accept_as": [
+        lambda: (lambda m_i: lambda: acceptance.accept_as(m_i[1], m_i[0]))(_asking()),
     ],
     "join_requests.request_to_join": [
         lambda: (

@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.infra import clock
 from app.models import AuditEvent, Bid, BidEvent, BidStatus
-from app.services import bids, clock
+from app.services import bids
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from tests.factories import BidFactory, ConvenorFactory, member_of
 

@@ -7,7 +7,8 @@ import random
 import pytest
 
 from app.extensions import db
-from app.services import disclosure, live, pledges, totals
+from app.services import disclosure, pledges, totals
+from app.services import snapshots as live
 from tests.factories import BidFactory, ConvenorFactory, member_of
 
 REGIONS = ["NW", "NE", "WAL", "SCO", "LON"]

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 import time_machine
 
 from app.extensions import db
+from app.infra import clock, tokens
 from app.models import AuditEvent, BidStatus, EmailMessage, EmailStatus, FunderLink, FunderLinkAccess
-from app.services import clock, funder, packs, tokens
+from app.services import funder, packs
 from app.services.errors import InvalidTransition, NotFound, TokenInvalid, ValidationFailed
 from tests.factories import ConvenorFactory
 from tests.packdata import populated_bid

@@ -9,8 +9,10 @@ import pytest
 import time_machine
 
 from app.extensions import db
+from app.infra import clock
 from app.models import BidEvent
-from app.services import clock, live, pledges
+from app.services import pledges
+from app.services import snapshots as live
 from tests.factories import BidFactory, ConvenorFactory, member_of
 
 VALUES = {"homes": 12_400, "regions": ["NW"], "statement": "Grants.", "accept_terms": True}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.services import files
+from app.infra import files
 
 
 def _write(tmp_path, name: str):

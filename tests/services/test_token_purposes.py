@@ -11,8 +11,9 @@ import time_machine
 
 from app import notifications
 from app.extensions import db
+from app.infra import clock, tokens
 from app.models import Bid, BidStatus, EmailMessage, EmailStatus
-from app.services import api_tokens, clock, funder, invitations, packs, scheduling, tokens
+from app.services import api_tokens, funder, invitations, packs, scheduling
 from app.services.errors import TokenInvalid
 from tests.factories import InvitationFactory, UserFactory
 from tests.packdata import populated_bid

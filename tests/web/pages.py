@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from app.infra import clock
 from app.models import AuditEvent, Bid
-from app.services import clock
 
 _ERROR = re.compile(
     r'<p class="error-message" id="(?P<id>[^"]+)-error"><span class="visually-hidden">Error:</span>\s*(?P<msg>.*?)</p>',

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from app.infra import clock
 from app.models import BidStatus
-from app.services import clock
 from tests.factories import BidFactory
 from tests.web.pages import audit_rows, fetch_bid, field_errors, flashes, london_day
 

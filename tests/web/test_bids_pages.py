@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from app.infra import clock
 from app.models import AuditEvent, Bid, BidStatus
-from app.services import clock
 from tests.factories import BidFactory, ConvenorFactory, member_of, pledge_for
 from tests.web.pages import audit_rows, bid_form, fetch_bid, field_errors, london_day, text_of
 

@@ -148,7 +148,7 @@ BIG = "x" * 100_000
 def _bid_values(**change):
     from datetime import timedelta
 
-    from app.services import clock
+    from app.infra import clock
 
     values = {
         "title": "Bid",

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from app.infra import clock
 from app.models import AuditEvent, Bid, BidStatus, Invitation, InvitationStatus, Organisation, User
 from app.models import organisation as organisation_model
-from app.services import clock
 from tests.factories import PASSWORD, BidFactory, OrganisationFactory, UserFactory, member_of
 from tests.locks import only_sqlite, recording_lock
 from tests.web.pages import csrf_token, field_errors, flashes, post_prefixed, text_of
@@ -372,7 +372,7 @@ def test_tampered_links_get_the_clear_page(invited, make_browser, bad, app):
     elif bad == "garbage":
         url = "/invitations/" + "x" * 600
     else:
-        from app.services import tokens
+        from app.infra import tokens
 
         with app.app_context():
             url = "/invitations/" + tokens.make("funder-link", 1)[0]

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from app.infra import clock, tokens
 from app.models import AuditEvent, InvitationStatus, JoinRequest
-from app.services import api_tokens, clock, tokens
+from app.services import api_tokens
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
 

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details."""
+"""RFC 9457 problem details: the JSON body every API error and refusal is sent as."""
 
 from __future__ import annotations
 

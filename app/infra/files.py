@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from app.extensions import db
-from app.services.after_commit import on_rollback
+from app.infra.after_commit import on_rollback
 
 _NOT_SLUG = re.compile(r"[^A-Za-z0-9]+")
 

@@ -1,4 +1,4 @@
-"""Publish/subscribe broker that wakes live streams after a commit.
+"""The live area's publish/subscribe broker: it wakes the stream views (app.live) after a commit.
 
 The database is the truth (``bid_events`` rows); the broker only says "bid N has news up to event M".
 In-process by default; Redis pub/sub when ``REDIS_URL`` is set, so every worker's streams wake. A lost
@@ -13,6 +13,8 @@ import os
 import threading
 import time
 from collections import defaultdict
+
+from app.infra.redis_pool import make_pool
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ class RedisBroker(InProcessBroker):
         super().__init__(fallback_poll=fallback_poll)
         self.url = url
         self.prefix = prefix
-        if pool is not None:  # sized to the worker's threads (app.redis_pool)
+        if pool is not None:  # sized to the worker's threads (app.infra.redis_pool)
             self._client = redis.Redis(connection_pool=pool)
         else:
             self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
@@ -192,8 +194,6 @@ def make_broker(app) -> InProcessBroker:
     url = app.config.get("REDIS_URL")
     poll = float(app.config.get("SSE_FALLBACK_POLL_SECONDS", 3))
     if url:
-        from app.redis_pool import make_pool
-
         prefix = app.config.get("REDIS_CHANNEL_PREFIX") or "bids"
         return RedisBroker(url, prefix, fallback_poll=poll, pool=make_pool(app, url))
     return InProcessBroker(fallback_poll=poll)

@@ -12,14 +12,10 @@ import contextvars
 import functools
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
-from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 
-LONDON = ZoneInfo("Europe/London")
-#: Parsed once rather than on every call (Babel parses a locale name each time it is given one).
-EN_GB = Locale.parse("en_GB")
+from app.text import EN_GB, LONDON
 
 
 def now() -> datetime:

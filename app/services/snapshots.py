@@ -1,6 +1,7 @@
-"""What a live dashboard shows each viewer: the event log filtered by visibility, the feed, the snapshot,
-the pledged-over-time series and the projection. Raises nothing: callers check access first
-(``access.can_view_bid``)."""
+"""The live area's snapshot and event service: what a live dashboard shows each viewer (its audience), the
+event log filtered by visibility, the feed, the snapshot, the pledged-over-time series and the projection.
+The stream views (app.live) send it; the broker (app.infra.broker) says when there is news. Raises nothing:
+callers check access first (``access.can_view_bid``)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ApiToken, Bid, BidEvent, BidStatus, PledgeRevision, User
+from app.infra import clock
+from app.models import ApiToken, Bid, BidEvent, PledgeRevision, User
 from app.money import format_pence
-from app.services import access, clock, disclosure, totals
+from app.services import access, disclosure, event_kinds, totals
+from app.services.event_kinds import describe as describe  # the feed's sentences, declared per kind there
 
 #: Payload keys that carry one organisation's figures: never sent to other members when amounts are hidden.
 PRIVATE_KEYS = frozenset({"amount_pence", "previous_amount_pence", "homes", "previous_homes"})
-#: Events members never see (who declined is the convenor's business).
-CONVENOR_ONLY_KINDS = frozenset({"invitation.declined"})
 FEED_LENGTH = 20
 
 
@@ -108,14 +109,14 @@ def recent_events(bid_id: int, audience: Audience, *, limit: int = FEED_LENGTH) 
     """The newest events the audience may see, newest first, as feed items."""
     stmt = sa.select(BidEvent).where(BidEvent.bid_id == bid_id)
     if not audience.convenor:
-        stmt = stmt.where(BidEvent.kind.not_in(CONVENOR_ONLY_KINDS))
+        stmt = stmt.where(BidEvent.kind.not_in(event_kinds.convenor_only_kinds()))
     rows = db.session.scalars(stmt.order_by(BidEvent.created_at.desc(), BidEvent.id.desc()).limit(limit))
     return [item for item in (visible_event(row, audience) for row in rows) if item is not None]
 
 
 def visible_event(event: BidEvent, audience: Audience) -> dict | None:
     """The event as this audience may see it, or None when they may not see it at all."""
-    if not audience.convenor and event.kind in CONVENOR_ONLY_KINDS:
+    if not audience.convenor and event.kind in event_kinds.convenor_only_kinds():
         return None
     payload = dict(event.payload or {})
     amounts = audience.sees_amounts_of(event.organisation_id)
@@ -125,58 +126,9 @@ def visible_event(event: BidEvent, audience: Audience) -> dict | None:
         "id": event.id,
         "kind": event.kind,
         "created_at": event.created_at.isoformat(),
-        "text": describe(event.kind, payload),
+        "text": event_kinds.describe(event.kind, payload),
         "payload": payload,
     }
-
-
-def describe(kind: str, payload: dict) -> str:
-    """One sentence for the feed, e.g. ``Riverside Homes confirmed £250,000 covering 12,400 homes``.
-
-    Amounts appear only when the payload carries them (they are removed for viewers who may not see them).
-    """
-    who = payload.get("organisation") or "An organisation"
-    amount = payload.get("amount_pence")
-    homes = payload.get("homes")
-    figures = ""
-    if amount is not None:
-        figures = f" {format_pence(amount)}" + (f" covering {homes:,} homes" if homes is not None else "")
-    confirmed = payload.get("status") == "confirmed"
-    if kind == "pledge.created":
-        if figures:
-            return f"{who} {'confirmed' if confirmed else 'pledged'}{figures}" + ("" if confirmed else " (indicative)")
-        return f"{who} made {'a confirmed' if confirmed else 'an indicative'} pledge"
-    if kind == "pledge.confirmed":
-        return f"{who} confirmed{figures}" if figures else f"{who} confirmed its pledge"
-    if kind == "pledge.amended":
-        previous = payload.get("previous_amount_pence")
-        if figures and previous is not None and previous != amount:
-            return f"{who} changed its pledge from {format_pence(previous)} to{figures}"
-        return f"{who} updated its pledge" + (f":{figures}" if figures else "")
-    if kind == "pledge.reinstated":
-        return f"{who} pledged again" + (f":{figures}" if figures else "")
-    if kind == "pledge.withdrawn":
-        return f"{who} withdrew its pledge" + (f" of {format_pence(amount)}" if amount is not None else "")
-    if kind == "invitation.accepted":
-        return f"{who} joined the bid"
-    if kind == "invitation.declined":
-        return f"{who} declined the invitation"
-    if kind in ("bid.extended", "bid.reopened"):
-        when = _format_iso(payload.get("deadline"))
-        verb = "The bid reopened; the deadline is now" if kind == "bid.reopened" else "The deadline moved to"
-        return f"{verb} {when}"
-    if kind == "bid.status":
-        return f"The bid is now {payload.get('status', 'changed')}"
-    if kind == "bid.edited":
-        return "The convenor updated the bid's details"
-    return kind.replace(".", " ").capitalize()
-
-
-def _format_iso(value) -> str:
-    try:
-        return clock.format_uk(datetime.fromisoformat(value))
-    except (TypeError, ValueError):
-        return "a new time"
 
 
 # --- pledged over time and the projection ------------------------------------------------------------
@@ -235,7 +187,7 @@ class Projection:
 
 def project(bid: Bid, points: list[Point], pledged_now: int, now: datetime, *, hours: int = 72) -> Projection | None:
     """Where the total is heading by the deadline at the rate of the last ``hours`` (None once closed)."""
-    if bid.status != BidStatus.OPEN or now >= bid.deadline:
+    if not bid.is_before_deadline(now):
         return None
     start = now - timedelta(hours=hours)
     opened = bid.opened_at or (points[0].at if points else now)
