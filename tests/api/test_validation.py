@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 
 from app.api.errors import ApiProblem
-from app.api.fields import SchemaGenerator
+from app.api.fields import Body, SchemaGenerator, Text
 from app.api.openapi import api_operations
 from app.api.validation import adapter, check
 from app.extensions import db
@@ -116,7 +116,6 @@ def test_a_surrogate_pair_is_accepted(api, world):
 
 def test_a_body_declared_without_total_false_is_refused_at_once():
     """Pydantic would require its keys with a message of its own, before the service could say what to enter."""
-    from app.api.fields import Body, Text
 
     class Careless(Body):
         name: Text
