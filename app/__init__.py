@@ -37,9 +37,15 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     security.register(app)
     refusals.register(app)
     templating.register(app)
+    from app.web.received import ReceivedAt
+
+    app.wsgi_app = ReceivedAt(app.wsgi_app)
     from app import cli
 
     cli.register(app)
+    from app.web import committed
+
+    committed.register(app)  # last: it guards every after-request and teardown step registered above
     if _wants_in_process_scheduler(app):
         from app.jobs import start_in_process
 
@@ -73,6 +79,7 @@ def register_extensions(app: Flask) -> None:
     from app import database  # noqa: F401  (installs the engine event listeners)
     from app.extensions import csrf, db, limiter, login_manager, mail, migrate
     from app.realtime import make_broker
+    from app.redis_pool import configure_limiter_storage
     from app.services import after_commit
     from app.services.users import load_session_user
 
@@ -80,6 +87,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     mail.init_app(app)
+    configure_limiter_storage(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -106,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from app.live.routes import bp as live_bp
     from app.pledges.routes import bp as pledges_bp
     from app.reminders.routes import bp as reminders_bp
+    from app.settings.routes import bp as settings_bp
 
     for bp in (
         auth_bp,
@@ -117,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
         funder_bp,
         reminders_bp,
         live_bp,
+        settings_bp,
     ):
         app.register_blueprint(bp)
     from app import api

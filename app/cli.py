@@ -29,7 +29,11 @@ def create_user(email: str, name: str, organisation: str, role: str, password: s
     org = db.session.scalar(sa.select(Organisation).where(Organisation.name_key == Organisation.key_for(organisation)))
     try:
         if org is None:
-            org = users.create_organisation({"name": organisation.strip()}, kind)
+            errors: dict[str, list[str]] = {}
+            clean = users.organisation_values({"name": organisation}, errors)
+            if errors:
+                raise ValidationFailed(errors)
+            org = users.create_organisation(clean, kind)
             click.echo(f"Created organisation {org.name!r} ({kind}).")
         elif org.kind != kind:
             raise click.ClickException(f"{org.name!r} is a {org.kind} organisation; a {role} cannot join it.")
@@ -96,12 +100,17 @@ def run_scheduler() -> None:
 
 @scheduler_cli.command("sweep")
 def sweep_once() -> None:
-    """Run every periodic job once and print what it did."""
+    """Run every periodic job once and print what it did (after the emails it queued have been sent)."""
     from flask import current_app
 
+    from app import notifications
     from app.jobs import sweep
 
-    click.echo(sweep(current_app._get_current_object()))
+    result = sweep(current_app._get_current_object())
+    # Closing a bid sends its notices from a thread after the commit: exiting now would leave them claimed
+    # (and so unsent) until the lease runs out.
+    notifications.wait_for_sends()
+    click.echo(result)
 
 
 def register(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import timedelta
 
 from werkzeug.security import generate_password_hash
@@ -38,7 +39,7 @@ MEMBERS = [
     ("Harbour Light Homes", "SE"),
     ("Fenland Community Housing", "EE"),
     ("Black Country Homes", "WM"),
-    ("Cymru Cartrefi Group", "WAL"),
+    ("Grŵp Cynefin", "WAL"),  # Welsh names must print as themselves in the bid pack
     ("Clyde Valley Housing", "SCO"),
     ("Lagan Homes", "NI"),
     ("Pennine Housing Trust", "YH"),
@@ -92,6 +93,12 @@ def _spread(total: int, parts: int, rng: random.Random, *, unit: int) -> list[in
     return values
 
 
+def _email_slug(name: str) -> str:
+    """ASCII letters and digits of a name, accents folded (Grŵp Cynefin → grwpcynefin), for demo addresses."""
+    folded = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode("ascii")
+    return "".join(ch for ch in folded if ch.isalnum())[:20]
+
+
 def seed_demo() -> list[str]:
     """Create the demo data in the session (the caller commits) and say what was made."""
     rng = random.Random(20)
@@ -106,7 +113,9 @@ def seed_demo() -> list[str]:
     )
     db.session.add(convening)
     db.session.flush()
-    convenor = User(email=CONVENOR_EMAIL, name="Sam Convenor", role=Role.CONVENOR, organisation_id=convening.id)
+    convenor = User(
+        email=CONVENOR_EMAIL, name="Sam Convenor", role=Role.CONVENOR, organisation_id=convening.id, is_manager=True
+    )
     convenor.password_hash = password_hash
     db.session.add(convenor)
     db.session.flush()
@@ -165,13 +174,14 @@ def seed_demo() -> list[str]:
         )
         db.session.add(org)
         db.session.flush()
-        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        slug = _email_slug(name)
         email = MEMBER_EMAIL if index == 0 else f"pledges@{slug}.example.org"
         user = User(
             email=email,
             name="Alex Member" if index == 0 else f"{name} pledge lead",
             role=Role.MEMBER,
             organisation_id=org.id,
+            is_manager=True,  # each demo organisation's only (so first) user manages it
         )
         user.password_hash = password_hash
         db.session.add(user)
@@ -233,7 +243,7 @@ def seed_demo() -> list[str]:
             organisation_id=org.id,
         ).created_at = at
     for name in [*NOT_ANSWERED, DECLINED]:
-        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+        slug = _email_slug(name)
         invitation = Invitation(
             bid_id=bid.id,
             organisation_name=name,

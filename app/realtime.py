@@ -81,13 +81,16 @@ class RedisBroker(InProcessBroker):
     streams of other processes find the new rows by reading the database.
     """
 
-    def __init__(self, url: str, prefix: str = "bids", *, fallback_poll: float = 3.0) -> None:
+    def __init__(self, url: str, prefix: str = "bids", *, fallback_poll: float = 3.0, pool=None) -> None:
         import redis
 
         super().__init__(fallback_poll=fallback_poll)
         self.url = url
         self.prefix = prefix
-        self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        if pool is not None:  # sized to the worker's threads (app.redis_pool)
+            self._client = redis.Redis(connection_pool=pool)
+        else:
+            self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         self._listener: threading.Thread | None = None
         self._listener_pid: int | None = None
         self._stop = threading.Event()
@@ -189,5 +192,8 @@ def make_broker(app) -> InProcessBroker:
     url = app.config.get("REDIS_URL")
     poll = float(app.config.get("SSE_FALLBACK_POLL_SECONDS", 3))
     if url:
-        return RedisBroker(url, app.config.get("REDIS_CHANNEL_PREFIX") or "bids", fallback_poll=poll)
+        from app.redis_pool import make_pool
+
+        prefix = app.config.get("REDIS_CHANNEL_PREFIX") or "bids"
+        return RedisBroker(url, prefix, fallback_poll=poll, pool=make_pool(app, url))
     return InProcessBroker(fallback_poll=poll)

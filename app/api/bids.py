@@ -17,7 +17,7 @@ from app.api.validation import page_args as pagination
 from app.api.validation import read_body
 from app.extensions import db
 from app.models import Bid
-from app.services import access, audit, bids, totals
+from app.services import access, audit, bids, disclosure
 from app.services.errors import ValidationFailed
 
 TEXT = 20_000
@@ -65,7 +65,7 @@ ACTION = {"tag": "bids", "body": Empty, "body_required": False, "replies": BID_R
 def _bid_response(bid: Bid, status: int = 200, **headers):
     user = caller()
     convenor = access.is_bid_convenor(user, bid)
-    body = s.bid(bid, totals.compute(bid), amounts_visible=convenor or bid.show_amounts)
+    body = s.bid(bid, disclosure.totals_for(user, bid), amounts_visible=convenor or bid.show_amounts)
     return ok(body, status, etag=bid.version, **headers)
 
 
@@ -188,7 +188,7 @@ def extend_bid(bid_id: int):
 def bid_totals(bid_id: int):
     bid = viewable_bid(bid_id)
     visible = access.is_bid_convenor(caller(), bid) or bid.show_amounts
-    return ok(s.totals(bid, totals.compute(bid), amounts_visible=visible))
+    return ok(s.totals(bid, disclosure.totals_for(caller(), bid), amounts_visible=visible))
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/audit")

@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs typing_extensions' TypedDict before Python 3.12
 
 from app.regions import REGIONS
+from app.text import NOT_UNICODE
 
 DATETIME_MESSAGE = "Must be an ISO 8601 date and time with a UTC offset, e.g. 2026-08-14T17:00:00+01:00."
 
@@ -74,15 +75,21 @@ def field(
     )
 
 
-def _text(value: str) -> str:
-    if "\x00" in value:
-        raise PydanticCustomError("nul_character", "Must not contain NUL characters.")
+def storable(value: str) -> bool:
+    """Whether ``value`` is valid Unicode: no lone surrogate, so it can be encoded and stored."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise PydanticCustomError(
-            "lone_surrogate", "Must be valid Unicode text: it holds an unpaired surrogate (\\ud800 to \\udfff)."
-        ) from None
+        return False
+    return True
+
+
+def _text(value: str) -> str:
+    if not storable(value):
+        # The same answer the request edge gives (app.text.not_unicode), so the model holds by itself.
+        raise PydanticCustomError("lone_surrogate", NOT_UNICODE)
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "Must not contain NUL characters.")
     return value
 
 
@@ -120,6 +127,8 @@ def parse_datetime(text: str) -> datetime | None:
 
 
 def _moment(value: Any) -> datetime:
+    if isinstance(value, str) and not storable(value):
+        raise PydanticCustomError("lone_surrogate", NOT_UNICODE)
     moment = parse_datetime(value) if isinstance(value, str) else None
     if moment is None:
         raise PydanticCustomError("datetime", DATETIME_MESSAGE)

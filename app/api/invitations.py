@@ -15,8 +15,10 @@ from app.api.helpers import ID, convenor_bid, ok
 from app.api.operations import describe, reply
 from app.api.validation import page_args as pagination
 from app.api.validation import read_body
+from app.database import reading
 from app.extensions import db
-from app.services import api_tokens, invitation_rows, invitations
+from app.models import JoinRequest
+from app.services import api_tokens, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
 
 
@@ -57,7 +59,13 @@ class AcceptBody(Body, total=False):
     token: Annotated[Text, field("The token from the invitation link (the part after /invitations/).", max_length=500)]
     name: Annotated[Text, field("Your name (new accounts).", max_length=200)]
     password: Annotated[Text, field("A password of at least 10 characters (new accounts).", max_length=200)]
-    organisation: Annotated[OrganisationProfile, field("When the invitation does not name a known organisation.")]
+    organisation: Annotated[
+        OrganisationProfile,
+        field(
+            "The organisation's profile, when the invitation does not name one already known. Leave it out to ask "
+            "to join the organisation the invitation names or possibly matches (its managers approve)."
+        ),
+    ]
 
 
 @bp.post(f"/bids/<{ID}:bid_id>/invitations")
@@ -126,7 +134,10 @@ def list_invitations(bid_id: int):
     bid = convenor_bid(bid_id)
     page, per_page = pagination()
     rows = invitations.list_for_bid(bid)
-    items = [s.invitation(i, state) for i, state in s.slice_page(rows, page, per_page)]
+    awaiting = join_requests.awaiting_for_bid(bid)
+    items = [
+        s.invitation(i, state, awaiting_approval=i.id in awaiting) for i, state in s.slice_page(rows, page, per_page)
+    ]
     return ok(s.page(items, page=page, per_page=per_page, total=len(rows)))
 
 
@@ -139,6 +150,11 @@ def list_invitations(bid_id: int):
     replies={
         200: reply(r.Accepted, "Accepted by the token's user."),
         201: reply(r.Accepted, "A new account was made; `api_token` is its first API token, shown once."),
+        202: reply(
+            r.Accepted,
+            "The organisation already has people: a request to join went to its managers; no account exists "
+            "until one approves.",
+        ),
     },
     errors=(403, 409),
     auth="optional",
@@ -155,6 +171,7 @@ def accept_invitation():
         invitation = invitations.accept_existing_user(values["token"], user)
         body = {
             "user": s.user(user),
+            "join_request": None,
             "bid": {"id": invitation.bid_id, "title": invitation.bid.title},
             "api_token": None,
             "api_token_id": None,
@@ -165,12 +182,71 @@ def accept_invitation():
     missing = {n: m for n, m in missing.items() if n not in values}
     if missing:
         raise ValidationFailed(missing)
-    invitation = invitations.read_token(values["token"])
-    bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
+    with reading():
+        invitation = invitations.read_token(values["token"])
+        bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
+    db.session.commit()  # that only read: the password hash in accept_new_user then runs outside any transaction
     user = invitations.accept_new_user(
         values["token"], name=values["name"], password=values["password"], organisation=values.get("organisation")
     )
+    if isinstance(user, JoinRequest):  # no account, so no token, until the organisation's managers approve
+        request = {"id": user.id, "status": str(user.status), "organisation": {"name": user.organisation.name}}
+        body = {"user": None, "join_request": request, "bid": bid_ref, "api_token": None, "api_token_id": None}
+        db.session.commit()
+        return ok(body, 202)
     plaintext, token = api_tokens.create_token(user, f"Created when joining {bid_ref['title']}"[:100])
-    body = {"user": s.user(user), "bid": bid_ref, "api_token": plaintext, "api_token_id": token.id}
+    body = {
+        "user": s.user(user),
+        "join_request": None,
+        "bid": bid_ref,
+        "api_token": plaintext,
+        "api_token_id": token.id,
+    }
     db.session.commit()
     return ok(body, 201)
+
+
+@bp.get("/join-requests")
+@describe(
+    "listJoinRequests",
+    "Requests to join the caller's organisation, waiting ones first (its managers).",
+    tag="invitations",
+    replies={200: reply(r.JoinRequestList, "The requests.")},
+    errors=(403,),
+)
+def list_join_requests():
+    rows = join_requests.requests_for_manager(caller())
+    return ok({"items": [s.join_request(r) for r in rows]})
+
+
+@bp.post(f"/join-requests/<{ID}:request_id>/approve")
+@describe(
+    "approveJoinRequest",
+    "Approve: the person's account is made in the organisation (its managers).",
+    tag="invitations",
+    replies={200: reply(r.JoinRequest, "The request, decided.")},
+    errors=(404, 409),
+)
+def approve_join_request(request_id: int):
+    return _decide(request_id, join_requests.approve)
+
+
+@bp.post(f"/join-requests/<{ID}:request_id>/refuse")
+@describe(
+    "refuseJoinRequest",
+    "Refuse: no account is made and the invitation is closed (its managers).",
+    tag="invitations",
+    replies={200: reply(r.JoinRequest, "The request, decided.")},
+    errors=(404, 409),
+)
+def refuse_join_request(request_id: int):
+    return _decide(request_id, join_requests.refuse)
+
+
+def _decide(request_id: int, decision):
+    request = join_requests.get_for_manager(caller(), request_id)
+    decision(caller(), request)
+    db.session.flush()
+    body = s.join_request(request)
+    db.session.commit()
+    return ok(body)

@@ -41,6 +41,7 @@ ERRORS = {
 PATH_PARAMETERS = {
     "bid_id": "The bid's id.",
     "pledge_id": "The pledge's id.",
+    "request_id": "The join request's id.",
     "version": "The bid pack's version number.",
     "file": "The file: `pdf`, `xlsx`, `csv` or `zip` (or its file name, e.g. `bid-pack.pdf`).",
 }

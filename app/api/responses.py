@@ -170,6 +170,13 @@ class Invitation(ResponseBody):
     responded_at: datetime | None
     send_count: int
     decline_reason: str | None
+    possible_match: str | None = Field(
+        description="An existing organisation the invited name matches or looks like, which this convening body "
+        "has not worked with: not linked unless its managers approve the invitee."
+    )
+    awaiting_approval: bool = Field(
+        description="The invitee asked to join an existing organisation and waits for its managers."
+    )
 
 
 class InviteResult(ResponseBody):
@@ -200,11 +207,41 @@ class AcceptedBid(ResponseBody):
     title: str
 
 
+class JoiningOrganisation(BaseModel):
+    name: str
+
+
+class PendingJoin(ResponseBody):
+    id: int
+    status: Literal["pending"]
+    organisation: JoiningOrganisation
+
+
 class Accepted(ResponseBody):
-    user: User
+    user: User | None
+    join_request: PendingJoin | None = Field(
+        description="Set when the invitation names an organisation that already has people: no account exists "
+        "until one of its managers approves."
+    )
     bid: AcceptedBid
     api_token: str | None = Field(description="A new API token for a new account, shown once.")
     api_token_id: int | None
+
+
+class JoinRequest(ResponseBody):
+    id: int
+    name: str
+    email: str
+    status: Literal["pending", "approved", "refused", "cancelled"]
+    created_at: When
+    decided_at: datetime | None
+    invited_by: str
+    bid: AcceptedBid
+    invited_as: str
+
+
+class JoinRequestList(ResponseBody):
+    items: list[JoinRequest]
 
 
 class AuditEvent(ResponseBody):

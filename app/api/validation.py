@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.api.errors import invalid, malformed
 from app.api.operations import declared
+from app.text import NOT_UNICODE, not_unicode
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
@@ -54,6 +55,8 @@ def read_body() -> dict[str, Any]:
         raise malformed(f"The body is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(body, dict):
         raise malformed("The body must be a JSON object.")
+    if broken := not_unicode(body):
+        raise invalid({path: [NOT_UNICODE] for path in broken})
     return check(operation.body, body)
 
 
@@ -71,8 +74,12 @@ def check(model: type, body: dict[str, Any]) -> dict[str, Any]:
     try:
         return adapter(model).validate_python(body)
     except ValidationError as exc:
+        found = exc.errors(include_url=False)
+        if any(error["type"] == "string_unicode" for error in found):
+            # Pydantic stops at a key that is not valid Unicode: name every such key and value, as the edge does.
+            raise invalid({path: [NOT_UNICODE] for path in not_unicode(body)}) from None
         errors: dict[str, list[str]] = {}
-        for error in exc.errors(include_url=False):
+        for error in found:
             errors.setdefault(_key(error["loc"]), []).append(_message(error))
         raise invalid(errors) from None
 

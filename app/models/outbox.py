@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,12 +19,20 @@ class EmailStatus(enum.StrEnum):
     FAILED = "failed"  #: gave up after the last attempt
 
 
+def new_message_id(domain: str = "localhost") -> str:
+    """A globally unique RFC 5322 Message-ID, ``<random@domain>``."""
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
 class EmailMessage(db.Model):
     """A rendered email waiting to be sent, or the record that it was."""
 
     __tablename__ = "email_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the Message-ID header, fixed when queued and sent on every attempt, so a copy sent again after a
+    #: crash is recognisable as the same message
+    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True, default=new_message_id)
     to_address: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)

@@ -10,6 +10,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.text import NOT_UNICODE
+from app.web.committed import committed_write
+from app.web.security import InvalidText
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,22 @@ def render_error(status: int, detail: str | None = None):
 
         return problem(status, API_TITLES.get(status, title), detail or advice)
     return render_template("errors/error.html", status=status, title=title, advice=advice, detail=detail), status
+
+
+SAVED_BUT_FAILED = (
+    "Your change was saved, but this page could not be shown",
+    "Nothing was lost. Reload the page or go back to see the change; the team has been told.",
+)
+
+
+def render_saved_but_failed():
+    """A 500 for an error after the request committed its change: it says the change was saved."""
+    title, advice = SAVED_BUT_FAILED
+    if wants_json():
+        from app.api.problems import problem
+
+        return problem(500, "Server error", "The change was saved, but the response failed. Read it again to see it.")
+    return render_template("errors/error.html", status=500, title=title, advice=advice, detail=None), 500
 
 
 #: Problem titles for API clients (the page titles above speak to people looking at a page).
@@ -81,6 +100,26 @@ def register(app: Flask) -> None:
             detail=None,
         ), 400
 
+    @app.errorhandler(InvalidText)
+    def invalid_text(error: InvalidText):
+        if wants_json():
+            from app.api.problems import problem
+
+            return problem(
+                422,
+                "Some values are not valid",
+                "Check the values in `errors`.",
+                type_slug="validation-error",
+                errors={error.field: [NOT_UNICODE]},
+            )
+        return render_template(
+            "errors/error.html",
+            status=422,
+            title="Some of that text could not be read",
+            advice="Nothing was saved. Go back, type the text again (or paste it as plain text) and submit it.",
+            detail=f"The text in the field ‘{error.field}’ is not valid Unicode text (UTF-8).",
+        ), 422
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
@@ -100,4 +139,6 @@ def register(app: Flask) -> None:
     def unexpected(error):
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
+        if committed_write():  # the change is in the database: never tell the person it was not saved
+            return render_saved_but_failed()
         return render_error(500)

@@ -25,10 +25,12 @@ from app.services import (
     api_tokens,
     audit,
     bids,
+    body,
     clock,
     digest,
     funder,
     invitations,
+    join_requests,
     letters,
     packs,
     pledges,
@@ -71,26 +73,29 @@ EXEMPT = {
 }
 
 READERS = {
-    "live": "audience_for describe events_after latest_event_id pledged_series project recent_events snapshot value_at "
-    "visible_event",
+    "live": "audience_for audience_now describe events_after latest_event_id pledged_series project recent_events "
+    "snapshot value_at visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
-    "clock": "format_remaining format_uk from_london now to_london",
+    "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
+    "clock": "format_remaining format_uk from_london now received_at receiving to_london",
     "digest": "build describe_event",
+    "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
     "files": "sha256 slug",
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
     "invitations": "display_state get_for_convenor list_for_bid read_token",
+    "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
     "links": "path_for",
     "notices": "convenors_of",
-    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for read_file "
-    "regions timeline",
+    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
+    "read_file regions timeline",
     "pledges": "check_open current_pledge expected_version_from revisions_for validate",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
@@ -98,7 +103,8 @@ READERS = {
     "scheduling": "upcoming_closes",
     "tokens": "digest make random_token read",
     "totals": "compute member_rows not_yet_pledged split_evenly thresholds",
-    "users": "load_session_user normalise_email organisation_values password_problems",
+    "users": "check_login has_people is_known_contact load_session_user lookalike_organisation lookalike_user_email "
+    "managers_of normalise_email organisation_values password_problems person_name",
 }
 
 PLEDGE = {
@@ -167,6 +173,21 @@ def _user():
     return UserFactory()
 
 
+def _asking():
+    """A manager of an organisation in a bid, and an invitation naming that organisation: (manager, invitation)."""
+    bid = BidFactory()
+    manager = member_of(bid)
+    return manager, InvitationFactory(bid=bid, organisation=manager.organisation)
+
+
+def _join_request():
+    manager, invitation = _asking()
+    request = join_requests.request_to_join(
+        invitation, manager.organisation, email="asks@example.org", name="Asks", password="a-long-passphrase"
+    )
+    return manager, request
+
+
 SCENARIOS: dict[str, list[Setup]] = {
     "api_tokens.create_token": [lambda: (lambda u: lambda: api_tokens.create_token(u, "ci"))(_user())],
     "api_tokens.revoke_token": [lambda: (lambda t: lambda: api_tokens.revoke_token(t[0], t[2].id))(_api_token())],
@@ -197,6 +218,23 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.invite": [
         lambda: (lambda b: lambda: invitations.invite(b.created_by, b, "Hill Homes", "hill@example.org"))(BidFactory())
     ],
+    "invitations.accept_as": [
+        lambda: (lambda m_i: lambda: invitations.accept_as(m_i[1], m_i[0]))(_asking()),
+    ],
+    "join_requests.request_to_join": [
+        lambda: (
+            lambda m_i: (
+                lambda: join_requests.request_to_join(
+                    m_i[1], m_i[0].organisation, email="asks@example.org", name="Asks", password="a-long-passphrase"
+                )
+            )
+        )(_asking())
+    ],
+    "join_requests.approve": [lambda: (lambda m_r: lambda: join_requests.approve(*m_r))(_join_request())],
+    "join_requests.refuse": [lambda: (lambda m_r: lambda: join_requests.refuse(*m_r))(_join_request())],
+    "join_requests.cancel_for_invitation": [
+        lambda: (lambda m_r: lambda: join_requests.cancel_for_invitation(m_r[0], m_r[1].invitation))(_join_request())
+    ],
     "invitations.invite_many": [
         lambda: (lambda b: lambda: invitations.invite_many(b.created_by, b, [(1, "Hill Homes", "hill@example.org")]))(
             BidFactory()
@@ -221,11 +259,27 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.reissue_links": [
         lambda: (lambda i: lambda: invitations.reissue_links(i.bid, [i.id]))(InvitationFactory())
     ],
+    "body.update_identity": [
+        lambda: (lambda c: lambda: body.update_identity(c, c.organisation_id, display_name="Alliance"))(
+            ConvenorFactory()
+        )
+    ],
     "letters.upload_letter": [
         lambda: (lambda bm: lambda: letters.upload_letter(bm[1], bm[0], make_pdf(), "letter.pdf"))(_pledger())
     ],
     "packs.generate_pack": [
         lambda: (lambda b: lambda: packs.generate_pack(b.created_by, b))(populated_bid(members=2, letters_for=0)[0])
+    ],
+    "packs.record_pack": [
+        lambda: (
+            lambda b: (
+                lambda: (
+                    lambda plan: packs.record_pack(
+                        b.created_by, b, plan, packs.build_documents(plan.data, plan.letter_files)
+                    )
+                )(packs.prepare_pack(b.created_by, b))
+            )
+        )(populated_bid(members=2, letters_for=0)[0])
     ],
     "pledges.save_pledge": [
         lambda: (lambda b, m: lambda: pledges.save_pledge(m, b, PLEDGE, expected_version=None))(
@@ -270,6 +324,10 @@ SCENARIOS: dict[str, list[Setup]] = {
         lambda: (lambda u: lambda: users.authenticate(u.email, PASSWORD))(_user()),
         lambda: (lambda u: lambda: users.authenticate(u.email, "not-the-password"))(_user()),
         lambda: lambda: users.authenticate("nobody@example.org", "not-the-password"),
+    ],
+    "users.record_login": [
+        lambda: (lambda u: lambda: users.record_login(users.check_login(u.email, PASSWORD)))(_user()),
+        lambda: lambda: users.record_login(users.check_login("nobody@example.org", "not-the-password")),
     ],
     "users.logout": [lambda: (lambda u: lambda: users.logout(u))(_user())],
     "users.change_password": [
