@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from app.api.errors import invalid, unauthorised
+from app.api.operations import Operation, declared
 from app.infra import tokens
 from app.models import User
 from app.services import api_tokens
-
-#: Endpoints that answer without a token (the description, and accepting an invitation as a newcomer).
-PUBLIC = frozenset({"api.openapi", "api.accept_invitation"})
 
 
 def bearer() -> str | None:
@@ -45,37 +43,28 @@ def before_request() -> None:
     )
     g.api_user = None
     g.api_token_id = None
-    if request.endpoint == "api.openapi":
-        _refuse_unknown_query_parameters()
+    # Whether a token is needed, and which query parameters are taken, is in the operation's declaration.
+    operation = declared(request.endpoint)
+    auth = operation.auth if operation else "required"
+    if auth == "none":
+        _refuse_unknown_query_parameters(operation)
         return
     token = bearer()
     if token is None:
-        if request.endpoint not in PUBLIC:
+        if auth != "optional":
             raise unauthorised("This needs an API token: create one on your account page.", bad_token=False)
-        _refuse_unknown_query_parameters()
+        _refuse_unknown_query_parameters(operation)
         return
     found = api_tokens.authenticate(token)
     if found is None:
         raise unauthorised("The token is not valid: it may have been revoked.", bad_token=True)
     g.api_user, g.api_token_id = found
-    _refuse_unknown_query_parameters()
+    _refuse_unknown_query_parameters(operation)
 
 
-#: Endpoints that take ?page and ?per_page; every other endpoint takes no query parameters.
-PAGED = frozenset(
-    {
-        "api.list_bids",
-        "api.list_invitations",
-        "api.list_pledges",
-        "api.pledge_revisions",
-        "api.bid_audit",
-        "api.list_packs",
-    }
-)
-
-
-def _refuse_unknown_query_parameters() -> None:
-    allowed = {"page", "per_page"} if request.endpoint in PAGED else set()
+def _refuse_unknown_query_parameters(operation: Operation | None) -> None:
+    """Only an operation declared ``paged`` takes ``?page`` and ``?per_page``; no other takes any."""
+    allowed = {"page", "per_page"} if operation and operation.paged else set()
     unknown = sorted(k for k in request.args if k not in allowed)
     if unknown:
         raise invalid({k[:100]: ["Unknown query parameter."] for k in unknown[:20]}, "Check the query parameters.")

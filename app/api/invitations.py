@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import g
 
+from app.api import responses as r
 from app.api import serializers as s
 from app.api.auth import caller
 from app.api.blueprint import bp
+from app.api.fields import Body, Region, Text, body_config, field
 from app.api.helpers import ID, convenor_bid, ok
-from app.api.validation import REGION, Field, read_body
+from app.api.operations import describe, reply
 from app.api.validation import page_args as pagination
+from app.api.validation import read_body
 from app.database import reading
 from app.extensions import db
 from app.models import JoinRequest
@@ -17,42 +22,65 @@ from app.services import api_tokens, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
 from app.web.transaction import end_read
 
-INVITE_ROW = Field(
-    "object",
-    fields={
-        "organisation_name": Field("string", "The organisation's name.", max_length=200),
-        "email": Field("string", "The contact's email address.", max_length=254),
-    },
-    required=("organisation_name", "email"),
-)
-INVITE_FIELDS = {
-    "invitations": Field("array", "One entry per organisation.", items=INVITE_ROW, max_items=invitation_rows.MAX_ROWS)
-}
-ORGANISATION = Field(
-    "object",
-    "The organisation's profile, when the invitation does not name one already known. Leave it out to ask to "
-    "join the organisation the invitation names or possibly matches (its managers approve).",
-    fields={
-        "name": Field("string", max_length=200),
-        "identifier": Field("string", "org-id, e.g. GB-SHPE-L0026.", nullable=True, max_length=40),
-        "homes_owned": Field("integer", nullable=True, minimum=0),
-        "regions": Field("array", items=REGION, max_items=12),
-        "website": Field("string", nullable=True, max_length=300),
-    },
-    required=("name",),
-)
-ACCEPT_FIELDS = {
-    "token": Field("string", "The token from the invitation link (the part after /invitations/).", max_length=500),
-    "name": Field("string", "Your name (new accounts).", max_length=200),
-    "password": Field("string", "A password of at least 10 characters (new accounts).", max_length=200),
-    "organisation": ORGANISATION,
-}
+
+class InviteRow(Body, total=False):
+    """One organisation to invite."""
+
+    __pydantic_config__ = body_config("organisation_name", "email")
+
+    organisation_name: Annotated[Text, field("The organisation's name.", max_length=200)]
+    email: Annotated[Text, field("The contact's email address.", max_length=254)]
+
+
+class InviteBody(Body, total=False):
+    """Organisations to invite: each row is invited or refused with its reason."""
+
+    __pydantic_config__ = body_config("invitations")
+
+    invitations: Annotated[list[InviteRow], field("One entry per organisation.", max_items=invitation_rows.MAX_ROWS)]
+
+
+class OrganisationProfile(Body, total=False):
+    """A new member organisation's profile."""
+
+    __pydantic_config__ = body_config("name")
+
+    name: Annotated[Text, field(max_length=200)]
+    identifier: Annotated[Text | None, field("org-id, e.g. GB-SHPE-L0026.", max_length=40)]
+    homes_owned: Annotated[int | None, field(minimum=0)]
+    regions: Annotated[list[Region], field(max_items=12)]
+    website: Annotated[Text | None, field(max_length=300)]
+
+
+class AcceptBody(Body, total=False):
+    """Accepting an invitation: the token alone with an API token, or a new account's details without one."""
+
+    __pydantic_config__ = body_config("token")
+
+    token: Annotated[Text, field("The token from the invitation link (the part after /invitations/).", max_length=500)]
+    name: Annotated[Text, field("Your name (new accounts).", max_length=200)]
+    password: Annotated[Text, field("A password of at least 10 characters (new accounts).", max_length=200)]
+    organisation: Annotated[
+        OrganisationProfile,
+        field(
+            "The organisation's profile, when the invitation does not name one already known. Leave it out to ask "
+            "to join the organisation the invitation names or possibly matches (its managers approve)."
+        ),
+    ]
 
 
 @bp.post(f"/bids/<{ID}:bid_id>/invitations")
+@describe(
+    "inviteOrganisations",
+    "Invite organisations; each row is invited or refused with a reason (convenors).",
+    tag="invitations",
+    body=InviteBody,
+    replies={200: reply(r.InviteReport, "A result per row.")},
+    errors=(403, 404, 409),
+)
 def create_invitations(bid_id: int):
     bid = convenor_bid(bid_id)
-    values = read_body(INVITE_FIELDS)
+    values = read_body()
     rows = values.get("invitations")
     errors: dict[str, list[str]] = {}
     if not rows:
@@ -94,6 +122,14 @@ def create_invitations(bid_id: int):
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/invitations")
+@describe(
+    "listInvitations",
+    "The bid's invitations and their states (convenors).",
+    tag="invitations",
+    replies={200: reply(r.InvitationPage, "A page of invitations.")},
+    errors=(403, 404, 422),
+    paged=True,
+)
 def list_invitations(bid_id: int):
     bid = convenor_bid(bid_id)
     page, per_page = pagination()
@@ -106,8 +142,25 @@ def list_invitations(bid_id: int):
 
 
 @bp.post("/invitations/accept")
+@describe(
+    "acceptInvitation",
+    "Accept an invitation: as a new account (name, password, organisation) or, with a token, as its user.",
+    tag="invitations",
+    body=AcceptBody,
+    replies={
+        200: reply(r.Accepted, "Accepted by the token's user."),
+        201: reply(r.Accepted, "A new account was made; `api_token` is its first API token, shown once."),
+        202: reply(
+            r.Accepted,
+            "The organisation already has people: a request to join went to its managers; no account exists "
+            "until one approves.",
+        ),
+    },
+    errors=(403, 409),
+    auth="optional",
+)
 def accept_invitation():
-    values = read_body(ACCEPT_FIELDS)
+    values = read_body()
     if not values.get("token"):
         raise ValidationFailed({"token": ["Give the token from the invitation link."]})
     user = g.api_user
@@ -151,17 +204,38 @@ def accept_invitation():
 
 
 @bp.get("/join-requests")
+@describe(
+    "listJoinRequests",
+    "Requests to join the caller's organisation, waiting ones first (its managers).",
+    tag="invitations",
+    replies={200: reply(r.JoinRequestList, "The requests.")},
+    errors=(403,),
+)
 def list_join_requests():
     rows = join_requests.requests_for_manager(caller())
     return ok({"items": [s.join_request(r) for r in rows]})
 
 
 @bp.post(f"/join-requests/<{ID}:request_id>/approve")
+@describe(
+    "approveJoinRequest",
+    "Approve: the person's account is made in the organisation (its managers).",
+    tag="invitations",
+    replies={200: reply(r.JoinRequest, "The request, decided.")},
+    errors=(404, 409),
+)
 def approve_join_request(request_id: int):
     return _decide(request_id, join_requests.approve)
 
 
 @bp.post(f"/join-requests/<{ID}:request_id>/refuse")
+@describe(
+    "refuseJoinRequest",
+    "Refuse: no account is made and the invitation is closed (its managers).",
+    tag="invitations",
+    replies={200: reply(r.JoinRequest, "The request, decided.")},
+    errors=(404, 409),
+)
 def refuse_join_request(request_id: int):
     return _decide(request_id, join_requests.refuse)
 

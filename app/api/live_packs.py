@@ -6,18 +6,31 @@ from typing import Any
 
 from flask import Response, current_app, g, request, stream_with_context, url_for
 
+from app.api import responses as r
 from app.api import serializers as s
 from app.api.auth import caller
 from app.api.blueprint import bp
+from app.api.fields import Empty
 from app.api.helpers import ID, convenor_bid, ok, viewable_bid
+from app.api.operations import Reply, describe, reply
 from app.api.validation import page_args as pagination
 from app.api.validation import read_body
 from app.extensions import db
 from app.live import stream
 from app.models import BidPack
 from app.services import packs, snapshots
+from app.web.downloads import TYPES as DOWNLOAD_TYPES
 from app.web.downloads import send_private
 from app.web.transaction import end_read
+
+STREAM = Reply(
+    "A stream of `text/event-stream` messages until the stream's lifetime ends (reconnect with Last-Event-ID).",
+    content={"text/event-stream": {"schema": {"type": "string"}}},
+)
+FILE = Reply(
+    "The file.",
+    content={mimetype: {"schema": {"type": "string", "format": "binary"}} for mimetype in DOWNLOAD_TYPES.values()},
+)
 
 
 def _last_event_id() -> int | None:
@@ -29,6 +42,16 @@ def _last_event_id() -> int | None:
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/events")
+@describe(
+    "streamBidEvents",
+    "The bid's live stream (Server-Sent Events), as its live page shows it to the caller: a `snapshot` "
+    "event first, then an `activity` event for each change and a fresh `snapshot` after it. Send "
+    "`Last-Event-ID` when reconnecting to receive what you missed.",
+    tag="live",
+    replies={200: STREAM},
+    errors=(404,),
+    headers=("last_event_id",),
+)
 def bid_events(bid_id: int):
     """The same stream as the bid's live page, for the token's user as its audience."""
     bid = viewable_bid(bid_id)
@@ -72,9 +95,18 @@ def _pack(pack: BidPack) -> dict[str, Any]:
 
 
 @bp.post(f"/bids/<{ID}:bid_id>/packs")
+@describe(
+    "generatePack",
+    "Generate the next version of the bid pack from the bid as it stands (convenors; open, closed or submitted bids).",
+    tag="packs",
+    body=Empty,
+    body_required=False,
+    replies={201: reply(r.Pack, "The new version, its figures and its files.")},
+    errors=(403, 404, 409),
+)
 def generate_pack(bid_id: int):
     bid = convenor_bid(bid_id)
-    read_body({}, optional=True)
+    read_body()
     plan = packs.prepare_pack(caller(), bid)
     end_read()  # only reads so far: building the documents holds no lock (see packs.generate_pack)
     pack = packs.record_pack(caller(), bid, plan, packs.build_documents(plan.data, plan.letter_files))
@@ -84,6 +116,14 @@ def generate_pack(bid_id: int):
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/packs")
+@describe(
+    "listPacks",
+    "Every version of the bid pack, newest first (convenors).",
+    tag="packs",
+    replies={200: reply(r.PackPage, "A page of versions.")},
+    errors=(403, 404, 422),
+    paged=True,
+)
 def list_packs(bid_id: int):
     bid = convenor_bid(bid_id)
     page, per_page = pagination()
@@ -94,6 +134,13 @@ def list_packs(bid_id: int):
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/packs/<{ID}:version>/<string:file>")
+@describe(
+    "downloadPackFile",
+    "One file of a version of the bid pack, as an attachment (convenors).",
+    tag="packs",
+    replies={200: FILE},
+    errors=(403, 404),
+)
 def download_pack_file(bid_id: int, version: int, file: str):
     """One document of a version, by kind (``pdf``, ``xlsx``, ``csv``, ``zip``) or by its file name."""
     bid = convenor_bid(bid_id)

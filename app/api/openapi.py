@@ -1,23 +1,30 @@
-"""The OpenAPI 3.1 description of the API, built from the same field declarations the views check bodies with."""
+"""The OpenAPI 3.1 description of the API, built from the URL map and each view's ``@describe`` declaration.
+
+Paths and path parameters come from the routes; summaries, bodies, responses and errors from the
+declarations; every schema from Pydantic's JSON Schema generation, over the request bodies (declared
+beside their views) and the response models (app/api/responses.py).
+"""
 
 from __future__ import annotations
 
-from functools import cache
+import re
 from typing import Any
 
-from flask import jsonify
+from flask import Flask, current_app, jsonify
+from pydantic import TypeAdapter
+from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
-from app.api.bids import BID_FIELDS, CREATE_FIELDS, CREATE_REQUIRED, EXTEND_FIELDS
+from app.api import responses as r
 from app.api.blueprint import bp
+from app.api.fields import SchemaGenerator
 from app.api.helpers import ETAG_PATTERN
-from app.api.invitations import ACCEPT_FIELDS, INVITE_FIELDS
-from app.api.openapi_schemas import SCHEMAS, ref
-from app.api.pledges import PLEDGE_FIELDS, PLEDGE_REQUIRED
-from app.api.validation import MAX_PER_PAGE, object_schema
-from app.web.downloads import TYPES as DOWNLOAD_TYPES
+from app.api.operations import Operation, Reply, describe
+from app.api.validation import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
+REF = "#/components/schemas/{model}"
 ERRORS = {
     400: "The request is malformed: the body is not a JSON object, or a header is garbled.",
     401: "No token, or a token that is unknown, revoked or belongs to a disabled user.",
@@ -30,354 +37,15 @@ ERRORS = {
     "query parameters and wrong types are refused.",
     429: "Too many requests for this token; wait for Retry-After seconds.",
 }
-ETAG = {"ETag": {"description": "The version, for If-Match.", "schema": {"type": "string"}, "required": True}}
-
-
-def _problem(status: int) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": ERRORS[status],
-        "content": {PROBLEM_JSON: {"schema": ref("Problem")}},
-    }
-    if status == 401:
-        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
-    if status == 429:
-        response["headers"] = {"Retry-After": {"schema": {"type": "string"}, "required": True}}
-    return response
-
-
-def _ok(schema: str, description: str, *, etag: bool = False) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": ref(schema)}}}
-    if etag:
-        response["headers"] = ETAG
-    return response
-
-
-def _op(
-    op_id: str,
-    summary: str,
-    tag: str,
-    ok: dict[int, dict],
-    errors: tuple[int, ...],
-    *,
-    params: tuple[str, ...] = (),
-    body: dict | None = None,
-    body_required: bool = True,
-    security: list | None = None,
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": op_id, "summary": summary, "tags": [tag]}
-    if params:
-        operation["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
-    if body is not None:
-        operation["requestBody"] = {"required": body_required, "content": {JSON: {"schema": body}}}
-        errors = (*errors, 400, 413, 422)
-    responses = {str(code): r for code, r in ok.items()}
-    # Every operation refuses unknown query parameters (422) and is rate-limited (429).
-    for code in sorted({*errors, 401, 422, 429} if security is None or security else {*errors, 422, 429}):
-        responses[str(code)] = _problem(code)
-    operation["responses"] = responses
-    if security is not None:
-        operation["security"] = security
-    return operation
-
-
-PAGED = ("page", "per_page")
-BID = ("bid_id",)
-
-
-def _paths() -> dict[str, Any]:
-    bid_create = object_schema(CREATE_FIELDS, CREATE_REQUIRED)
-    bid_edit = object_schema(BID_FIELDS)
-    extend = object_schema(EXTEND_FIELDS, ("deadline",))
-    pledge = object_schema(PLEDGE_FIELDS, PLEDGE_REQUIRED)
-    invite = object_schema(INVITE_FIELDS, ("invitations",))
-    accept = object_schema(ACCEPT_FIELDS, ("token",))
-    empty = {"type": "object", "additionalProperties": False, "maxProperties": 0}
-    bid_ok = {200: _ok("Bid", "The bid with its totals.", etag=True)}
-
-    def lifecycle(verb: str, summary: str) -> dict[str, Any]:
-        return {
-            "post": _op(
-                f"{verb}Bid", summary, "bids", bid_ok, (403, 404, 409, 422), params=BID, body=empty, body_required=False
-            )
-        }
-
-    return {
-        "/bids": {
-            "get": _op(
-                "listBids",
-                "The bids the caller can see.",
-                "bids",
-                {200: _ok("BidPage", "A page of bids.")},
-                (422,),
-                params=PAGED,
-            ),
-            "post": _op(
-                "createBid",
-                "Create a bid as a draft, or open it at once (convenors).",
-                "bids",
-                {
-                    201: _ok("Bid", "The new bid.", etag=True)
-                    | {"headers": {**ETAG, "Location": {"schema": {"type": "string"}, "required": True}}}
-                },
-                (403, 409),
-                body=bid_create,
-            ),
-        },
-        "/bids/{bid_id}": {
-            "get": _op("getBid", "A bid with its totals.", "bids", bid_ok, (404,), params=BID),
-            "patch": _op(
-                "updateBid",
-                "Edit the fields the bid's status allows (convenors). If-Match makes a stale edit a 409.",
-                "bids",
-                bid_ok,
-                (403, 404, 409),
-                params=("bid_id", "if_match"),
-                body=bid_edit,
-            ),
-        },
-        "/bids/{bid_id}/open": lifecycle("open", "Open a draft bid (convenors)."),
-        "/bids/{bid_id}/close": lifecycle("close", "Close an open bid early (convenors)."),
-        "/bids/{bid_id}/cancel": lifecycle("cancel", "Cancel a draft or open bid (convenors)."),
-        "/bids/{bid_id}/extend": {
-            "post": _op(
-                "extendBid",
-                "Move an open bid's deadline later, or reopen a closed bid with a new deadline (convenors).",
-                "bids",
-                bid_ok,
-                (403, 404, 409),
-                params=BID,
-                body=extend,
-            )
-        },
-        "/bids/{bid_id}/totals": {
-            "get": _op(
-                "getTotals", "The bid's figures now.", "bids", {200: _ok("Totals", "The totals.")}, (404,), params=BID
-            )
-        },
-        "/bids/{bid_id}/invitations": {
-            "post": _op(
-                "inviteOrganisations",
-                "Invite organisations; each row is invited or refused with a reason (convenors).",
-                "invitations",
-                {200: _ok("InviteReport", "A result per row.")},
-                (403, 404, 409),
-                params=BID,
-                body=invite,
-            ),
-            "get": _op(
-                "listInvitations",
-                "The bid's invitations and their states (convenors).",
-                "invitations",
-                {200: _ok("InvitationPage", "A page of invitations.")},
-                (403, 404, 422),
-                params=(*BID, *PAGED),
-            ),
-        },
-        "/invitations/accept": {
-            "post": _op(
-                "acceptInvitation",
-                "Accept an invitation: as a new account (name, password, organisation) or, with a token, as its user.",
-                "invitations",
-                {
-                    200: _ok("Accepted", "Accepted by the token's user."),
-                    201: _ok("Accepted", "A new account was made; `api_token` is its first API token, shown once."),
-                    202: _ok(
-                        "Accepted",
-                        "The organisation already has people: a request to join went to its managers; "
-                        "no account exists until one approves.",
-                    ),
-                },
-                (403, 409),
-                body=accept,
-                security=[{}, {"bearerAuth": []}],
-            )
-        },
-        "/join-requests": {
-            "get": _op(
-                "listJoinRequests",
-                "Requests to join the caller's organisation, waiting ones first (its managers).",
-                "invitations",
-                {200: _ok("JoinRequestList", "The requests.")},
-                (403,),
-            )
-        },
-        **{
-            f"/join-requests/{{request_id}}/{verb}": {
-                "post": _op(
-                    f"{verb}JoinRequest",
-                    summary,
-                    "invitations",
-                    {200: _ok("JoinRequest", "The request, decided.")},
-                    (404, 409),
-                    params=("request_id",),
-                )
-            }
-            for verb, summary in (
-                ("approve", "Approve: the person's account is made in the organisation (its managers)."),
-                ("refuse", "Refuse: no account is made and the invitation is closed (its managers)."),
-            )
-        },
-        "/bids/{bid_id}/pledge": {
-            "get": _op(
-                "getPledge",
-                "The caller's organisation's pledge (members).",
-                "pledges",
-                {200: _ok("Pledge", "The pledge.", etag=True)},
-                (403, 404),
-                params=BID,
-            ),
-            "put": _op(
-                "putPledge",
-                "Make or replace the organisation's pledge (members). If-Match makes a stale write a 409; "
-                "If-None-Match: * only creates.",
-                "pledges",
-                {
-                    200: _ok("Pledge", "The pledge was replaced.", etag=True),
-                    201: _ok("Pledge", "The pledge was made.", etag=True),
-                },
-                (403, 404, 409),
-                params=("bid_id", "if_match", "if_none_match"),
-                body=pledge,
-            ),
-            "delete": _op(
-                "withdrawPledge",
-                "Withdraw the organisation's pledge (members).",
-                "pledges",
-                {200: _ok("Pledge", "The withdrawn pledge.", etag=True)},
-                (403, 404, 409),
-                params=("bid_id", "if_match"),
-                body=empty,
-                body_required=False,
-            ),
-        },
-        "/bids/{bid_id}/pledges": {
-            "get": _op(
-                "listPledges",
-                "Every live pledge (convenors; members too when the bid shows amounts).",
-                "pledges",
-                {200: _ok("MemberPledgePage", "A page of pledges, largest first.")},
-                (403, 404, 422),
-                params=(*BID, *PAGED),
-            )
-        },
-        "/bids/{bid_id}/pledges/{pledge_id}/revisions": {
-            "get": _op(
-                "listRevisions",
-                "A pledge's history, newest first (its organisation and the convenors).",
-                "pledges",
-                {200: _ok("RevisionPage", "A page of revisions.")},
-                (404, 422),
-                params=("bid_id", "pledge_id", *PAGED),
-            )
-        },
-        "/bids/{bid_id}/audit": {
-            "get": _op(
-                "listAudit",
-                "The bid's audit log, newest first (convenors).",
-                "bids",
-                {200: _ok("AuditPage", "A page of audit events.")},
-                (403, 404, 422),
-                params=(*BID, *PAGED),
-            )
-        },
-        "/bids/{bid_id}/events": {
-            "get": _op(
-                "streamBidEvents",
-                "The bid's live stream (Server-Sent Events), as its live page shows it to the caller: a `snapshot` "
-                "event first, then an `activity` event for each change and a fresh `snapshot` after it. Send "
-                "`Last-Event-ID` when reconnecting to receive what you missed.",
-                "live",
-                {
-                    200: {
-                        "description": "A stream of `text/event-stream` messages until the stream's lifetime ends "
-                        "(reconnect with Last-Event-ID).",
-                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-                    }
-                },
-                (404,),
-                params=("bid_id", "last_event_id"),
-            )
-        },
-        "/bids/{bid_id}/packs": {
-            "post": _op(
-                "generatePack",
-                "Generate the next version of the bid pack from the bid as it stands (convenors; open, closed "
-                "or submitted bids).",
-                "packs",
-                {201: _ok("Pack", "The new version, its figures and its files.")},
-                (403, 404, 409),
-                params=BID,
-                body=empty,
-                body_required=False,
-            ),
-            "get": _op(
-                "listPacks",
-                "Every version of the bid pack, newest first (convenors).",
-                "packs",
-                {200: _ok("PackPage", "A page of versions.")},
-                (403, 404, 422),
-                params=(*BID, *PAGED),
-            ),
-        },
-        "/bids/{bid_id}/packs/{version}/{file}": {
-            "get": _op(
-                "downloadPackFile",
-                "One file of a version of the bid pack, as an attachment (convenors).",
-                "packs",
-                {
-                    200: {
-                        "description": "The file.",
-                        "content": {
-                            mimetype: {"schema": {"type": "string", "format": "binary"}}
-                            for mimetype in DOWNLOAD_TYPES.values()
-                        },
-                    }
-                },
-                (403, 404),
-                params=("bid_id", "version", "file"),
-            )
-        },
-        "/openapi.json": {
-            "get": {
-                "operationId": "getOpenApi",
-                "summary": "This description.",
-                "tags": ["meta"],
-                "security": [],
-                "responses": {
-                    "200": {
-                        "description": "The OpenAPI 3.1 description.",
-                        "content": {JSON: {"schema": {"type": "object"}}},
-                    },
-                    "422": _problem(422),
-                    "429": _problem(429),
-                },
-            }
-        },
-    }
-
-
-def _id(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
-    }
-
-
+#: Path parameters by name; their schema comes from the route's converter.
+PATH_PARAMETERS = {
+    "bid_id": "The bid's id.",
+    "pledge_id": "The pledge's id.",
+    "request_id": "The join request's id.",
+    "version": "The bid pack's version number.",
+    "file": "The file: `pdf`, `xlsx`, `csv` or `zip` (or its file name, e.g. `bid-pack.pdf`).",
+}
 PARAMETERS = {
-    "bid_id": _id("bid_id", "The bid's id."),
-    "pledge_id": _id("pledge_id", "The pledge's id."),
-    "request_id": _id("request_id", "The join request's id."),
-    "version": _id("version", "The bid pack's version number."),
-    "file": {
-        "name": "file",
-        "in": "path",
-        "required": True,
-        "description": "The file: `pdf`, `xlsx`, `csv` or `zip` (or its file name, e.g. `bid-pack.pdf`).",
-        "schema": {"type": "string"},
-    },
     "last_event_id": {
         "name": "Last-Event-ID",
         "in": "header",
@@ -388,7 +56,7 @@ PARAMETERS = {
     "per_page": {
         "name": "per_page",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
     },
     "if_match": {
         "name": "If-Match",
@@ -403,10 +71,38 @@ PARAMETERS = {
         "schema": {"type": "string", "enum": ["*"]},
     },
 }
+REQUIRED_HEADER = {"schema": {"type": "string"}, "required": True}
 
 
-@cache
-def spec() -> dict[str, Any]:
+class UndescribedRoute(LookupError):
+    """An /api/v1 route whose view has no ``@describe`` declaration."""
+
+
+def api_operations(app: Flask) -> list[tuple[Rule, str, Operation]]:
+    """Every API route and method with its declaration, from the URL map; UndescribedRoute for one without."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(f"{bp.name}."):
+            continue
+        operation = getattr(app.view_functions[rule.endpoint], "api_operation", None)
+        if operation is None:
+            raise UndescribedRoute(f"{rule.endpoint} ({rule.rule}) has no @describe declaration")
+        found += [(rule, method.lower(), operation) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return found
+
+
+def build(app: Flask) -> dict[str, Any]:
+    routes = api_operations(app)
+    models: dict[type, None] = {r.Problem: None}  # bodies (TypedDicts) and response models, once each
+    for _rule, _method, operation in routes:
+        models |= {m: None for m in (operation.body, *(x.model for x in operation.replies.values())) if m}
+    generator = SchemaGenerator(ref_template=REF, union_format="primitive_type_array")
+    refs, defs = generator.generate_definitions([(m, "validation", TypeAdapter(m).core_schema) for m in models])
+    by_model = {model: ref for (model, _mode), ref in refs.items()}
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, method, operation in routes:
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix(bp.url_prefix))
+        paths.setdefault(path, {})[method] = _operation(rule, operation, by_model)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -416,9 +112,9 @@ def spec() -> dict[str, Any]:
             "with a formatted GBP string beside it; times are ISO 8601 with offset, in UTC. Errors are "
             "`application/problem+json` (RFC 9457). Lists take `page` and `per_page` (up to 100).",
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": bp.url_prefix}],
         "security": [{"bearerAuth": []}],
-        "paths": _paths(),
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -428,11 +124,91 @@ def spec() -> dict[str, Any]:
                 }
             },
             "parameters": PARAMETERS,
-            "schemas": SCHEMAS,
+            "schemas": defs,
         },
     }
 
 
+def _operation(rule: Rule, operation: Operation, refs: dict[type, dict[str, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": operation.operation_id, "summary": operation.summary, "tags": [operation.tag]}
+    # The route's converters, by argument (Werkzeug keeps them on the rule and has no public accessor).
+    parameters = [_path_parameter(name, converter) for name, converter in rule._converters.items()]
+    names = (*operation.headers, *(("page", "per_page") if operation.paged else ()))
+    parameters += [{"$ref": f"#/components/parameters/{name}"} for name in names]
+    if parameters:
+        out["parameters"] = parameters
+    errors = {*operation.errors, 422, 429}
+    if operation.body is not None:
+        out["requestBody"] = {
+            "required": operation.body_required,
+            "content": {JSON: {"schema": refs[operation.body]}},
+        }
+        errors |= {400, 413, 422}
+    if operation.auth != "none":
+        errors.add(401)
+    out["responses"] = {str(code): _reply(reply, refs) for code, reply in sorted(operation.replies.items())}
+    out["responses"] |= {str(code): _problem(code, refs[r.Problem]) for code in sorted(errors)}
+    if operation.auth == "optional":
+        out["security"] = [{}, {"bearerAuth": []}]
+    elif operation.auth == "none":
+        out["security"] = []
+    return out
+
+
+def _path_parameter(name: str, converter) -> dict[str, Any]:
+    """A path parameter; an integer converter's bounds become the schema's (ids and versions start at 1)."""
+    if isinstance(converter, NumberConverter):
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1 if converter.min is None else converter.min}
+        if converter.max is not None:
+            schema["maximum"] = converter.max
+    else:
+        schema = {"type": "string"}
+    parameter = {"name": name, "in": "path", "required": True, "schema": schema}
+    if name in PATH_PARAMETERS:
+        parameter["description"] = PATH_PARAMETERS[name]
+    return parameter
+
+
+def _reply(reply: Reply, refs: dict[type, dict[str, str]]) -> dict[str, Any]:
+    content = reply.content or {JSON: {"schema": refs[reply.model]}}
+    out: dict[str, Any] = {"description": reply.description, "content": content}
+    headers = {}
+    if reply.etag:
+        headers["ETag"] = {"description": "The version, for If-Match.", **REQUIRED_HEADER}
+    if reply.location:
+        headers["Location"] = REQUIRED_HEADER
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _problem(status: int, ref: dict[str, str]) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": ERRORS[status],
+        "content": {PROBLEM_JSON: {"schema": ref}},
+    }
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": REQUIRED_HEADER}
+    if status == 429:
+        response["headers"] = {"Retry-After": REQUIRED_HEADER}
+    return response
+
+
+def spec(app: Flask | None = None) -> dict[str, Any]:
+    """The description for ``app`` (the current app by default), built once per app."""
+    app = app or current_app._get_current_object()
+    if "api_openapi" not in app.extensions:
+        app.extensions["api_openapi"] = build(app)
+    return app.extensions["api_openapi"]
+
+
 @bp.get("/openapi.json")
+@describe(
+    "getOpenApi",
+    "This description.",
+    tag="meta",
+    replies={200: Reply("The OpenAPI 3.1 description.", content={JSON: {"schema": {"type": "object"}}})},
+    auth="none",
+)
 def openapi():
     return jsonify(spec())

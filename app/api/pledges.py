@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from app.api import responses as r
 from app.api import serializers as s
 from app.api.auth import caller
 from app.api.blueprint import bp
+from app.api.fields import Body, Empty, Region, Text, body_config, field, one_of
 from app.api.helpers import ID, if_match, ok, viewable_bid
-from app.api.validation import REGION, Field, read_body
+from app.api.operations import describe, reply
 from app.api.validation import page_args as pagination
+from app.api.validation import read_body
 from app.extensions import db
 from app.models import Bid
 from app.services import access, pledges, totals
 from app.services.errors import NotFound, PermissionDenied
 
-PLEDGE_FIELDS: dict[str, Field] = {
-    "amount_pence": Field("integer", "The amount pledged, in pence.", minimum=1),
-    "homes": Field("integer", "Homes the pledge covers.", minimum=0),
-    "regions": Field("array", "ITL1 region codes the pledge covers.", items=REGION, max_items=12),
-    "statement": Field("string", "How the money will be used.", max_length=pledges.MAX_STATEMENT),
-    "status": Field("string", "Indicative, or confirmed by the board.", choices=("indicative", "confirmed")),
-    "accept_terms": Field("boolean", "Must be true: the organisation accepts the bid's terms."),
-}
-PLEDGE_REQUIRED = ("amount_pence", "homes", "regions", "status", "accept_terms")
+
+class PledgeBody(Body, total=False):
+    """The organisation's pledge, whole: a PUT replaces it."""
+
+    __pydantic_config__ = body_config("amount_pence", "homes", "regions", "status", "accept_terms")
+
+    amount_pence: Annotated[int, field("The amount pledged, in pence.", minimum=1)]
+    homes: Annotated[int, field("Homes the pledge covers.", minimum=0)]
+    regions: Annotated[list[Region], field("ITL1 region codes the pledge covers.", max_items=12)]
+    statement: Annotated[Text, field("How the money will be used.", max_length=pledges.MAX_STATEMENT)]
+    status: Annotated[one_of("indicative", "confirmed"), field("Indicative, or confirmed by the board.")]
+    accept_terms: Annotated[bool, field("Must be true: the organisation accepts the bid's terms.")]
 
 
 def _member_bid(bid_id: int) -> Bid:
@@ -33,6 +41,13 @@ def _member_bid(bid_id: int) -> Bid:
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/pledge")
+@describe(
+    "getPledge",
+    "The caller's organisation's pledge (members).",
+    tag="pledges",
+    replies={200: reply(r.Pledge, "The pledge.", etag=True)},
+    errors=(403, 404),
+)
 def get_pledge(bid_id: int):
     bid = _member_bid(bid_id)
     pledge = pledges.current_pledge(bid, caller().organisation_id)
@@ -42,10 +57,23 @@ def get_pledge(bid_id: int):
 
 
 @bp.put(f"/bids/<{ID}:bid_id>/pledge")
+@describe(
+    "putPledge",
+    "Make or replace the organisation's pledge (members). If-Match makes a stale write a 409; "
+    "If-None-Match: * only creates.",
+    tag="pledges",
+    body=PledgeBody,
+    replies={
+        200: reply(r.Pledge, "The pledge was replaced.", etag=True),
+        201: reply(r.Pledge, "The pledge was made.", etag=True),
+    },
+    errors=(403, 404, 409),
+    headers=("if_match", "if_none_match"),
+)
 def put_pledge(bid_id: int):
     bid = _member_bid(bid_id)
     expected = if_match(create_only_allowed=True)
-    values = read_body(PLEDGE_FIELDS)
+    values = read_body()
     existed = pledges.current_pledge(bid, caller().organisation_id) is not None
     pledge = pledges.save_pledge(caller(), bid, values, expected_version=expected)
     db.session.flush()
@@ -54,10 +82,20 @@ def put_pledge(bid_id: int):
 
 
 @bp.delete(f"/bids/<{ID}:bid_id>/pledge")
+@describe(
+    "withdrawPledge",
+    "Withdraw the organisation's pledge (members).",
+    tag="pledges",
+    body=Empty,
+    body_required=False,
+    replies={200: reply(r.Pledge, "The withdrawn pledge.", etag=True)},
+    errors=(403, 404, 409),
+    headers=("if_match",),
+)
 def delete_pledge(bid_id: int):
     bid = _member_bid(bid_id)
     expected = if_match()
-    read_body({}, optional=True)
+    read_body()
     pledge = pledges.withdraw_pledge(caller(), bid, expected_version=expected)
     db.session.flush()
     body, version = s.pledge(pledge), pledge.version
@@ -65,6 +103,14 @@ def delete_pledge(bid_id: int):
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/pledges")
+@describe(
+    "listPledges",
+    "Every live pledge (convenors; members too when the bid shows amounts).",
+    tag="pledges",
+    replies={200: reply(r.MemberPledgePage, "A page of pledges, largest first.")},
+    errors=(403, 404, 422),
+    paged=True,
+)
 def list_pledges(bid_id: int):
     bid = viewable_bid(bid_id)
     if not access.is_bid_convenor(caller(), bid) and not bid.show_amounts:
@@ -76,6 +122,14 @@ def list_pledges(bid_id: int):
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/pledges/<{ID}:pledge_id>/revisions")
+@describe(
+    "listRevisions",
+    "A pledge's history, newest first (its organisation and the convenors).",
+    tag="pledges",
+    replies={200: reply(r.RevisionPage, "A page of revisions.")},
+    errors=(404, 422),
+    paged=True,
+)
 def pledge_revisions(bid_id: int, pledge_id: int):
     bid = viewable_bid(bid_id)
     page, per_page = pagination()

@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
-from app.api.bids import BID_FIELDS, CREATE_FIELDS, EXTEND_FIELDS
-from app.api.invitations import ACCEPT_FIELDS, INVITE_FIELDS
-from app.api.pledges import PLEDGE_FIELDS
-from app.api.validation import Field
+from app.api.bids import BidBody, ExtendBody, NewBidBody
+from app.api.fields import SchemaGenerator
+from app.api.invitations import AcceptBody, InviteBody
+from app.api.pledges import PledgeBody
 from app.extensions import db, limiter
 from app.infra import clock
 from app.models import AuditEvent, Bid, Invitation, Pledge, User
@@ -31,7 +32,7 @@ def _deadline() -> str:
 
 
 def _bodies(world, invitation_token):
-    """(name, method, path, token, declared fields, a body the endpoint accepts)."""
+    """(name, method, path, token, declared body model, a body the endpoint accepts)."""
     bid = f"/bids/{world.bid_id}"
     accept = {
         "token": invitation_token,
@@ -61,26 +62,34 @@ def _bodies(world, invitation_token):
     update = {k: v for k, v in create.items() if k not in ("status", "deadline")}  # an open bid: extend instead
     invite = {"invitations": [{"organisation_name": "Eastern Homes", "email": "ana@eastern.example"}]}
     return [
-        ("put_pledge", "PUT", f"{bid}/pledge", world.member, PLEDGE_FIELDS, pledge),
-        ("update_bid", "PATCH", bid, world.convenor, BID_FIELDS, update),
-        ("create_invitations", "POST", f"{bid}/invitations", world.convenor, INVITE_FIELDS, invite),
-        ("accept_invitation", "POST", "/invitations/accept", None, ACCEPT_FIELDS, accept),
-        ("create_bid", "POST", "/bids", world.convenor, CREATE_FIELDS, create),
-        ("extend_bid", "POST", f"{bid}/extend", world.convenor, EXTEND_FIELDS, {"deadline": _deadline()}),
+        ("put_pledge", "PUT", f"{bid}/pledge", world.member, PledgeBody, pledge),
+        ("update_bid", "PATCH", bid, world.convenor, BidBody, update),
+        ("create_invitations", "POST", f"{bid}/invitations", world.convenor, InviteBody, invite),
+        ("accept_invitation", "POST", "/invitations/accept", None, AcceptBody, accept),
+        ("create_bid", "POST", "/bids", world.convenor, NewBidBody, create),
+        ("extend_bid", "POST", f"{bid}/extend", world.convenor, ExtendBody, {"deadline": _deadline()}),
     ]
 
 
-def text_paths(fields: dict[str, Field], prefix: str = "") -> list[str]:
-    """Every place a body holds text, from the same declarations that check it: ``organisation.regions[0]``."""
+def text_paths(model: type, prefix: str = "") -> list[str]:
+    """Every place a body holds text, from the same models that check it: ``organisation.regions[0]``."""
+    schema = TypeAdapter(model).json_schema(schema_generator=SchemaGenerator)
+    return _text_paths(schema, schema.get("$defs", {}), prefix)
+
+
+def _text_paths(schema: dict, defs: dict, prefix: str) -> list[str]:
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
     paths = []
-    for name, spec in fields.items():
+    for name, spec in schema.get("properties", {}).items():
         here = f"{prefix}{name}"
-        if spec.kind == "array":
-            spec, here = spec.items, f"{here}[0]"
-        if spec.kind in ("string", "datetime"):
+        spec = next((s for s in spec.get("anyOf", ()) if s.get("type") != "null"), spec)  # a nullable value
+        if spec.get("type") == "array":
+            spec, here = spec["items"], f"{here}[0]"
+        if "$ref" in spec:
+            paths.extend(_text_paths(spec, defs, f"{here}."))
+        elif spec.get("type") == "string" or "string" in (spec.get("type") or []):
             paths.append(here)
-        elif spec.kind == "object":
-            paths.extend(text_paths(spec.fields, f"{here}."))
     return paths
 
 
