@@ -1,7 +1,9 @@
-"""Bulk benchmark data: a convenor, member organisations each with a user, open bids they joined, pledges.
+"""Benchmark data: a convenor, member organisations each with a user, open bids they joined, pledges.
 
-Rows go in with bulk INSERTs through the project's own models (so column defaults and types are the
-project's), in one transaction; this is set-up, never timed.
+``populate`` plays a realistic history through the services (``app.seeding``): each bid opened a week ago,
+its invitations sent and accepted over the week, pledges made and some amended or confirmed, with the
+revisions, audit rows, live events and (already sent) emails the services write. ``populate_bulk`` is the old
+bulk-INSERT path, kept for comparing the two set-up times. Set-up is never timed by the benchmarks.
 """
 
 from __future__ import annotations
@@ -26,6 +28,105 @@ class Dataset:
 
 
 def populate(app, *, organisations: int, bids: list[int], pledge_share: float = 0.0, unanswered: int = 0) -> Dataset:
+    """Build the data set through the services; the arguments are as for ``populate_bulk``.
+
+    Organisation i's member accepts each bid's invitation (the first bid making its account and profile) at
+    a moment through the bid's first week; a third of the pledged organisations amended their pledge once.
+    """
+    from app.extensions import db
+    from app.models import User
+    from app.seeding import Member, Seeding
+    from app.services import clock
+
+    password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # see populate_bulk
+    names = [f"Bench Housing Association {i:05d}" for i in range(organisations)]
+    emails = [f"member{i:05d}@bench.example" for i in range(organisations)]
+    with app.app_context():
+        now = clock.now()
+        opened = now - timedelta(days=7)
+        bid_ids = []
+        with Seeding(PASSWORD, password_hash=password_hash) as seeding:
+            convenor = seeding.convening_body(
+                opened - timedelta(days=1),
+                {"name": "Bench Convening Body"},
+                email="convenor@bench.example",
+                name="Bench Convenor",
+            )
+            for number, size in enumerate(bids):
+                bid = seeding.bid(
+                    convenor,
+                    opened - timedelta(hours=1),
+                    {
+                        "title": f"Bench consortium bid {number + 1} ({size} members)",
+                        "funder_name": "Department for Communities",
+                        "scheme": "Community Match Fund",
+                        "summary": "The case for the bid.\n\nA second paragraph.",
+                        "terms": "Members commit the match funding pledged.",
+                        "target_pence": 6_250_000_00 * max(1, size // 39),
+                        "target_homes": 1_100_000,
+                        "deadline": now + timedelta(days=7),
+                        "show_amounts": True,
+                    },
+                    opened_at=opened,
+                )
+                bid_ids.append(bid.id)
+                week = now - opened - timedelta(hours=2)
+                members = []
+                for i in range(size):
+                    accepted = opened + timedelta(minutes=10) + week * (i + 1) / (size + 1) * 0.6
+                    saves = []
+                    if pledge_share and (i % 100) < pledge_share * 100:
+                        final = _pledge_values(i)
+                        at = accepted + (now - accepted) * 0.3
+                        if i % 3 == 1:
+                            saves.append((at, {**final, "amount_pence": final["amount_pence"] // 2}))
+                            at = accepted + (now - accepted) * 0.8
+                        saves.append((at, final))
+                    members.append(
+                        Member(
+                            organisation={
+                                "name": names[i],
+                                "homes_owned": 5_000 + i,
+                                "regions": [REGION_CODES[i % 12]],
+                            },
+                            email=emails[i],
+                            person=f"Member {i:05d}",
+                            invited_at=opened + timedelta(minutes=5),
+                            accepted_at=accepted,
+                            pledges=saves,
+                        )
+                    )
+                members += [
+                    Member(
+                        organisation={"name": f"Not Yet Answered {number}-{j}"},
+                        email=f"waiting{number}-{j}@bench.example",
+                        person="",
+                        invited_at=opened + timedelta(minutes=5),
+                    )
+                    for j in range(unanswered)
+                ]
+                seeding.consortium(convenor, bid, members)
+                seeding.settle()
+                db.session.commit()
+        convenor_email = convenor.email
+        by_email = dict(db.session.execute(sa.select(User.email, User.organisation_id)).all())
+        db.session.remove()
+    return Dataset(convenor_email, emails, [by_email[e] for e in emails], bid_ids)
+
+
+def _pledge_values(i: int) -> dict:
+    return {
+        "amount_pence": 5_000_00 * (1 + i % 97),
+        "homes": 1_000 + 13 * i,
+        "regions": REGION_CODES[i % 12 : i % 12 + 1 + i % 3],
+        "statement": f"Grants for tenants' groups and local charities, round {i}.",
+        "status": "confirmed" if i % 3 else "indicative",
+    }
+
+
+def populate_bulk(
+    app, *, organisations: int, bids: list[int], pledge_share: float = 0.0, unanswered: int = 0
+) -> Dataset:
     """Build the data set.
 
     ``bids`` lists, per bid, how many of the organisations (the first n) have accepted its invitation;

@@ -1,8 +1,15 @@
-"""The clock and Europe/London conversions. Services take ``now`` from here so tests can move time."""
+"""The clock and Europe/London conversions. Services take ``now`` from here so tests can move time.
+
+``frozen(moment)`` sets the clock for a block, in this thread (context) only: the seeding path (``app.seeding``)
+runs the services at past moments with it, so what they write is stamped as it would have been then.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -14,9 +21,26 @@ LONDON = ZoneInfo("Europe/London")
 EN_GB = Locale.parse("en_GB")
 
 
+#: The moment ``now`` answers while a ``frozen`` block runs; unset (the real time) everywhere else.
+_frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("frozen_now", default=None)
+
+
 def now() -> datetime:
-    """Aware UTC now."""
-    return datetime.now(UTC)
+    """Aware UTC now (the frozen moment inside a ``frozen`` block)."""
+    return _frozen.get() or datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def frozen(moment: datetime) -> Iterator[datetime]:
+    """Make ``now`` answer ``moment`` while the block runs, in this context only (a request in another thread
+    still sees the real time). Blocks nest; the outer moment comes back when an inner block ends."""
+    if moment.tzinfo is None:
+        raise ValueError("a frozen moment must be timezone-aware")
+    token = _frozen.set(moment.astimezone(UTC))
+    try:
+        yield moment
+    finally:
+        _frozen.reset(token)
 
 
 def from_london(day: date, at: time) -> datetime:
