@@ -55,6 +55,7 @@ EXEMPT = {
     "after_commit.after_commit": "session plumbing: runs a callback after a commit; writes nothing itself",
     "after_commit.on_rollback": "session plumbing: runs a callback after a rollback; writes nothing itself",
     "after_commit.install": "session plumbing, called once by create_app",
+    "clock.frozen": "sets the clock for a block, in its own context (the seeding path); writes nothing itself",
     "audit.emit": "writes the live event log (bid_events); every caller also records the change with audit.record",
     "digest.send_due": "the daily digest email run: each message is its own outbox row; nothing in a bid changes",
     "files.write_atomic": "a file on disk for a letter or pack; upload_letter and generate_pack audit the change",
