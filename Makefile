@@ -23,11 +23,18 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed
+# A development checkout's settings for the `flask` command (python-dotenv reads .env from the current folder):
+# after `make run`, `.venv/bin/flask users token EMAIL` works in a new shell. Git-ignored; never in production.
+.env:
+	@printf '%s\n' '# Written by `make run` for this development checkout (git-ignored). The flask command reads it.' \
+	  'APP_ENV=development' 'FLASK_APP=wsgi:app' > $@
+	@echo "Wrote .env (APP_ENV=development) for the flask command in this checkout."
+
+run: $(VENV)/.installed .env
 	APP_ENV=$${APP_ENV:-development} $(BIN)/flask db upgrade
 	APP_ENV=$${APP_ENV:-development} $(BIN)/flask demo seed --if-empty
 	@echo ""
-	@echo "Serving on http://127.0.0.1:5000  (Ctrl+C to stop)"
+	@echo "Serving on http://$${BIND:-127.0.0.1:5000}  (Ctrl+C to stop)"
 	@echo "  Convenor login: convenor@example.org / demo-pledge-2026"
 	@echo "  Member login:   member@example.org / demo-pledge-2026"
 	@echo ""

@@ -54,6 +54,9 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_ROOT / "uploads")
     PACK_DIR = os.environ.get("PACK_DIR") or str(INSTANCE_ROOT / "packs")
     MAX_LETTER_BYTES = _int("MAX_LETTER_BYTES", 10 * 1024 * 1024)
+    #: a convening body's logo: the largest file, and the largest width or height in pixels
+    MAX_LOGO_BYTES = _int("MAX_LOGO_BYTES", 2 * 1024 * 1024)
+    MAX_LOGO_PIXELS = _int("MAX_LOGO_PIXELS", 4000)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     #: a form post that is not a file upload (url-encoded) is read whole: it gets this smaller cap
     FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", 2 * 1024 * 1024)
@@ -85,7 +88,11 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     #: a prefix for the rate-limit keys, when several apps (or test runs) share one Redis
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "")
+    #: failed logins allowed from one address (successes do not count)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    #: failed logins allowed on one account from anywhere, before browsers that have never logged in to it
+    #: wait for the window to pass; keep it short: it is how long someone else's guesses can hold the owner up
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     #: the largest JSON body the API reads (MAX_CONTENT_LENGTH still caps everything)
     API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", 1024 * 1024)
@@ -118,6 +125,10 @@ class Config:
     SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 2 * 3600)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     HSTS = True
+    #: reverse proxies in front of the app that set X-Forwarded-For / X-Forwarded-Proto (Werkzeug's ProxyFix);
+    #: 0 (the default) trusts no such header, so the client address is the connection's
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", 0)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
 

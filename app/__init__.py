@@ -37,6 +37,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     security.register(app)
     refusals.register(app)
     templating.register(app)
+    from app.web.received import ReceivedAt
+
+    app.wsgi_app = ReceivedAt(app.wsgi_app)
     from app import cli
 
     cli.register(app)
@@ -111,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from app.live.routes import bp as live_bp
     from app.pledges.routes import bp as pledges_bp
     from app.reminders.routes import bp as reminders_bp
+    from app.settings.routes import bp as settings_bp
 
     for bp in (
         auth_bp,
@@ -122,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
         funder_bp,
         reminders_bp,
         live_bp,
+        settings_bp,
     ):
         app.register_blueprint(bp)
     from app import api

@@ -7,6 +7,7 @@ played through the services by ``app.seeding``, so every revision, audit row and
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import datetime, timedelta
 
 from app.regions import REGIONS
@@ -27,7 +28,7 @@ MEMBERS = [
     ("Harbour Light Homes", "SE"),
     ("Fenland Community Housing", "EE"),
     ("Black Country Homes", "WM"),
-    ("Cymru Cartrefi Group", "WAL"),
+    ("Grŵp Cynefin", "WAL"),  # Welsh names must print as themselves in the bid pack
     ("Clyde Valley Housing", "SCO"),
     ("Lagan Homes", "NI"),
     ("Pennine Housing Trust", "YH"),
@@ -83,8 +84,10 @@ def _spread(total: int, parts: int, rng: random.Random, *, unit: int, least: int
     return values
 
 
-def _slug(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+def _email_slug(name: str) -> str:
+    """ASCII letters and digits of a name, accents folded (Grŵp Cynefin → grwpcynefin), for demo addresses."""
+    folded = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode("ascii")
+    return "".join(ch for ch in folded if ch.isalnum())[:20]
 
 
 def _history(index: int, final: dict, joined: datetime, now: datetime, rng: random.Random) -> list:
@@ -175,7 +178,7 @@ def seed_demo() -> list[str]:
             members.append(
                 Member(
                     organisation=profile,
-                    email=MEMBER_EMAIL if index == 0 else f"pledges@{_slug(name)}.example.org",
+                    email=MEMBER_EMAIL if index == 0 else f"pledges@{_email_slug(name)}.example.org",
                     person="Alex Member" if index == 0 else f"{name} pledge lead",
                     invited_at=invited,
                     accepted_at=joined,
@@ -186,7 +189,7 @@ def seed_demo() -> list[str]:
             members.append(
                 Member(
                     organisation={"name": name},
-                    email=f"contact@{_slug(name)}.example.org",
+                    email=f"contact@{_email_slug(name)}.example.org",
                     person=f"{name} contact",
                     invited_at=invited + timedelta(days=1),  # a second list, the next morning
                     declined_at=opened + timedelta(days=2) if name == DECLINED else None,

@@ -12,6 +12,7 @@ the clients were told. Run alone: ``python -m bench.rush [--small]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import queue
 import threading
@@ -199,8 +200,16 @@ def login_all(base: str, emails: list[str], threads: int = 4) -> list[WebSession
 
 
 def run_database(
-    label: str, url: str, work: Path, organisations: int, clients: int, rounds: int, stale_every: int = STALE_EVERY
+    label: str,
+    url: str,
+    work: Path,
+    organisations: int,
+    clients: int,
+    rounds: int,
+    stale_every: int = STALE_EVERY,
+    bare: bool = True,
 ) -> dict:
+    """One database's rounds; ``bare=False`` skips the baseline (for a correctness check under load)."""
     print(f"  [{label}] preparing {organisations} organisations, {rounds} bids", flush=True)
     instance = work / f"instance-{label}"
     fresh_database(url, instance)
@@ -209,8 +218,8 @@ def run_database(
     bare_app.create_table(url)
     env = server_env(url, instance)
     project = Server("wsgi:app", env, work / f"project-{label}.log")
-    bare = Server("bench.bare_app:app", env, work / f"bare-{label}.log", ready_path="/health")
-    with project, bare:
+    bare_server = Server("bench.bare_app:app", env, work / f"bare-{label}.log", ready_path="/health") if bare else None
+    with project, bare_server or contextlib.nullcontext():
         print(f"  [{label}] logging in {organisations} members through /login", flush=True)
         sessions = login_all(project.url, data.member_emails)
         project_rounds, bare_rounds, checks = [], [], []
@@ -222,11 +231,15 @@ def run_database(
             project_rounds.append(result)
             checks.append(verify_round(app, data.bid_ids[number], data.organisation_ids, result.orgs, STALE_POUNDS))
             requests = len(result.get_latencies) + len(result.post_latencies)
+            if bare_server is None:
+                continue
             print(f"  [{label}] round {number + 1}: bare ({requests} inserts)", flush=True)
-            cpu = cpu_seconds(bare.process.pid)
-            bare_rounds.append(bare_round(bare.url, requests, clients))
-            bare_rounds[-1].server_cpu = cpu_seconds(bare.process.pid) - cpu
-        commands = {"project": " ".join(project.command[1:]), "bare": " ".join(bare.command[1:])}
+            cpu = cpu_seconds(bare_server.process.pid)
+            bare_rounds.append(bare_round(bare_server.url, requests, clients))
+            bare_rounds[-1].server_cpu = cpu_seconds(bare_server.process.pid) - cpu
+        commands = {"project": " ".join(project.command[1:])}
+        if bare_server is not None:
+            commands["bare"] = " ".join(bare_server.command[1:])
     bare_rows = bare_app.count_rows(url)
     with app.app_context():
         from app.extensions import db
@@ -239,7 +252,7 @@ def summarise(label, project_rounds, bare_rounds, checks, bare_rows, commands) -
     writes = sum(len(o.accepted) for r in project_rounds for o in r.orgs)
     project_time = sum(r.elapsed for r in project_rounds)
     bare_requests = sum(len(r.post_latencies) for r in bare_rounds)
-    bare_time = sum(r.elapsed for r in bare_rounds)
+    bare_time = sum(r.elapsed for r in bare_rounds) or float("nan")  # nan: run without the baseline
     project_requests = sum(len(r.get_latencies) + len(r.post_latencies) for r in project_rounds)
     statuses: dict[int, int] = {}
     for r in project_rounds:
@@ -258,9 +271,11 @@ def summarise(label, project_rounds, bare_rounds, checks, bare_rows, commands) -
         "pledge_writes": writes,
         "pledge_writes_per_s": round(writes / project_time, 1),
         "project_requests_per_s": round(project_requests / project_time, 1),
-        "bare_inserts_per_s": round(bare_requests / bare_time, 1),
-        "ratio_writes": round((writes / project_time) / (bare_requests / bare_time), 3),
-        "ratio_requests": round((project_requests / project_time) / (bare_requests / bare_time), 3),
+        "bare_inserts_per_s": round(bare_requests / bare_time, 1) if bare_requests else None,
+        "ratio_writes": round((writes / project_time) / (bare_requests / bare_time), 3) if bare_requests else None,
+        "ratio_requests": (
+            round((project_requests / project_time) / (bare_requests / bare_time), 3) if bare_requests else None
+        ),
         "server_cpu_ms_per_write": round(project_cpu_ms, 2),
         "server_cpu_ms_per_bare_insert": round(bare_cpu_ms, 2),
         "post_latency": latency_ms([x for r in project_rounds for x in r.post_latencies]),
@@ -278,8 +293,8 @@ def summarise(label, project_rounds, bare_rounds, checks, bare_rows, commands) -
         "bare_rows_in_db": bare_rows,
         "bare_requests": bare_requests,
         "rounds": [
-            {"project_s": round(p.elapsed, 2), "bare_s": round(b.elapsed, 2)}
-            for p, b in zip(project_rounds, bare_rounds, strict=True)
+            {"project_s": round(p.elapsed, 2), "bare_s": round(b.elapsed, 2) if b else None}
+            for p, b in zip(project_rounds, bare_rounds or [None] * len(project_rounds), strict=True)
         ],
         "checks": _merge_checks(checks),
         "commands": commands,

@@ -33,11 +33,12 @@ FLOORS = {
     "gunicorn": ("23.0.0", "pinned"),
     # CVE-2023-33733 (3.6.13): code execution through rl_safe_eval in paragraph markup (a color attribute).
     "reportlab": ("3.6.13", "pinned"),
-    # CVE-2025-55197 (6.0.0): a crafted FlateDecode stream exhausts memory; we read uploaded letters with pypdf
-    # in the tests only, but pin a release past the 2023-2025 run of infinite-loop and memory fixes.
+    # CVE-2025-55197 (6.0.0): a crafted FlateDecode stream exhausts memory; pypdf reads uploaded letters to bind
+    # them into the bid pack, so pin a release past the 2023-2025 run of infinite-loop and memory fixes.
     "pypdf": ("6.0.0", "pinned"),
     # CVE-2024-28219 (10.3.0) buffer overflow; CVE-2025-48379 (11.3.0) DDS writing overflow. ReportLab's images.
-    "pillow": ("11.3.0", "installed"),
+    # Pillow also checks uploaded logos (a convening body's identity) by content.
+    "pillow": ("11.3.0", "pinned"),
     # CVE-2025-43859 (0.16.0): lenient chunked-encoding parsing (request smuggling); httpx's HTTP/1.1 parser.
     "h11": ("0.16.0", "installed"),
     # CVE-2024-47081 (2.32.4): .netrc credentials leaked to a third-party host.
@@ -77,3 +78,19 @@ def test_every_requirement_is_pinned_exactly():
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-r"):
                 assert PIN.match(line), f"{name}: {line!r} is not pinned with =="
+
+
+@pytest.mark.parametrize("package", ["pypdf", "pillow", "rl-accel", "reportlab"])
+def test_the_pack_builders_dependencies_are_runtime_requirements(package):
+    runtime = {p.lower().replace("_", "-") for p, _v in PIN.findall((ROOT / "requirements.txt").read_text())}
+    assert package in runtime
+
+
+def test_reportlab_is_installed_with_its_accelerator():
+    import inspect
+
+    from reportlab.lib import rl_accel
+
+    # With the C extension installed these are built-in functions, not reportlab's pure-Python fallbacks.
+    assert inspect.isbuiltin(rl_accel.instanceStringWidthTTF)
+    assert inspect.isbuiltin(rl_accel.unicode2T1)

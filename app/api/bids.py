@@ -12,7 +12,7 @@ from app.api.validation import Field, read_body
 from app.api.validation import page_args as pagination
 from app.extensions import db
 from app.models import Bid
-from app.services import access, audit, bids, totals
+from app.services import access, audit, bids, disclosure
 from app.services.errors import ValidationFailed
 
 TEXT = 20_000
@@ -42,7 +42,7 @@ EXTEND_FIELDS = {"deadline": Field("datetime", "The new deadline (ISO 8601 with 
 def _bid_response(bid: Bid, status: int = 200, **headers):
     user = caller()
     convenor = access.is_bid_convenor(user, bid)
-    body = s.bid(bid, totals.compute(bid), amounts_visible=convenor or bid.show_amounts)
+    body = s.bid(bid, disclosure.totals_for(user, bid), amounts_visible=convenor or bid.show_amounts)
     return ok(body, status, etag=bid.version, **headers)
 
 
@@ -125,7 +125,7 @@ def extend_bid(bid_id: int):
 def bid_totals(bid_id: int):
     bid = viewable_bid(bid_id)
     visible = access.is_bid_convenor(caller(), bid) or bid.show_amounts
-    return ok(s.totals(bid, totals.compute(bid), amounts_visible=visible))
+    return ok(s.totals(bid, disclosure.totals_for(caller(), bid), amounts_visible=visible))
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/audit")

@@ -10,6 +10,7 @@ from app.api.blueprint import bp
 from app.api.helpers import ID, convenor_bid, ok
 from app.api.validation import REGION, Field, read_body
 from app.api.validation import page_args as pagination
+from app.database import reading
 from app.extensions import db
 from app.services import api_tokens, invitation_rows, invitations
 from app.services.errors import ValidationFailed
@@ -122,8 +123,10 @@ def accept_invitation():
     missing = {n: m for n, m in missing.items() if n not in values}
     if missing:
         raise ValidationFailed(missing)
-    invitation = invitations.read_token(values["token"])
-    bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
+    with reading():
+        invitation = invitations.read_token(values["token"])
+        bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
+    db.session.commit()  # that only read: the password hash in accept_new_user then runs outside any transaction
     user = invitations.accept_new_user(
         values["token"], name=values["name"], password=values["password"], organisation=values.get("organisation")
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request, stream_with_context, url_for
+from flask import Response, current_app, g, request, stream_with_context, url_for
 
 from app.api import serializers as s
 from app.api.auth import caller
@@ -31,10 +31,13 @@ def _last_event_id() -> int | None:
 def bid_events(bid_id: int):
     """The same stream as the bid's live page, for the token's user as its audience."""
     bid = viewable_bid(bid_id)
-    audience = live.audience_for(caller(), bid)
+    user = caller()
+    audience = live.audience_for(user, bid)
+    # Asked again before every batch and heartbeat: a revoked token or a disabled user ends the stream.
+    viewer = live.Viewer(user.id, token_id=g.api_token_id)
     after_id = _last_event_id()
     db.session.remove()  # nothing is held open while the stream waits
-    body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id)
+    body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id, viewer=viewer)
     response = Response(stream_with_context(body), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
@@ -71,7 +74,9 @@ def _pack(pack: BidPack) -> dict[str, Any]:
 def generate_pack(bid_id: int):
     bid = convenor_bid(bid_id)
     read_body({}, optional=True)
-    pack = packs.generate_pack(caller(), bid)
+    plan = packs.prepare_pack(caller(), bid)
+    db.session.commit()  # only reads so far: building the documents holds no lock (see packs.generate_pack)
+    pack = packs.record_pack(caller(), bid, plan, packs.build_documents(plan.data, plan.letter_files))
     db.session.flush()
     body = _pack(pack)
     db.session.commit()

@@ -14,6 +14,7 @@ from flask import request
 
 from app.api.errors import invalid, malformed
 from app.regions import REGIONS
+from app.text import NOT_UNICODE, not_unicode
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
@@ -98,6 +99,8 @@ def read_body(fields: dict[str, Field], *, optional: bool = False) -> dict[str, 
         raise malformed(f"The body is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(body, dict):
         raise malformed("The body must be a JSON object.")
+    if broken := not_unicode(body):
+        raise invalid({path: [NOT_UNICODE] for path in broken})
     errors: dict[str, list[str]] = {}
     clean = check_object(body, fields, errors, prefix="")
     if errors:

@@ -2,37 +2,109 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.auth.forms import ApiTokenForm, ChangePasswordForm, LoginForm, RevokeTokenForm
 from app.extensions import db, limiter
 from app.services import api_tokens, users
 from app.services.errors import NotFound, ValidationFailed
 from app.web.forms import apply_errors
+from app.web.security import local_target
 
 bp = Blueprint("auth", __name__)
 
 FAILED = "That email address and password do not match an account. Check them and try again."
 
 
+#: How long a browser is remembered as one that has logged in to an account (see ``_known_device``).
+DEVICE_DAYS = 180
+DEVICE_ACCOUNTS = 5
+
+
+def _account() -> str:
+    """The account being tried, as the login looks it up (so ``MEMBER@example.org`` counts as ``member@…``)."""
+    raw = (request.form.get("email") or "")[:254]
+    try:
+        return users.normalise_email(raw)
+    except ValueError:
+        return raw.strip().lower()
+
+
 def _login_key() -> str:
-    """Rate-limit key per account: the email address being tried."""
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+    """Rate-limit key per account: the email address being tried, whoever tries it."""
+    return "login:" + _account()
 
 
-def _limit() -> str:
+def _address_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _failed(_response) -> bool:
+    """Only failed logins count towards the limits: a success (or a form left blank) costs nothing."""
+    return bool(g.get("login_failed"))
+
+
+def _device_cookie() -> str:
+    return "__Host-login_device" if current_app.config["SESSION_COOKIE_SECURE"] else "login_device"
+
+
+def _device_tag(email: str) -> str:
+    """The account as a device cookie names it: a keyed hash, so the cookie does not show the address."""
+    return hmac.new(current_app.secret_key.encode(), email.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _device_tags() -> list[str]:
+    raw = request.cookies.get(_device_cookie())
+    if not raw:
+        return []
+    try:
+        tags = URLSafeTimedSerializer(current_app.secret_key, salt="login-device").loads(
+            raw, max_age=DEVICE_DAYS * 86400
+        )
+    except BadData:
+        return []
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+
+def _known_device() -> bool:
+    """This browser has logged in to the account being tried before (a signed cookie says so).
+
+    Such a browser is not held back by the per-account limit, so other people's guesses cannot lock the
+    owner out of their usual browser; the per-address limit still applies to it.
+    """
+    return _device_tag(_account()) in _device_tags()
+
+
+def _remember_device(response, email: str) -> None:
+    tag = _device_tag(email)
+    tags = [tag, *(t for t in _device_tags() if t != tag)][:DEVICE_ACCOUNTS]
+    response.set_cookie(
+        _device_cookie(),
+        URLSafeTimedSerializer(current_app.secret_key, salt="login-device").dumps(tags),
+        max_age=DEVICE_DAYS * 86400,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+        path="/",
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"])
-@limiter.limit(_limit, methods=["POST"], key_func=_login_key)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed, exempt_when=_known_device)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("bids.index"))
+        return redirect(local_target(request.args.get("next")) or url_for("bids.index"))
     form = LoginForm()
     if session.pop("timed_out", False):
         flash("You were logged out after a period without activity. Log in again.", "info")
@@ -40,13 +112,16 @@ def login():
         user = users.authenticate(form.email.data, form.password.data, ip_address=request.remote_addr)
         db.session.commit()
         if user is None:
+            g.login_failed = True
             form.form_errors.append(FAILED)
         else:
             session.clear()  # a fresh session at login
             login_user(user)
             session["login_at"] = session["seen_at"] = int(time.time())
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or url_for("bids.index"))
+            response = redirect(local_target(request.args.get("next")) or url_for("bids.index"))
+            _remember_device(response, user.email)
+            return response
     return render_template("auth/login.html", form=form), 200 if not form.errors and not form.form_errors else 422
 
 
@@ -125,9 +200,3 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(f"The token ‘{name}’ is revoked: systems using it can no longer reach the API.", "success")
     return redirect(url_for("auth.account") + "#api-tokens")
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None

@@ -10,7 +10,7 @@ from app.bids.forms import ActionForm, BidForm, ExtendForm
 from app.extensions import db
 from app.live import render as live_render
 from app.models import Bid, BidStatus
-from app.services import access, audit, bids, clock, pledges, totals
+from app.services import access, audit, bids, clock, disclosure, pledges
 from app.services.errors import DomainError, NotFound, ValidationFailed
 from app.web.downloads import send_private
 from app.web.forms import FAILED, add_rule_errors, apply_errors, call_service, has_errors, london_datetime
@@ -38,7 +38,7 @@ def load(bid_id: int, *, convenor: bool = False) -> Bid:
 @login_required
 def index():
     visible = access.visible_bids(current_user)
-    figures = {bid.id: totals.compute(bid) for bid in visible}
+    figures = {bid.id: disclosure.totals_for(current_user, bid) for bid in visible}
     return render_template("bids/index.html", bids=visible, figures=figures)
 
 

@@ -56,7 +56,11 @@ def generate(bid_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        pack = packs.generate_pack(current_user, bid)
+        plan = packs.prepare_pack(current_user, bid)
+        # Only reads so far: end the transaction, and SQLite's write lock with it, before the slow build.
+        db.session.commit()
+        documents = packs.build_documents(plan.data, plan.letter_files)
+        pack = packs.record_pack(current_user, bid, plan, documents)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from app.database import write_intent
 from app.extensions import db
 from app.models import Bid
-from app.services import funder, letters, packs
+from app.services import body, funder, letters, packs
 from app.services.errors import NotFound, TokenInvalid
 from app.web.downloads import send_private
 
@@ -47,12 +47,14 @@ def page(token: str):
         return refusal
     funder.record_access(link, "page", request.remote_addr)
     bid = db.session.get(Bid, link.bid_id)
+    identity = body.identity_of(bid.organisation_id)
     db.session.commit()
     return render_template(
         "funder/page.html",
         token=token,
         link=link,
         bid=bid,
+        identity=identity,
         pack=link.pack,
         documents=[
             (kind, label, link.pack.files[packs.FILE_NAMES[kind]]["size"]) for kind, label in packs.KIND_LABELS.items()
@@ -91,3 +93,17 @@ def letter(token: str, sha256: str):
     funder.record_access(link, entry["name"], request.remote_addr)
     db.session.commit()
     return send_private(content, entry["name"].rsplit("/", 1)[-1])
+
+
+@bp.get("/f/<token>/logo")
+def logo(token: str):
+    """The convening body's logo, for the funder's page (not logged: it is part of the page view)."""
+    from app.settings.routes import send_logo
+
+    link, refusal = _open(token)
+    if refusal:
+        return refusal
+    bid = db.session.get(Bid, link.bid_id)
+    identity = body.identity_of(bid.organisation_id)
+    db.session.commit()
+    return send_logo(identity)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user
 
 from app.bids.forms import ActionForm
 from app.bids.routes import load
+from app.database import reading
 from app.extensions import db
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
 from app.services import invitation_rows, invitations
@@ -103,11 +104,17 @@ def change(bid_id: int, invitation_id: int, action: str):
 def respond(token: str):
     """The link in the email: accept by creating an account, join as the logged-in member, or decline."""
     try:
-        invitation = invitations.read_token(token)
+        with reading():
+            invitation = invitations.read_token(token)
+            known_organisation = invitation.organisation_id is not None
     except TokenInvalid as exc:
         return render_template(
             "invitations/invalid.html", reason=exc.reason, message=exc.message
         ), 410 if exc.reason in ("expired", "revoked", "used", "superseded", "closed") else 404
+    if request.method == "POST":
+        # That check only read. End it, so the answer below takes the write lock only for its own writes
+        # (and accepting hashes the new password before it takes the lock at all).
+        db.session.commit()
     accept, decline, join = AcceptForm(prefix="accept"), DeclineForm(prefix="decline"), JoinForm(prefix="join")
     choice = request.form.get("choice")
     status = 200
@@ -128,7 +135,7 @@ def respond(token: str):
             if choice == "accept" and accept.validate_on_submit():
                 org = (
                     None
-                    if invitation.organisation_id
+                    if known_organisation
                     else {
                         "name": accept.org_name.data,
                         "identifier": accept.identifier.data,

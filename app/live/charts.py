@@ -125,9 +125,10 @@ def regions(region_totals: list, *, show_amounts: bool) -> dict:
     """Horizontal bar charts of money and homes by region, each bar labelled with its figure."""
     row_h, label_w, bar_w = 22, 190, 300
     panels = []
-    measures = [("homes", "Homes", lambda v: f"{v:,}")]
-    if show_amounts:
-        measures.insert(0, ("amount_pence", "Money", format_pence))
+    # Without amounts, neither money nor homes by region (one member's change would move a bar): counts only.
+    measures = [("amount_pence", "Money", format_pence), ("homes", "Homes", lambda v: f"{v:,}")]
+    if not show_amounts:
+        measures = [("members", "Member organisations", lambda v: f"{v:,}")]
     for key, title, fmt in measures:
         top = max([getattr(r, key) for r in region_totals] + [1])
         bars = []

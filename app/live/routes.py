@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, request, session, stream_with_context
 from flask.globals import request_ctx
 from flask_login import current_user
 
 from app.extensions import db
 from app.live import render, stream
-from app.services import access, live
+from app.services import access, clock, live
 from app.services.errors import NotFound
 
 bp = Blueprint("live", __name__)
@@ -25,6 +26,17 @@ def _viewer(bid_id: int) -> live.Audience:
     except NotFound:
         abort(404)
     return live.audience_for(current_user, bid)
+
+
+def _stream_viewer() -> live.Viewer:
+    """The stream's viewer: the user, the session's version, and when the session times out."""
+    limit = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    limit = limit.total_seconds() if hasattr(limit, "total_seconds") else float(limit)
+    ends = clock.now() + timedelta(seconds=current_app.config["SESSION_IDLE_SECONDS"])
+    login_at = session.get("login_at")
+    if isinstance(login_at, int | float):
+        ends = min(ends, datetime.fromtimestamp(login_at, UTC) + timedelta(seconds=limit))
+    return live.Viewer(current_user.id, session_version=current_user.session_version, expires_at=ends)
 
 
 def _leave_the_session_cookie_alone() -> None:
@@ -54,12 +66,14 @@ def _last_event_id() -> int | None:
 @bp.get("/bids/<int:bid_id>/events")
 def events(bid_id: int):
     audience = _viewer(bid_id)
+    viewer = _stream_viewer()
     _leave_the_session_cookie_alone()
     after_id = _last_event_id()
     sort = request.args.get("sort", "amount")
     sort = sort if sort in render.SORTS else "amount"
     db.session.remove()  # nothing is held open while the stream waits
-    body = stream.events(current_app._get_current_object(), bid_id, audience, after_id=after_id, sort=sort)
+    app = current_app._get_current_object()
+    body = stream.events(app, bid_id, audience, after_id=after_id, sort=sort, viewer=viewer)
     # stream_with_context keeps the request context for the fragments' url_for() calls. The stream reads only
     # plain values captured above (never current_user) and opens a fresh short session for every read.
     response = Response(stream_with_context(body), mimetype="text/event-stream")

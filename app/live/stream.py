@@ -146,10 +146,20 @@ def message(data: str, *, event: str, event_id: int | None) -> str:
 
 
 def events(
-    app: Flask, bid_id: int, audience: live.Audience, *, after_id: int | None, sort: str = "amount"
+    app: Flask,
+    bid_id: int,
+    audience: live.Audience,
+    *,
+    after_id: int | None,
+    sort: str = "amount",
+    viewer: live.Viewer | None = None,
 ) -> Iterator[str]:
     """Snapshot first, then every event after ``after_id``, then new events as they commit, until the
-    stream's lifetime ends (the browser reconnects with Last-Event-ID and resumes)."""
+    stream's lifetime ends (the browser reconnects with Last-Event-ID and resumes).
+
+    With a ``viewer``, every batch of events and every heartbeat first asks what the viewer may see now
+    (``live.audience_now``): the batch is filtered for that audience (a convenor hiding amounts takes effect
+    at once), and the stream ends when the viewer may no longer see the bid."""
     broker = app.extensions["broker"]
     heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
     lifetime = float(app.config["SSE_MAX_SECONDS"])
@@ -167,9 +177,14 @@ def events(
         while True:
             try:
                 found = event_log(app).after(bid_id, sent, limit=PAGE)
-                rows = [(row.id, live.visible_event(row, audience)) for row in found]
+                now_sees = live.audience_now(viewer, bid_id) if found and viewer is not None else audience
+                rows = [(row.id, live.visible_event(row, now_sees)) for row in found] if now_sees else []
             finally:
                 db.session.remove()
+            if now_sees is None:
+                return  # access ended: send nothing more (the reconnect is refused)
+            if now_sees != audience:
+                audience, snap_id = now_sees, -1  # what they may see changed: a fresh snapshot follows the batch
             if rows:
                 for event_id, item in rows:
                     if item is not None:
@@ -179,13 +194,15 @@ def events(
                             event_id=event_id,
                         )
                 sent = floor = rows[-1][0]
-                if sent > snap_id:
-                    try:
-                        text, _ = snapshot_text(app, bid_id, audience, sort, sent)
-                    finally:
-                        db.session.remove()
-                    snap_id = sent
-                    yield message(text, event="snapshot", event_id=sent)
+            if (rows and sent > snap_id) or snap_id < 0:
+                try:
+                    text, _ = snapshot_text(app, bid_id, audience, sort, sent)
+                finally:
+                    db.session.remove()
+                snap_id = sent
+                yield message(text, event="snapshot", event_id=sent)
+                last_write = time.monotonic()
+            if rows:
                 last_write = time.monotonic()
                 if len(rows) >= PAGE:
                     continue  # a full page may have more behind it
@@ -193,6 +210,16 @@ def events(
             if now - started >= lifetime:
                 return
             if now - last_write >= heartbeat:
+                if viewer is not None:
+                    try:
+                        now_sees = live.audience_now(viewer, bid_id)
+                    finally:
+                        db.session.remove()
+                    if now_sees is None:
+                        return
+                    if now_sees != audience:
+                        audience, snap_id = now_sees, -1
+                        continue  # read again: the next pass sends the snapshot for the new audience
                 yield ": keep-alive\n\n"
                 last_write = now
             timeout = min(heartbeat - (now - last_write), lifetime - (now - started))

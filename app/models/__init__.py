@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent, BidEvent
 from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
+from app.models.body import BodyIdentity
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
 from app.models.invitation import Invitation, InvitationStatus
 from app.models.organisation import Organisation, OrganisationKind, Role, User
@@ -21,6 +22,7 @@ __all__ = [
     "BidEvent",
     "BidPack",
     "BidStatus",
+    "BodyIdentity",
     "ConvenorSend",
     "EmailMessage",
     "EmailStatus",

@@ -93,8 +93,13 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
     def set_password(self, password: str) -> None:
+        self.password_hash = self.hash_password(password)
+
+    @staticmethod
+    def hash_password(password: str) -> str:
+        """The stored form of a password (slow on purpose): made before a write transaction where possible."""
         shared = shared_password_hash.get()
-        self.password_hash = shared[1] if shared and shared[0] == password else generate_password_hash(password)
+        return shared[1] if shared and shared[0] == password else generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

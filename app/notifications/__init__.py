@@ -17,6 +17,7 @@ from flask import current_app, render_template
 from flask_mailman import EmailMultiAlternatives
 from sqlalchemy.orm import Session
 
+from app.database import is_locked_error, reading, retry_when_locked
 from app.extensions import db
 from app.models import Bid, EmailMessage, EmailStatus
 from app.models.outbox import new_message_id
@@ -101,11 +102,13 @@ def _start_sender(app, ids: list[int]) -> None:
 
 
 def _send_in_context(app, ids: list[int]) -> None:
+    # A background thread has nobody to answer with a 503: when the database is busy it waits and tries
+    # again (a message already claimed is skipped, and left to the sweep once its lease runs out).
     try:
         with app.app_context():
-            send_pending(ids)
+            retry_when_locked(lambda: send_pending(ids))
     except Exception:  # the messages stay in the outbox; the sweep sends them
-        log.exception("sending email %s failed", ids)
+        log.exception("sending emails %s failed; the scheduler's sweep retries them", ids)
     finally:
         with _senders_lock:
             _senders.discard(threading.current_thread())
@@ -152,7 +155,8 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
             stmt = stmt.where(EmailMessage.next_attempt_at <= clock.now())
         if ids is None:
             stmt = stmt.limit(limit)  # a sweep takes a batch; explicit ids are sent in full
-        message_ids = session.scalars(stmt.order_by(EmailMessage.id)).all()
+        with reading():  # only the claims and the results below take SQLite's write lock, each briefly
+            message_ids = session.scalars(stmt.order_by(EmailMessage.id)).all()
         session.rollback()
         sent = failed = 0
         for message_id in message_ids:
@@ -160,6 +164,8 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
                 message = _claim(session, message_id)
             except sa.exc.OperationalError as exc:  # database unavailable: the rest wait for the next sweep
                 session.rollback()
+                if ids is not None and is_locked_error(exc):
+                    raise  # a thread sending one change's emails waits for the lock (retry_when_locked) instead
                 log.warning("could not claim email %s: %s", message_id, exc)
                 break
             if message is None:
@@ -204,7 +210,8 @@ def _claim(session: Session, message_id: int) -> EmailMessage | None:
     session.commit()
     if not claimed:
         return None
-    message = session.get(EmailMessage, message_id, populate_existing=True)
+    with reading():
+        message = session.get(EmailMessage, message_id, populate_existing=True)
     session.commit()  # nothing is held while the mail server answers
     return message
 

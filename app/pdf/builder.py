@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
@@ -11,9 +12,12 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import NextPageTemplate, PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from app.money import format_pence
-from app.pdf import sections
+from app.pdf import binding, sections
+from app.pdf import letters as letter_pages
+from app.pdf.binding import BoundLetter
+from app.pdf.cover import cover
 from app.pdf.data import PackData
-from app.pdf.layout import Contents, PackDocTemplate, anchor, canvas_class
+from app.pdf.layout import PackDocTemplate, anchor, canvas_class
 from app.pdf.styles import (
     ACCENT,
     BAD,
@@ -22,11 +26,6 @@ from app.pdf.styles import (
     CARD_FIGURE,
     CARD_LABEL,
     CARD_NOTE,
-    COVER_HEADLINE,
-    COVER_KICKER,
-    COVER_SUB,
-    COVER_TITLE,
-    COVER_VALUE,
     FONT,
     FRAME_WIDTH,
     GOOD,
@@ -43,7 +42,6 @@ from app.pdf.styles import (
 )
 from app.pdf.text import (
     format_count,
-    london_date,
     london_datetime,
     markup,
     markup_paragraphs,
@@ -56,12 +54,25 @@ from app.pdf.text import (
 def build_pdf(data: PackData, letters: list[tuple[str, bytes]] | None = None) -> bytes:
     """The bid pack as PDF bytes. Pure: no database, no request; the same data gives the same bytes.
 
-    ``letters`` are (filename, content) pairs of the letter files that travel with the pack. They are
-    listed with their SHA-256, not appended: reportlab cannot merge PDFs and pypdf is a development
-    dependency only, so the ZIP bid pack carries the letter files beside this document.
+    ``letters`` are (filename, content) pairs of the letter files that travel with the pack. Each is listed
+    with its SHA-256 and bound in at the end after a divider page; a letter that cannot be read or merged
+    is listed with the reason instead, and never stops the pack being built.
     """
-    entries = _contents(data)
-    story = _cover(data, entries)
+    checked = binding.inspect(letters or [], data)
+    while True:
+        pdf, pages = _render(data, checked)
+        if not letter_pages.bound_in(checked):
+            return pdf
+        try:
+            return binding.bind(pdf, checked, pages)
+        except binding.BindError as exc:  # lay the pack out again with that letter listed as not bound
+            checked = [replace(x, pages=0, reason=exc.reason) if x.index == exc.index else x for x in checked]
+
+
+def _render(data: PackData, checked: list[BoundLetter]) -> tuple[bytes, dict[str, int]]:
+    """The pack's own pages, with a divider page for each letter to bind in; and each anchor's page."""
+    entries = _contents(data, checked)
+    story = cover(data, entries, bool(letter_pages.bound_in(checked)))
     story += [NextPageTemplate("body"), PageBreak()]
     story += _headline(data)
     story += _case(data)
@@ -69,23 +80,33 @@ def build_pdf(data: PackData, letters: list[tuple[str, bytes]] | None = None) ->
     story += sections.regions_and_timing(data)
     story += [PageBreak()]
     story += sections.members(data)
-    story += sections.letters(data, letters)
+    story += letter_pages.table(data, checked)
     if data.members:
         story += [PageBreak()]
         story += sections.appendix(data)
-    story.append(Paragraph("End of the bid pack.", NOTE.clone("End", spaceBefore=18)))
+    bound = letter_pages.bound_in(checked)
+    if bound:
+        story += [PageBreak(), *letter_pages.dividers(checked)]
+    else:
+        story.append(Paragraph("End of the bid pack.", NOTE.clone("End", spaceBefore=18)))
     buffer = io.BytesIO()
     doc = PackDocTemplate(buffer, data)
+    pages: dict[str, int] = {}
     saved_a85 = rl_config.useA85
     rl_config.useA85 = 0  # binary (deflated) streams: smaller and faster than ASCII85 text
     try:
-        doc.build(story, canvasmaker=canvas_class(data.generated_at, [key for key, _title, _level in entries]))
+        doc.build(
+            story,
+            canvasmaker=canvas_class(
+                data.generated_at, [key for key, _title, _level in entries], [x.key for x in bound], pages
+            ),
+        )
     finally:
         rl_config.useA85 = saved_a85
-    return buffer.getvalue()
+    return buffer.getvalue(), pages
 
 
-def _contents(data: PackData) -> list[tuple[str, str, int]]:
+def _contents(data: PackData, checked: list[BoundLetter]) -> list[tuple[str, str, int]]:
     entries = [("headline", "Headline figures", 0), ("case", "The case for the bid", 0)]
     if data.terms.strip():
         entries.append(("terms", "Terms of the consortium", 1))
@@ -99,69 +120,9 @@ def _contents(data: PackData) -> list[tuple[str, str, int]]:
     ]
     if data.members:
         entries.append(("appendix", "Appendix: statements of use", 0))
+    if letter_pages.bound_in(checked):
+        entries.append(("bound", "Letters of commitment, bound in", 0))
     return entries
-
-
-def _cover(data: PackData, entries: list[tuple[str, str, int]]) -> list:
-    title = one_line(data.bid_title, 300)
-    title_style = COVER_TITLE if len(title) <= 70 else COVER_TITLE.clone("CoverTitleLong", fontSize=20, leading=24)
-    band = Table(
-        [
-            [Paragraph(f"CONSORTIUM BID PACK · VERSION {data.version}", COVER_KICKER)],
-            [Paragraph(escape(title), title_style)],
-            [Paragraph(escape(one_line(data.scheme, 300)), COVER_SUB)],
-        ],
-        colWidths=[FRAME_WIDTH],
-        style=TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), NAVY),
-                ("LEFTPADDING", (0, 0), (-1, -1), 22),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 22),
-                ("TOPPADDING", (0, 0), (-1, 0), 24),
-                ("BOTTOMPADDING", (0, -1), (-1, -1), 26),
-                ("ROUNDEDCORNERS", [6, 6, 6, 6]),
-            ]
-        ),
-    )
-    details = [
-        ("Funder", one_line(data.funder_name, 200)),
-        ("Convened by", one_line(data.convenor_name, 200)),
-        ("Date", london_date(data.generated_at)),
-        ("Deadline", london_datetime(data.deadline)),
-        ("Version", f"Version {data.version}"),
-        ("Generated by", one_line(data.generated_by, 200)),
-    ]
-    cells = [
-        Paragraph(
-            f'<font name="{BOLD}" size="8" color="#52606d">{label.upper()}</font><br/>{escape(value)}', COVER_VALUE
-        )
-        for label, value in details
-    ]
-    grid = Table([cells[0:3], cells[3:6]], colWidths=[FRAME_WIDTH / 3] * 3)
-    grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    headline = (
-        f"<b>{format_pence(data.total_pence)}</b> of match funding pledged by <b>{format_count(len(data.members))}</b> "
-        f"member organisation{'' if len(data.members) == 1 else 's'}, covering <b>{format_count(data.total_homes)}</b> "
-        f"homes: <b>{percent_of(data.total_pence, data.target_pence)}</b> "
-        f"of the {format_pence(data.target_pence)} target."
-    )
-    return [
-        band,
-        Spacer(1, 18),
-        grid,
-        Spacer(1, 8),
-        Paragraph(headline, COVER_HEADLINE),
-        Spacer(1, 22),
-        Paragraph("Contents", H2),
-        Contents(entries),
-        Spacer(1, 24),
-        Paragraph(
-            f"This pack is a snapshot of the bid as it stood at {escape(london_datetime(data.generated_at))}; "
-            "later changes appear only in a new version. Money is in pounds sterling and times are UK time. "
-            "Letters of commitment are separate files, identified here by their SHA-256 digests.",
-            NOTE,
-        ),
-    ]
 
 
 def _card(label: str, figure: str, note: str) -> list:

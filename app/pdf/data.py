@@ -54,6 +54,22 @@ class PackTimelinePoint:
 
 
 @dataclass(frozen=True)
+class PackBody:
+    """The convening body's identity as its convenors set it: shown on the cover and in the running header."""
+
+    display_name: str
+    accent: str | None = None  #: "#rrggbb", checked for contrast with white when saved
+    logo: bytes | None = None  #: PNG or JPEG bytes, checked by content when uploaded
+    contact_name: str = ""  #: the named contact for funders
+    contact_email: str = ""
+    contact_phone: str = ""
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_name or self.contact_email or self.contact_phone)
+
+
+@dataclass(frozen=True)
 class PackData:
     """Everything in one version of a bid pack."""
 
@@ -76,6 +92,7 @@ class PackData:
     timeline: tuple[PackTimelinePoint, ...] = ()
     opened_at: datetime | None = None
     extras: dict[str, str] = field(default_factory=dict)
+    body: PackBody | None = None  #: None: the convening body has set no identity (the default look)
 
     @property
     def total_pence(self) -> int:

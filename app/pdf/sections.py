@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -31,7 +30,6 @@ from app.pdf.styles import (
     data_table_style,
 )
 from app.pdf.text import (
-    compact_count,
     format_count,
     london_datetime,
     markup_paragraphs,
@@ -47,7 +45,7 @@ HEAD = CELL.clone("CellHead", fontName=BOLD, textColor=WHITE)
 HEAD_RIGHT = HEAD.clone("CellHeadRight", alignment=2)
 
 
-def _cell(text: str, width: float) -> str:
+def cell(text: str, width: float) -> str:
     """A table cell wrapped to its column as plain lines.
 
     Plain strings are drawn literally (never parsed as markup, so nothing in a name can inject
@@ -182,7 +180,7 @@ def _status(member: PackMember) -> str:
     return text + (" *" if member.in_grace else "")
 
 
-MEMBER_WIDTHS = [124, 72, 92, 50, 62, 46, 36]
+MEMBER_WIDTHS = [118, 72, 88, 48, 62, 54, 40]  # Status fits "Indicative *" in DejaVu Sans
 
 
 def members(data: PackData) -> list:
@@ -202,9 +200,9 @@ def members(data: PackData) -> list:
     for m in sorted_members(data):
         rows.append(
             [
-                _cell(one_line(m.organisation_name, 300), w[0]),
-                _cell(one_line(m.identifier, 80) or "—", w[1]),
-                _cell(_regions_text(m), w[2]),
+                cell(one_line(m.organisation_name, 300), w[0]),
+                cell(one_line(m.identifier, 80) or "—", w[1]),
+                cell(_regions_text(m), w[2]),
                 format_count(m.homes),
                 format_pence(m.amount_pence),
                 _status(m),
@@ -228,70 +226,6 @@ def members(data: PackData) -> list:
     if any(m.in_grace for m in data.members):
         notes.append("* Saved during the grace window after the deadline.")
     story.append(Paragraph(" ".join(notes), NOTE))
-    return story
-
-
-def letters(data: PackData, files: list[tuple[str, bytes]] | None) -> list:
-    """Letters of commitment with their SHA-256 digests; supplied files are listed, not merged."""
-    story: list = [
-        CondPageBreak(160),
-        Spacer(1, 10),
-        anchor(Paragraph("Letters of commitment", H1), "letters", "Letters of commitment"),
-    ]
-    with_letter = [m for m in sorted_members(data) if m.letter_sha256]
-    missing = len(data.members) - len(with_letter)
-    story.append(
-        Paragraph(
-            f"{format_count(len(with_letter))} of {format_count(len(data.members))} members have uploaded a letter of "
-            "commitment. The SHA-256 digest identifies each file exactly: a copy whose digest matches is the "
-            "letter the member uploaded."
-            + (f" {format_count(missing)} members have not uploaded one yet." if missing else ""),
-            BODY,
-        )
-    )
-    widths = [118, 112, 252]
-    if with_letter:
-        rows = [_head(["Organisation", "File", "SHA-256"])]
-        for m in with_letter:
-            rows.append(
-                [
-                    _cell(one_line(m.organisation_name, 300), widths[0]),
-                    _cell(one_line(m.letter_filename, 120) or "—", widths[1]),
-                    one_line(m.letter_sha256, 64),
-                ]
-            )
-        story.append(
-            LongTable(rows, colWidths=widths, repeatRows=1, style=data_table_style(mono_cols=(2,)), hAlign="LEFT")
-        )
-    if files:
-        by_digest = {m.letter_sha256.lower(): m for m in data.members if m.letter_sha256}
-        rows = [_head(["File", "Size", "SHA-256", "Member"], (1,))]
-        for name, content in files:
-            digest = hashlib.sha256(content).hexdigest()
-            owner = by_digest.get(digest)
-            rows.append(
-                [
-                    _cell(one_line(name, 120), 96),
-                    f"{compact_count(len(content))}B",
-                    digest,
-                    _cell(one_line(owner.organisation_name, 200) if owner else "No matching member", 70),
-                ]
-            )
-        story += [
-            Paragraph("Letter files supplied with this pack", H2),
-            Paragraph(
-                "These files travel alongside this document (for example in the ZIP bid pack); they are not "
-                "bound into it.",
-                BODY,
-            ),
-            LongTable(
-                rows,
-                colWidths=[96, 38, 278, 70],
-                repeatRows=1,
-                style=data_table_style((1,), mono_cols=(2,)),
-                hAlign="LEFT",
-            ),
-        ]
     return story
 
 

@@ -9,6 +9,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import TableStyle
 
+from app.pdf import typeface
+
 # Page geometry (A4 portrait).
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_LEFT = MARGIN_RIGHT = 20 * mm
@@ -38,10 +40,12 @@ SCALE = [
     colors.HexColor("#1d3557"),
 ]
 
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
-OBLIQUE = "Helvetica-Oblique"
-MONO = "Courier"
+# Embedded Unicode TrueType faces (app/pdf/typeface.py): every UK organisation's name prints as itself.
+typeface.register()
+FONT = typeface.REGULAR
+BOLD = typeface.BOLD
+OBLIQUE = typeface.ITALIC
+MONO = typeface.MONO
 
 
 def _style(name: str, **kw) -> ParagraphStyle:

@@ -13,6 +13,8 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from app.pdf.typeface import printable, visual_order
+
 LONDON = ZoneInfo("Europe/London")
 LOCALE = "en_GB"
 
@@ -46,13 +48,16 @@ def clean_text(value: object) -> str:
 
 
 def display_text(value: object) -> str:
-    """User text for the PDF: cleaned, and without invisible format characters.
+    """User text for the PDF: cleaned, drawable, and without invisible format characters.
 
-    Zero-width joiners, bidi overrides (U+202E) and the like (Unicode category Cf) draw as boxes in
-    the base fonts and can disguise a name, so the PDF shows the text without them.
+    Zero-width joiners, bidi overrides (U+202E) and the like (Unicode category Cf) can disguise a name,
+    so the PDF shows the text without them. Characters the embedded fonts lack are replaced by a visible
+    description (see app.pdf.typeface.printable), and right-to-left runs are put in drawing order.
     """
     text = clean_text(value)
-    return text if text.isascii() else _FORMAT.sub("", text)
+    if text.isascii():
+        return text
+    return visual_order(printable(_FORMAT.sub("", text)))
 
 
 def one_line(value: object, limit: int | None = None) -> str:

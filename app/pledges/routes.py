@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app.bids.routes import load
+from app.database import done_writing
 from app.extensions import db
 from app.models import BidStatus
 from app.money import pence_to_pounds_text
@@ -72,6 +73,10 @@ def edit(bid_id: int):
             db.session.commit()
             return redirect(receipt_url)
     status = 200 if request.method == "GET" else (409 if conflict or closed_message else 422)
+    if request.method == "POST":
+        # A refused write renders the form again: not while holding SQLite's write lock, which the request's
+        # first query took and every other writer (in a deadline rush, hundreds) would wait behind.
+        done_writing(db.session)
     accepting = bid.status == BidStatus.OPEN and clock.now() < bid.grace_ends
     return render_template(
         "pledges/form.html",

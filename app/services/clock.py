@@ -1,5 +1,9 @@
 """The clock and Europe/London conversions. Services take ``now`` from here so tests can move time.
 
+A write is judged against a deadline by the moment the server received it (``received_at``), not by when
+it got through the queue for the database: ``app.web.received`` stamps that moment at the start of each
+request, before anything else in the app runs, and services read it from here, never from ``request``.
+
 ``frozen(moment)`` sets the clock for a block, in this thread (context) only: the seeding path (``app.seeding``)
 runs the services at past moments with it, so what they write is stamped as it would have been then.
 """
@@ -41,6 +45,31 @@ def frozen(moment: datetime) -> Iterator[datetime]:
         yield moment
     finally:
         _frozen.reset(token)
+
+
+#: The moment the request being served reached the server; unset outside a request.
+_received: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("received", default=None)
+
+
+def received_at() -> datetime:
+    """When the current request reached the server, or now when there is no request (CLI, scheduler, tests).
+
+    Deadlines are judged by this moment, so a write that arrived before the deadline is not refused because
+    it then waited behind other writers for the database.
+    """
+    return _received.get() or now()
+
+
+@contextlib.contextmanager
+def receiving(moment: datetime) -> Iterator[datetime]:
+    """Treat ``moment`` as the current request's arrival while the block runs."""
+    if moment.tzinfo is None:
+        raise ValueError("the moment a request was received must be timezone-aware")
+    token = _received.set(moment)
+    try:
+        yield moment
+    finally:
+        _received.reset(token)
 
 
 def from_london(day: date, at: time) -> datetime:

@@ -162,7 +162,7 @@ def upload_letter(actor: User, bid: Bid, content: bytes, filename: str | None) -
     check_pdf(content, limit=current_app.config["MAX_LETTER_BYTES"])
     digest = files.sha256(content)
     previous = current_letter(pledge)
-    now = clock.now()
+    now = clock.received_at()  # when the upload reached the server, as for pledges
     letter = Letter(
         pledge_id=pledge.id,
         bid_id=bid.id,

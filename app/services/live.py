@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bid, BidEvent, BidStatus, PledgeRevision, User
+from app.models import ApiToken, Bid, BidEvent, BidStatus, PledgeRevision, User
 from app.money import format_pence
-from app.services import access, clock, totals
+from app.services import access, clock, disclosure, totals
 
 #: Payload keys that carry one organisation's figures: never sent to other members when amounts are hidden.
 PRIVATE_KEYS = frozenset({"amount_pence", "previous_amount_pence", "homes", "previous_homes"})
@@ -46,6 +46,43 @@ class Audience:
 
 def audience_for(user: User, bid: Bid) -> Audience:
     return Audience(access.is_bid_convenor(user, bid), user.organisation_id, bool(bid.show_amounts))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who opened a stream, as plain values, so that the stream can ask again what they may see now."""
+
+    user_id: int
+    #: a page's stream: the session's version when it opened (a logout, password change or disabling bumps it)
+    session_version: int | None = None
+    #: an API stream: the token it opened with (revoking it ends the stream)
+    token_id: int | None = None
+    #: a page's stream: when the session times out (idle or absolute limit)
+    expires_at: datetime | None = None
+
+
+def audience_now(viewer: Viewer, bid_id: int) -> Audience | None:
+    """The viewer's audience as their permissions stand now, or None when they may no longer see the bid: user
+    disabled or gone, session ended or timed out, token revoked, bid gone, organisation no longer joined.
+
+    One query for the user, the bid and the token together, and the same ``access.can_view_bid`` the pages
+    use (one more indexed query for a member). Streams call it once per delivered batch and per heartbeat.
+    """
+    if viewer.expires_at is not None and clock.now() >= viewer.expires_at:
+        return None
+    stmt = sa.select(User, Bid).join(Bid, Bid.id == bid_id).where(User.id == viewer.user_id)
+    if viewer.token_id is not None:
+        token = sa.select(ApiToken.id).where(
+            ApiToken.id == viewer.token_id, ApiToken.user_id == User.id, ApiToken.revoked_at.is_(None)
+        )
+        stmt = stmt.where(token.exists())
+    row = db.session.execute(stmt).first()
+    if row is None:
+        return None
+    user, bid = row
+    if not user.is_enabled or viewer.session_version not in (None, user.session_version):
+        return None
+    return audience_for(user, bid) if access.can_view_bid(user, bid) else None
 
 
 # --- the event log ---------------------------------------------------------------------------------
@@ -267,12 +304,15 @@ class Snapshot:
             "target_homes": t.target_homes,
             "percent": t.percent,
             "thresholds": [vars(x) for x in t.thresholds],
+            # Without amounts, a region's money or homes would move by one member's change: counts only.
             "regions": [
-                {"code": r.code, "name": r.name, "homes": r.homes, "members": r.members}
-                | ({"amount_pence": r.amount_pence} if aud.sees_member_amounts else {})
+                {"code": r.code, "name": r.name, "members": r.members}
+                | ({"amount_pence": r.amount_pence, "homes": r.homes} if aud.sees_member_amounts else {})
                 for r in t.regions
             ],
         }
+        if t.withheld:
+            figures["released_at"] = t.released_at.isoformat() if t.released_at else None
         if aud.convenor:
             figures |= {k: getattr(t, k) for k in ("invited", "accepted", "declined", "not_responded", "expired")}
         members = []
@@ -313,7 +353,11 @@ def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72) -> Sna
     last = latest_event_id(bid.id)
     figures = totals.compute(bid)
     members = totals.member_rows(bid)
-    points = pledged_series(bid)
+    if audience.sees_member_amounts:
+        points = pledged_series(bid)
+    else:  # the money and the series as this organisation may see them (docs/live.md, "Hidden amounts")
+        shown = disclosure.released(bid.id, audience.organisation_id)
+        figures, points = disclosure.as_released(bid, figures, shown), shown.points
     return Snapshot(
         bid=bid,
         audience=audience,

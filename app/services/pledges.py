@@ -37,7 +37,9 @@ def check_open(bid: Bid, now: datetime, *, started: bool) -> bool:
     """Whether a pledge write is allowed now; returns True when it falls in the grace window.
 
     The clock decides, whatever the stored status says: at or after the deadline writes are refused,
-    except during a grace window for organisations that had started before the deadline.
+    except during a grace window for organisations that had started before the deadline. ``now`` is the
+    moment the write reached the server (``clock.received_at``), so "before the deadline" means received
+    strictly before it.
     """
     if bid.status != BidStatus.OPEN:
         raise BidNotOpen(f"This bid is {bid.status}: pledges can no longer be made or changed.")
@@ -125,7 +127,9 @@ def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_versi
     unconditionally (API without If-Match). A mismatch raises StaleVersion carrying the current values.
     """
     _require_member(actor, bid)
-    now = clock.now()
+    # Judged, and recorded, at the moment the request reached the server: queueing for the database
+    # afterwards must not turn a write made before the deadline into a late one.
+    now = clock.received_at()
     pledge = current_pledge(bid, actor.organisation_id)
     in_grace = check_open(bid, now, started=pledge is not None and pledge.created_at < bid.deadline)
     clean = validate(values, bid)
@@ -171,7 +175,7 @@ def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_versi
 
 def withdraw_pledge(actor: User, bid: Bid, *, expected_version: int | None) -> Pledge:
     _require_member(actor, bid)
-    now = clock.now()
+    now = clock.received_at()  # as in save_pledge
     pledge = current_pledge(bid, actor.organisation_id)
     if pledge is None or not pledge.is_live:
         raise NotFound("Your organisation has no pledge to withdraw.")

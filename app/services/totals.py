@@ -52,6 +52,10 @@ class Totals:
     target_homes: int = 0
     regions: list[RegionTotal] = field(default_factory=list)
     thresholds: list[Threshold] = field(default_factory=list)
+    #: True when the money and homes are what a hidden-amounts member may see (``disclosure.as_released``)
+    withheld: bool = False
+    #: with ``withheld``: when the other organisations' figures last moved (None: not yet)
+    released_at: datetime | None = None
 
     @property
     def percent(self) -> int:

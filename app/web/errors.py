@@ -10,7 +10,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.text import NOT_UNICODE
 from app.web.committed import committed_write
+from app.web.security import InvalidText
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,26 @@ def register(app: Flask) -> None:
             "the page and submit it again.",
             detail=None,
         ), 400
+
+    @app.errorhandler(InvalidText)
+    def invalid_text(error: InvalidText):
+        if wants_json():
+            from app.api.problems import problem
+
+            return problem(
+                422,
+                "Some values are not valid",
+                "Check the values in `errors`.",
+                type_slug="validation-error",
+                errors={error.field: [NOT_UNICODE]},
+            )
+        return render_template(
+            "errors/error.html",
+            status=422,
+            title="Some of that text could not be read",
+            advice="Nothing was saved. Go back, type the text again (or paste it as plain text) and submit it.",
+            detail=f"The text in the field ‘{error.field}’ is not valid Unicode text (UTF-8).",
+        ), 422
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

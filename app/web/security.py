@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, current_app, request, session
 from flask import Request as FlaskRequest
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import UnprocessableEntity
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.database import write_intent
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: The longest return address a redirect follows; longer ones go to the default page.
+MAX_TARGET = 2000
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -18,13 +24,49 @@ CSP = (
 )
 
 
+class InvalidText(UnprocessableEntity):
+    """A form field whose text is not valid UTF-8 (so not Unicode text): refused before any view reads it."""
+
+    def __init__(self, field: str):
+        super().__init__(f"The text in the field ‘{field}’ could not be read.")
+        self.field = field
+
+
+def undecodable_field(body: bytes) -> str | None:
+    """The name of the first field of a url-encoded body whose value is not valid UTF-8, else None.
+
+    Werkzeug would keep such bytes as literal ``%ED%A0%80`` text (or drop the whole form when they come
+    unescaped), so text the person never typed could be saved. Python's UTF-8 decoder also refuses encoded
+    surrogates, the bytes of a lone ``\\ud800``.
+    """
+    for pair in body.split(b"&"):
+        raw_name, _, raw_value = pair.partition(b"=")
+        try:
+            name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return "(a field name)"
+        try:
+            unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return name[:100]
+    return None
+
+
 class Request(FlaskRequest):
-    """Form posts that are not file uploads get a smaller body limit (``FORM_MAX_BODY_BYTES``).
+    """Form posts that are not file uploads get a smaller body limit (``FORM_MAX_BODY_BYTES``), and their
+    text must be valid UTF-8 (``InvalidText``, a 422 naming the field, otherwise).
 
     Werkzeug reads a url-encoded body whole, and its per-field ``MAX_FORM_MEMORY_SIZE`` applies to
     multipart bodies only, so without this a 12 MB pledge form would be read into memory. Set on the
     request class, not in a hook, because CSRF protection reads the form in the first hook of all.
     """
+
+    def _load_form_data(self) -> None:
+        if "form" not in self.__dict__ and self.mimetype == "application/x-www-form-urlencoded":
+            field = undecodable_field(self.get_data(cache=True, parse_form_data=False))
+            if field is not None:
+                raise InvalidText(field)
+        super()._load_form_data()
 
     @property
     def max_content_length(self) -> int | None:
@@ -41,8 +83,41 @@ class Request(FlaskRequest):
         self._max_content_length = value
 
 
+def local_target(target: object) -> str | None:
+    """``target`` if it is a path on this site (``/bids/3?x=1``), else None. Every redirect to an address
+    the request supplied (``?next=``) goes through this.
+
+    Browsers strip tabs and line breaks from a URL and read ``\\`` as ``/``, so ``/\\evil.example`` and
+    ``/<tab>/evil.example`` mean ``//evil.example``: another host. Only printable ASCII without a backslash
+    is accepted, starting with one ``/`` and not two; nothing with a scheme or a host.
+    """
+    if not isinstance(target, str) or not 1 <= len(target) <= MAX_TARGET:
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(not 0x21 <= ord(char) <= 0x7E for char in target):
+        return None  # spaces, control characters (tab, CR, LF), and anything outside ASCII
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from ``X-Forwarded-For`` / ``-Proto`` when the configuration says
+    how many proxies in front of the app set them (``PROXY_FIX_X_FOR``, ``PROXY_FIX_X_PROTO``; 0 = none).
+
+    Behind a proxy every request otherwise comes from the proxy's address, so one person's failed logins
+    would lock out everyone; trusting the header without a proxy would let anyone choose their address.
+    """
+    x_for, x_proto = app.config.get("PROXY_FIX_X_FOR", 0), app.config.get("PROXY_FIX_X_PROTO", 0)
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0, x_prefix=0)
+
+
 def register(app: Flask) -> None:
     app.request_class = Request
+    trust_proxies(app)
 
     @app.before_request
     def _mark_write_intent() -> None:

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ApiToken, Bid, BidStatus, Invitation, User
+from app.models import organisation as organisation_model
+from tests.locks import only_sqlite, recording_lock
 
 LINK = re.compile(r"/invitations/([A-Za-z0-9_.\-]+)")
 
@@ -204,3 +206,15 @@ def test_accept_with_a_bearer_takes_only_the_token(api, world, outbox):
 def test_accept_with_a_bad_bearer_is_401(api, world):
     response = api.post("/invitations/accept", "cbm_wrong", json={"token": "x"})
     assert response.status_code == 401
+
+
+@only_sqlite
+def test_accepting_through_the_api_hashes_the_password_without_holding_the_write_lock(
+    api, world, outbox, database_url, monkeypatch
+):
+    """Issue 12, item 8: the slow hash ran inside the write transaction, so every other writer waited."""
+    invite(api, world, [{"organisation_name": "Northern Homes", "email": "priya@northern.example"}])
+    free = recording_lock(monkeypatch, organisation_model, "generate_password_hash", database_url)
+    response = api.post("/invitations/accept", json={"token": token_in(outbox[0]), **NEW})
+    assert response.status_code == 201, response.text
+    assert free == [True]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from bench import rush
 from bench.common import BIN, latency_ms, percentile
 from tests.conftest import need
@@ -48,3 +50,27 @@ def test_small_rush_on_sqlite_loses_nothing(tmp_path):
     assert result["pledge_writes_per_s"] > 0 and result["bare_inserts_per_s"] > 0
     rows = rush.rows_for({"databases": [result], "organisations": 6}, 4)
     assert {r["measure"] for r in rows} >= {"lost or unrecorded writes (of accepted)"}
+
+
+@pytest.mark.slow
+def test_sixty_four_clients_rushing_on_sqlite_get_no_503_and_no_5xx(tmp_path):
+    """Issue 12, item 8: 16 clients used to get "database is locked" 503s; 64 at once get none now."""
+    need((BIN / "gunicorn").exists() or shutil.which("gunicorn") is not None, "gunicorn is not installed")
+    url = f"sqlite:///{tmp_path / 'rush64.db'}"
+
+    result = rush.run_database(
+        "SQLite", url, tmp_path, organisations=64, clients=64, rounds=1, stale_every=16, bare=False
+    )
+
+    assert result["server_errors"] == 0, result["statuses"]
+    assert result["transport_errors"] == 0
+    assert result["unexpected_count"] == 0, result["unexpected"]
+    assert result["statuses"] == {"200": 64 * rush.WRITES_PER_ORG, "302": 64 * rush.WRITES_PER_ORG, "409": 4}
+    checks = result["checks"]
+    assert (checks["lost"], checks["revision_mismatch"], checks["audit_mismatch"], checks["event_mismatch"]) == (
+        0,
+        0,
+        0,
+        0,
+    ), checks["problems"]
+    assert checks["stale_saved"] == 0

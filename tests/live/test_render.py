@@ -54,17 +54,19 @@ def test_cumulative_chart_geometry():
     assert [t["label"] for t in members["ticks_y"]] == ["0", "1", "2", "3", "4"]  # whole organisations
 
 
-def test_region_bars_are_labelled_and_hide_money_when_asked():
+def test_region_bars_are_labelled_and_show_only_counts_when_amounts_are_hidden():
     class R:
-        def __init__(self, name, amount_pence, homes):
-            self.name, self.amount_pence, self.homes = name, amount_pence, homes
+        def __init__(self, name, amount_pence, homes, members):
+            self.name, self.amount_pence, self.homes, self.members = name, amount_pence, homes, members
 
-    regions = [R("North West", 250_000_00, 12_400), R("Wales", 0, 0)]
+    regions = [R("North West", 250_000_00, 12_400, 1), R("Wales", 0, 0, 0)]
     both = charts.regions(regions, show_amounts=True)
     assert [p["title"] for p in both["panels"]] == ["Money by region", "Homes by region"]
     assert both["panels"][0]["bars"][0]["label"] == "£250,000" and both["panels"][0]["bars"][1]["width"] == 0
-    homes_only = charts.regions(regions, show_amounts=False)
-    assert [p["title"] for p in homes_only["panels"]] == ["Homes by region"]
+    # Hidden amounts: a region's homes would be its one member's homes; the chart counts organisations.
+    counts = charts.regions(regions, show_amounts=False)
+    assert [p["title"] for p in counts["panels"]] == ["Member organisations by region"]
+    assert [b["label"] for b in counts["panels"][0]["bars"]] == ["1", "0"]
 
 
 def test_snapshot_cache_builds_once_for_concurrent_streams_and_again_for_newer_events():

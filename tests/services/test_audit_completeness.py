@@ -25,6 +25,7 @@ from app.services import (
     api_tokens,
     audit,
     bids,
+    body,
     clock,
     digest,
     funder,
@@ -72,15 +73,17 @@ EXEMPT = {
 }
 
 READERS = {
-    "live": "audience_for describe events_after latest_event_id pledged_series project recent_events snapshot value_at "
-    "visible_event",
+    "live": "audience_for audience_now describe events_after latest_event_id pledged_series project recent_events "
+    "snapshot value_at visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
-    "clock": "format_remaining format_uk from_london now to_london",
+    "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
+    "clock": "format_remaining format_uk from_london now received_at receiving to_london",
     "digest": "build describe_event",
+    "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
     "files": "sha256 slug",
     "funder": "accesses_for letter_in_pack link_state links_for",
@@ -90,8 +93,8 @@ READERS = {
     "letters_for live_pledge read_content size_text storage_path",
     "links": "path_for",
     "notices": "convenors_of",
-    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for read_file "
-    "regions timeline",
+    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
+    "read_file regions timeline",
     "pledges": "check_open current_pledge expected_version_from revisions_for validate",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
@@ -222,11 +225,27 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.reissue_links": [
         lambda: (lambda i: lambda: invitations.reissue_links(i.bid, [i.id]))(InvitationFactory())
     ],
+    "body.update_identity": [
+        lambda: (lambda c: lambda: body.update_identity(c, c.organisation_id, display_name="Alliance"))(
+            ConvenorFactory()
+        )
+    ],
     "letters.upload_letter": [
         lambda: (lambda bm: lambda: letters.upload_letter(bm[1], bm[0], make_pdf(), "letter.pdf"))(_pledger())
     ],
     "packs.generate_pack": [
         lambda: (lambda b: lambda: packs.generate_pack(b.created_by, b))(populated_bid(members=2, letters_for=0)[0])
+    ],
+    "packs.record_pack": [
+        lambda: (
+            lambda b: (
+                lambda: (
+                    lambda plan: packs.record_pack(
+                        b.created_by, b, plan, packs.build_documents(plan.data, plan.letter_files)
+                    )
+                )(packs.prepare_pack(b.created_by, b))
+            )
+        )(populated_bid(members=2, letters_for=0)[0])
     ],
     "pledges.save_pledge": [
         lambda: (lambda b, m: lambda: pledges.save_pledge(m, b, PLEDGE, expected_version=None))(

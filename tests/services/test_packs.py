@@ -273,3 +273,32 @@ def test_regions_and_thresholds_agree_with_the_live_figures(generated):
     assert sum(r.amount_pence for r in packs.regions(members, keys)) == pack.figures["total_pence"]
     assert [(t["label"], t["met"]) for t in pack.figures["thresholds"]] == [(t.label, t.met) for t in live.thresholds]
     assert [t["met"] for t in pack.figures["thresholds"]] == [True, False]
+
+
+def test_the_pdf_binds_the_members_letters_in(generated):
+    _bid, users, pack = generated
+    reader = PdfReader(io.BytesIO(packs.read_file(pack, "pdf")))
+    texts = [page.extract_text() or "" for page in reader.pages]
+    outline = reader.outline
+    at = next(i for i, item in enumerate(outline) if not isinstance(item, list) and item.title.endswith("bound in"))
+    bound = outline[at + 1]
+    assert len(bound) == 2
+    for user in users[:2]:
+        entry = next(child for child in bound if child.title == user.organisation.name)
+        divider = reader.get_destination_page_number(entry)
+        assert f"Letter of commitment from {user.organisation.name}" in texts[divider + 1]
+
+
+def test_a_letter_that_cannot_be_bound_still_travels_in_the_zip(generated, monkeypatch):
+    bid, _users, _pack = generated
+    from app.pdf import binding
+
+    def refuse(index, name, content, digest, member):
+        return binding.BoundLetter(index, name, content, digest, member, reason="the PDF has no pages")
+
+    monkeypatch.setattr(binding, "_check", refuse)
+    pack = packs.generate_pack(bid.created_by, bid)
+    text = " ".join(pdf_text(packs.read_file(pack, "pdf")).split())
+    assert "Letters not bound in" in text and "not bound in because the PDF has no pages" in text
+    archive = zipfile.ZipFile(io.BytesIO(packs.read_file(pack, "zip")))
+    assert len([n for n in archive.namelist() if n.startswith("letters/")]) == 2

@@ -98,6 +98,7 @@ def test_login_returns_to_the_page_asked_for(browser, member):
 @pytest.fixture
 def three_per_minute(app, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "3 per minute")
 
 
 def _from(make_browser, address):

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import AuditEvent, Bid, BidStatus, Invitation, InvitationStatus, Organisation, User
+from app.models import organisation as organisation_model
 from app.services import clock
 from tests.factories import PASSWORD, BidFactory, OrganisationFactory, UserFactory, member_of
+from tests.locks import only_sqlite, recording_lock
 from tests.web.pages import csrf_token, field_errors, flashes, post_prefixed, text_of
 
 LINK = re.compile(r"http://localhost(/invitations/[A-Za-z0-9_.\-]+)")
@@ -426,3 +428,19 @@ def test_invitation_states_on_the_list(login, data):
         name = f"{state.capitalize()} Homes"
         row = text[text.index(name) :].split("</tr>")[0]
         assert f'class="tag tag-{state}"' in row, (name, row)
+
+
+@only_sqlite
+def test_accepting_hashes_the_new_password_without_holding_the_write_lock(
+    invited, make_browser, data, database_url, monkeypatch
+):
+    """Issue 12, item 8: the slow hash ran inside the write transaction, so every other writer waited."""
+    _bid_id, link, _ = invited
+    invitee = make_browser()
+    free = recording_lock(monkeypatch, organisation_model, "generate_password_hash", database_url)
+    response = post_prefixed(invitee, link, "accept", accept_form())
+    assert response.status_code == 302
+    assert free == [True]
+    with data() as s:
+        user = s.scalar(sa.select(User).where(User.email == "chief@northern.example"))
+        assert user.check_password("a-long-enough-passphrase")

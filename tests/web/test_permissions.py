@@ -18,7 +18,7 @@ from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory
 from tests.web.pages import csrf_token
 
 #: Blueprints this matrix covers. Other areas (documents, funder, api, ...) keep their own matrices.
-COVERED = ("auth.", "bids.", "invitations.", "pledges.")
+COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.")
 ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
 
 OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
@@ -177,6 +177,19 @@ MATRIX: dict[str, list[tuple]] = {
         ("GET", "/bids/{bid}/pledges/{pledge_a}/receipt", None, "", roles(member_a=OK)),
         ("GET", "/bids/{bid}/pledges/{pledge_b}/receipt", None, "", roles(member_b=OK)),
     ],
+    # The convening body's settings: its own convenors only; another body's convenor and every member get 404.
+    "settings.body_settings": [
+        ("GET", "/bodies/{body}/settings", None, "", CONVENOR_PAGE),
+        (
+            "POST",
+            "/bodies/{body}/settings",
+            {"display_name": "Renamed body", "accent": "#1d3557", "contact_name": "Priya Shah"},
+            "",
+            CONVENOR_ACTION,
+        ),
+    ],
+    # No logo is set in this world, so even the body's convenor gets 404 (tests/settings covers a real logo).
+    "settings.logo": [("GET", "/bodies/{body}/logo", None, "", roles())],
 }
 
 
@@ -227,6 +240,7 @@ def world(data):
         s.flush()
         return {
             "bid": bid.id,
+            "body": bid.organisation_id,
             "bid_version": bid.version,
             "draft": draft.id,
             "other_bid": other.id,

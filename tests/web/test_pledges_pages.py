@@ -10,7 +10,9 @@ import sqlalchemy as sa
 import time_machine
 
 from app.models import AuditEvent, Bid, Pledge, PledgeRevision, PledgeStatus
+from app.pledges import routes as pledge_routes
 from tests.factories import BidFactory, UserFactory, member_of
+from tests.locks import only_sqlite, recording_lock
 from tests.web.pages import csrf_token, field_errors, text_of
 
 VERSION = re.compile(r'name="version" type="hidden" value="(\d*)"')
@@ -393,3 +395,22 @@ def test_receipt_of_a_withdrawn_pledge_sends_the_member_to_the_bid_page(app, bro
     response = browser.get(f"/bids/{bid_id}/pledges/{pledge_id}/receipt")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/bids/{bid_id}")
     assert "Your pledge was withdrawn" in browser.get(f"/bids/{bid_id}").text
+
+
+@only_sqlite
+@pytest.mark.parametrize("late", [False, True])
+def test_a_refused_pledge_renders_its_page_without_holding_the_write_lock(
+    deadline_world, login, data, database_url, monkeypatch, late
+):
+    """Issue 12, item 8: in a rush every refused write re-rendered the form while holding SQLite's write lock."""
+    bid_id, email, deadline = deadline_world
+    with time_machine.travel(deadline - timedelta(minutes=5), tick=False) as traveller:
+        form = PledgeForm(login(email), bid_id)
+        free = recording_lock(monkeypatch, pledge_routes, "render_template", database_url)
+        if late:
+            traveller.move_to(deadline + timedelta(seconds=1))
+            response = form.submit()
+        else:
+            response = form.submit(amount="not money")
+    assert response.status_code == (409 if late else 422)
+    assert free == [True]
