@@ -27,6 +27,8 @@ from app.models.organisation import shared_password_hash
 from app.services import bids, clock, invitations, links, pledges, users
 from app.services.errors import require
 
+#: Where ``app.notifications`` lists the session's emails to send once it commits.
+PENDING_EMAILS = "pending_email_ids"
 #: A pledge step's values as a member types them (``accept_terms`` is added); None withdraws the pledge.
 PledgeValues = dict[str, Any] | None
 
@@ -58,13 +60,13 @@ class Seeding:
         self.password_hash = password_hash or generate_password_hash(password)
         self.users: dict[str, User] = {}  #: by email, every account the run made or used
         self._tokens: dict[tuple[int, str], str] = {}  #: (bid id, email) → the link from the newest invitation email
-        self._emails_from = 0
+        self._queued_before: set[int] = set()  #: emails the caller had queued before the run: not ours to settle
         prefix = links.path_for("invitations.respond", token="T")[:-1]  # noqa: S106  (a placeholder, not a secret)
         self._token_re = re.compile(re.escape(prefix) + r"([\w.\-]+)")
 
     def __enter__(self) -> Seeding:
         self._hash = shared_password_hash.set((self.password, self.password_hash))
-        self._emails_from = len(db.session.info.get("pending_email_ids", []))
+        self._queued_before = set(db.session.info.get(PENDING_EMAILS, []))
         return self
 
     def __exit__(self, kind, error, trace) -> None:
@@ -169,9 +171,9 @@ class Seeding:
 
         Call before committing in the middle of a run; ``Seeding`` calls it when it ends.
         """
-        pending = db.session.info.get("pending_email_ids", [])
-        ids = pending[self._emails_from :]
-        del pending[self._emails_from :]
+        pending = db.session.info.get(PENDING_EMAILS, [])
+        ids = [i for i in pending if i not in self._queued_before]
+        pending[:] = [i for i in pending if i in self._queued_before]  # the after-commit send reads this list
         table = EmailMessage.__table__
         for start in range(0, len(ids), 500):
             db.session.execute(

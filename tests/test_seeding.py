@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import AuditEvent, BidEvent, EmailMessage, EmailStatus, Invitation, PledgeRevision, User
 from app.models.types import utcnow
 from app.seeding import Member, Seeding
-from app.services import audit, clock
+from app.services import audit, clock, invitations
 from app.services.errors import ValidationFailed
 from tests.factories import PASSWORD, OrganisationFactory, seeded_bid
 
@@ -81,3 +81,16 @@ def test_a_refused_step_stops_the_run_with_the_services_reason(ctx):
     with pytest.raises(ValidationFailed) as refused, Seeding(PASSWORD, password_hash="x") as seeding:
         seeding.invite(bid.created_by, bid, [again], clock.now())
     assert refused.value.errors == {"line 1": ["This email address was already invited to this bid (accepted)."]}
+
+
+def test_an_email_queued_before_the_run_is_still_sent_and_the_runs_own_are_not(ctx, outbox):
+    bid, _users = seeded_bid(members=1, pledged=0)
+    db.session.commit()
+    invitations.invite(bid.created_by, bid, "Caller Homes", "caller@example.org")  # the caller's, before the run
+    late = Member(organisation={"name": "Late Homes"}, email="late@example.org", person="L", invited_at=MOMENT)
+    with Seeding(PASSWORD, password_hash="x") as seeding:
+        seeding.invite(bid.created_by, bid, [late], clock.now() - timedelta(hours=1))
+    db.session.commit()
+    assert [m.to for m in outbox] == [["caller@example.org"]]
+    states = dict(db.session.execute(sa.select(EmailMessage.to_address, EmailMessage.status)).all())
+    assert states["late@example.org"] == EmailStatus.SENT and states["caller@example.org"] == EmailStatus.SENT
