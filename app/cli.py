@@ -29,7 +29,11 @@ def create_user(email: str, name: str, organisation: str, role: str, password: s
     org = db.session.scalar(sa.select(Organisation).where(Organisation.name_key == Organisation.key_for(organisation)))
     try:
         if org is None:
-            org = users.create_organisation({"name": organisation.strip()}, kind)
+            errors: dict[str, list[str]] = {}
+            clean = users.organisation_values({"name": organisation}, errors)
+            if errors:
+                raise ValidationFailed(errors)
+            org = users.create_organisation(clean, kind)
             click.echo(f"Created organisation {org.name!r} ({kind}).")
         elif org.kind != kind:
             raise click.ClickException(f"{org.name!r} is a {org.kind} organisation; a {role} cannot join it.")

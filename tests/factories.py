@@ -141,9 +141,9 @@ class PledgeFactory(Base):
 
 
 def member_of(bid: Bid, *, name: str | None = None, email: str | None = None) -> User:
-    """A member user whose organisation has accepted an invitation to the bid."""
+    """A member user (its organisation's first, so its manager) whose organisation accepted an invitation."""
     org = OrganisationFactory(**({"name": name} if name else {}))
-    user = UserFactory(organisation=org, **({"email": email} if email else {}))
+    user = UserFactory(organisation=org, is_manager=True, **({"email": email} if email else {}))
     InvitationFactory(
         bid=bid,
         organisation_name=org.name,

@@ -182,6 +182,8 @@ def test_demo_seed_command_builds_the_figures_and_prints_the_logins(app, runner)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Bid).where(Bid.status == BidStatus.DRAFT)) == 1
         for email in (CONVENOR_EMAIL, MEMBER_EMAIL):
             assert db.session.scalar(sa.select(User).where(User.email == email)).check_password(DEMO_PASSWORD)
+        accounts = db.session.scalars(sa.select(User)).all()
+        assert len(accounts) == 40 and all(u.is_manager for u in accounts)  # each organisation's only, first user
         db.session.remove()
 
 

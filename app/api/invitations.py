@@ -12,7 +12,8 @@ from app.api.validation import REGION, Field, read_body
 from app.api.validation import page_args as pagination
 from app.database import reading
 from app.extensions import db
-from app.services import api_tokens, invitation_rows, invitations
+from app.models import JoinRequest
+from app.services import api_tokens, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
 
 INVITE_ROW = Field(
@@ -28,7 +29,8 @@ INVITE_FIELDS = {
 }
 ORGANISATION = Field(
     "object",
-    "The organisation's profile, when the invitation does not name one already known.",
+    "The organisation's profile, when the invitation does not name one already known. Leave it out to ask to "
+    "join the organisation the invitation names or possibly matches (its managers approve).",
     fields={
         "name": Field("string", max_length=200),
         "identifier": Field("string", "org-id, e.g. GB-SHPE-L0026.", nullable=True, max_length=40),
@@ -96,7 +98,10 @@ def list_invitations(bid_id: int):
     bid = convenor_bid(bid_id)
     page, per_page = pagination()
     rows = invitations.list_for_bid(bid)
-    items = [s.invitation(i, state) for i, state in s.slice_page(rows, page, per_page)]
+    awaiting = join_requests.awaiting_for_bid(bid)
+    items = [
+        s.invitation(i, state, awaiting_approval=i.id in awaiting) for i, state in s.slice_page(rows, page, per_page)
+    ]
     return ok(s.page(items, page=page, per_page=per_page, total=len(rows)))
 
 
@@ -113,6 +118,7 @@ def accept_invitation():
         invitation = invitations.accept_existing_user(values["token"], user)
         body = {
             "user": s.user(user),
+            "join_request": None,
             "bid": {"id": invitation.bid_id, "title": invitation.bid.title},
             "api_token": None,
             "api_token_id": None,
@@ -130,7 +136,43 @@ def accept_invitation():
     user = invitations.accept_new_user(
         values["token"], name=values["name"], password=values["password"], organisation=values.get("organisation")
     )
+    if isinstance(user, JoinRequest):  # no account, so no token, until the organisation's managers approve
+        request = {"id": user.id, "status": str(user.status), "organisation": {"name": user.organisation.name}}
+        body = {"user": None, "join_request": request, "bid": bid_ref, "api_token": None, "api_token_id": None}
+        db.session.commit()
+        return ok(body, 202)
     plaintext, token = api_tokens.create_token(user, f"Created when joining {bid_ref['title']}"[:100])
-    body = {"user": s.user(user), "bid": bid_ref, "api_token": plaintext, "api_token_id": token.id}
+    body = {
+        "user": s.user(user),
+        "join_request": None,
+        "bid": bid_ref,
+        "api_token": plaintext,
+        "api_token_id": token.id,
+    }
     db.session.commit()
     return ok(body, 201)
+
+
+@bp.get("/join-requests")
+def list_join_requests():
+    rows = join_requests.requests_for_manager(caller())
+    return ok({"items": [s.join_request(r) for r in rows]})
+
+
+@bp.post(f"/join-requests/<{ID}:request_id>/approve")
+def approve_join_request(request_id: int):
+    return _decide(request_id, join_requests.approve)
+
+
+@bp.post(f"/join-requests/<{ID}:request_id>/refuse")
+def refuse_join_request(request_id: int):
+    return _decide(request_id, join_requests.refuse)
+
+
+def _decide(request_id: int, decision):
+    request = join_requests.get_for_manager(caller(), request_id)
+    decision(caller(), request)
+    db.session.flush()
+    body = s.join_request(request)
+    db.session.commit()
+    return ok(body)

@@ -181,10 +181,40 @@ def _paths() -> dict[str, Any]:
                 {
                     200: _ok("Accepted", "Accepted by the token's user."),
                     201: _ok("Accepted", "A new account was made; `api_token` is its first API token, shown once."),
+                    202: _ok(
+                        "Accepted",
+                        "The organisation already has people: a request to join went to its managers; "
+                        "no account exists until one approves.",
+                    ),
                 },
                 (403, 409),
                 body=accept,
                 security=[{}, {"bearerAuth": []}],
+            )
+        },
+        "/join-requests": {
+            "get": _op(
+                "listJoinRequests",
+                "Requests to join the caller's organisation, waiting ones first (its managers).",
+                "invitations",
+                {200: _ok("JoinRequestList", "The requests.")},
+                (403,),
+            )
+        },
+        **{
+            f"/join-requests/{{request_id}}/{verb}": {
+                "post": _op(
+                    f"{verb}JoinRequest",
+                    summary,
+                    "invitations",
+                    {200: _ok("JoinRequest", "The request, decided.")},
+                    (404, 409),
+                    params=("request_id",),
+                )
+            }
+            for verb, summary in (
+                ("approve", "Approve: the person's account is made in the organisation (its managers)."),
+                ("refuse", "Refuse: no account is made and the invitation is closed (its managers)."),
             )
         },
         "/bids/{bid_id}/pledge": {
@@ -339,6 +369,7 @@ def _id(name: str, description: str) -> dict[str, Any]:
 PARAMETERS = {
     "bid_id": _id("bid_id", "The bid's id."),
     "pledge_id": _id("pledge_id", "The pledge's id."),
+    "request_id": _id("request_id", "The join request's id."),
     "version": _id("version", "The bid pack's version number."),
     "file": {
         "name": "file",

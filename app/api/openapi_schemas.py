@@ -187,6 +187,15 @@ INVITATION = obj(
         "responded_at": WHEN_OR_NULL,
         "send_count": INT,
         "decline_reason": STR_OR_NULL,
+        "possible_match": {
+            "type": ["string", "null"],
+            "description": "An existing organisation the invited name matches or looks like, which this convening "
+            "body has not worked with: not linked unless its managers approve the invitee.",
+        },
+        "awaiting_approval": {
+            "type": "boolean",
+            "description": "The invitee asked to join an existing organisation and waits for its managers.",
+        },
     }
 )
 INVITE_RESULT = obj(
@@ -211,10 +220,37 @@ USER = obj(
 )
 ACCEPTED = obj(
     {
-        "user": ref("User"),
+        "user": {"oneOf": [{"type": "null"}, ref("User")]},
+        "join_request": {
+            "oneOf": [
+                {"type": "null"},
+                obj(
+                    {
+                        "id": INT,
+                        "status": {"type": "string", "enum": ["pending"]},
+                        "organisation": {"type": "object", "properties": {"name": STR}, "required": ["name"]},
+                    }
+                ),
+            ],
+            "description": "Set when the invitation names an organisation that already has people: no account "
+            "exists until one of its managers approves.",
+        },
         "bid": obj({"id": INT, "title": STR}),
         "api_token": {"type": ["string", "null"], "description": "A new API token for a new account, shown once."},
         "api_token_id": INT_OR_NULL,
+    }
+)
+JOIN_REQUEST = obj(
+    {
+        "id": INT,
+        "name": STR,
+        "email": STR,
+        "status": {"type": "string", "enum": ["pending", "approved", "refused", "cancelled"]},
+        "created_at": WHEN,
+        "decided_at": WHEN_OR_NULL,
+        "invited_by": STR,
+        "bid": obj({"id": INT, "title": STR}),
+        "invited_as": STR,
     }
 )
 AUDIT_EVENT = obj(
@@ -282,6 +318,8 @@ SCHEMAS: dict[str, Any] = {
     "InviteReport": INVITE_REPORT,
     "User": USER,
     "Accepted": ACCEPTED,
+    "JoinRequest": JOIN_REQUEST,
+    "JoinRequestList": obj({"items": {"type": "array", "items": ref("JoinRequest")}}),
     "AuditEvent": AUDIT_EVENT,
     "AuditPage": page_of("AuditEvent"),
     "PackFile": PACK_FILE,

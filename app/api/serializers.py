@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.models import ApiToken, AuditEvent, Bid, Invitation, Pledge, PledgeRevision, User
+from app.models import ApiToken, AuditEvent, Bid, Invitation, JoinRequest, Pledge, PledgeRevision, User
 from app.money import format_pence
 from app.services.totals import MemberRow, Totals
 
@@ -149,7 +149,8 @@ def revision(r: PledgeRevision) -> dict[str, Any]:
     }
 
 
-def invitation(i: Invitation, state: str) -> dict[str, Any]:
+def invitation(i: Invitation, state: str, *, awaiting_approval: bool = False) -> dict[str, Any]:
+    match = i.possible_organisation if i.possible_organisation_id and not i.organisation_id else None
     return {
         "id": i.id,
         "organisation_name": i.organisation_name,
@@ -161,6 +162,23 @@ def invitation(i: Invitation, state: str) -> dict[str, Any]:
         "responded_at": when(i.responded_at),
         "send_count": i.send_count,
         "decline_reason": i.decline_reason,
+        "possible_match": match.name if match else None,
+        "awaiting_approval": awaiting_approval,
+    }
+
+
+def join_request(r: JoinRequest) -> dict[str, Any]:
+    bid = r.invitation.bid
+    return {
+        "id": r.id,
+        "name": r.name,
+        "email": r.email,
+        "status": str(r.status),
+        "created_at": when(r.created_at),
+        "decided_at": when(r.decided_at),
+        "invited_by": bid.organisation.name,
+        "bid": {"id": bid.id, "title": bid.title},
+        "invited_as": r.invitation.organisation_name,
     }
 
 

@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.web.forms import RegionsField, WholeNumberField
@@ -34,6 +34,16 @@ class AcceptForm(FlaskForm):
         "Choose a password",
         description="At least 10 characters; not a common password.",
         validators=[DataRequired("Choose a password.")],
+    )
+    #: only when the invited name matches an organisation already registered that the convenor has not worked with
+    joining = RadioField(
+        "Which organisation are you from?",
+        choices=[
+            SelectChoice("request", "That one: ask its managers to let me join"),
+            SelectChoice("new", "A different organisation"),
+        ],
+        default="request",
+        validate_choice=False,
     )
     org_name = StringField("Organisation name", validators=[Length(max=200)])
     identifier = StringField(

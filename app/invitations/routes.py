@@ -12,8 +12,10 @@ from app.bids.routes import load
 from app.database import reading
 from app.extensions import db
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
+from app.models import JoinRequest
 from app.services import invitation_rows, invitations
-from app.services.errors import Conflict, DomainError, NotFound, TokenInvalid, ValidationFailed
+from app.services import join_requests as joining
+from app.services.errors import Conflict, DomainError, NotFound, PermissionDenied, TokenInvalid, ValidationFailed
 from app.web.forms import apply_errors
 
 bp = Blueprint("invitations", __name__)
@@ -50,7 +52,16 @@ def index(bid_id: int):
             elif request.form.get("kind") == "one" and form.validate_on_submit():
                 invitation = invitations.invite(current_user, bid, form.organisation_name.data, form.email.data)
                 db.session.commit()
-                flash(f"Invitation sent to {invitation.email}.", "success")
+                match = invitation.possible_organisation
+                flash(
+                    f"Invitation sent to {invitation.email}."
+                    + (
+                        f" Possible match: {match.name}. It is linked only if that organisation's managers confirm."
+                        if match and not invitation.organisation_id
+                        else ""
+                    ),
+                    "success",
+                )
                 return redirect(url_for("invitations.index", bid_id=bid.id))
         except ValidationFailed as exc:
             db.session.rollback()
@@ -70,6 +81,7 @@ def index(bid_id: int):
         bulk=bulk,
         report=report,
         rows=invitations.list_for_bid(bid),
+        awaiting=joining.awaiting_for_bid(bid),
         action_form=ActionForm(),
     ), status
 
@@ -106,7 +118,8 @@ def respond(token: str):
     try:
         with reading():
             invitation = invitations.read_token(token)
-            known_organisation = invitation.organisation_id is not None
+            # Read now, in the read transaction: after it ends they would be loaded again under the write lock.
+            bound_organisation, possible_organisation = invitation.organisation_id, invitation.possible_organisation_id
     except TokenInvalid as exc:
         return render_template(
             "invitations/invalid.html", reason=exc.reason, message=exc.message
@@ -133,9 +146,10 @@ def respond(token: str):
                 flash(f"{current_user.organisation.name} has joined {invitation.bid.title}.", "success")
                 return redirect(url_for("bids.show", bid_id=invitation.bid_id))
             if choice == "accept" and accept.validate_on_submit():
+                asks_to_join = bound_organisation or (possible_organisation and accept.joining.data != "new")
                 org = (
                     None
-                    if known_organisation
+                    if asks_to_join
                     else {
                         "name": accept.org_name.data,
                         "identifier": accept.identifier.data,
@@ -148,6 +162,8 @@ def respond(token: str):
                     token, name=accept.name.data, password=accept.password.data, organisation=org
                 )
                 db.session.commit()
+                if isinstance(user, JoinRequest):  # no account until the organisation's managers approve
+                    return render_template("invitations/requested.html", invitation=invitation, request=user)
                 session.clear()
                 login_user(user)
                 session["login_at"] = session["seen_at"] = int(time.time())
@@ -168,3 +184,39 @@ def respond(token: str):
         join=join,
         choice=choice,
     ), status
+
+
+@bp.get("/organisation/join-requests")
+@login_required
+def join_requests():
+    """A manager's list of people asking to join their organisation."""
+    try:
+        rows = joining.requests_for_manager(current_user)
+    except PermissionDenied:
+        abort(404)
+    return render_template("invitations/join_requests.html", rows=rows, action_form=ActionForm())
+
+
+@bp.post("/organisation/join-requests/<int:request_id>/<any(approve, refuse):action>")
+@login_required
+def decide_request(request_id: int, action: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        join_request = joining.get_for_manager(current_user, request_id)
+    except NotFound:
+        abort(404)
+    try:
+        (joining.approve if action == "approve" else joining.refuse)(current_user, join_request)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            f"{join_request.name} has joined {join_request.organisation.name}."
+            if action == "approve"
+            else f"The request from {join_request.email} is refused: no account was made.",
+            "success",
+        )
+    return redirect(url_for("invitations.join_requests"))

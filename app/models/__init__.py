@@ -4,7 +4,7 @@ from app.models.audit import AuditEvent, BidEvent
 from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
-from app.models.invitation import Invitation, InvitationStatus
+from app.models.invitation import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
 from app.models.organisation import Organisation, OrganisationKind, Role, User
 from app.models.outbox import EmailMessage, EmailStatus
 from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
@@ -30,6 +30,8 @@ __all__ = [
     "FunderLinkAccess",
     "Invitation",
     "InvitationStatus",
+    "JoinRequest",
+    "JoinRequestStatus",
     "Letter",
     "Organisation",
     "OrganisationKind",

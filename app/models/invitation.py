@@ -30,8 +30,13 @@ class Invitation(db.Model):
     bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"), index=True)
     organisation_name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str] = mapped_column(sa.String(254))
-    #: set when the invitation names an organisation already known, and on acceptance
+    #: set when the invitation names an organisation the convening body has worked with, and on acceptance
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    #: an existing organisation whose name matches or looks like the invited name, which the convening body
+    #: has never worked with: shown to the convenor as "possible match"; joining it needs its managers.
+    #: A hint, not a link: no foreign key, so the column can be dropped again on SQLite without rebuilding
+    #: the table (organisations are never deleted)
+    possible_organisation_id: Mapped[int | None] = mapped_column(sa.Integer)
     status: Mapped[InvitationStatus] = mapped_column(
         str_enum(InvitationStatus),
         default=InvitationStatus.SENT,
@@ -48,7 +53,10 @@ class Invitation(db.Model):
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     bid: Mapped[Bid] = relationship()
-    organisation: Mapped[Organisation | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+    possible_organisation: Mapped[Organisation | None] = relationship(
+        primaryjoin="foreign(Invitation.possible_organisation_id) == Organisation.id", viewonly=True
+    )
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
 
@@ -62,3 +70,46 @@ class Invitation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} {self.email} {self.status}>"
+
+
+class JoinRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+class JoinRequest(db.Model):
+    """A person who accepted an invitation asks to join an organisation that already has people.
+
+    No User exists until a manager approves: the request holds the name and the password hash the person
+    chose, so nothing that checks access (sessions, API tokens, streams) can ever see them before then.
+    """
+
+    __tablename__ = "join_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(sa.ForeignKey("invitations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: the password the person chose, hashed; blanked once the request is decided
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    status: Mapped[JoinRequestStatus] = mapped_column(str_enum(JoinRequestStatus), default=JoinRequestStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: the account made on approval
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    invitation: Mapped[Invitation] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'approved', 'refused', 'cancelled')", name="status_valid"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<JoinRequest {self.id} {self.email} → {self.organisation_id} {self.status}>"

@@ -73,6 +73,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role))
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: a manager of a member organisation approves or refuses requests to join it (the first user is one)
+    is_manager: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: bumped on logout, password change and disablement: older session cookies stop working
     session_version: Mapped[int] = mapped_column(default=1)
     digest_opt_out: Mapped[bool] = mapped_column(default=False)

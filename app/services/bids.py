@@ -14,7 +14,7 @@ from app.money import MAX_PENCE
 from app.services import audit, clock, notices
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
-from app.text import one_line
+from app.text import check_one_line
 
 #: Fields a convenor sets, with what they mean for the audit log.
 EDITABLE = (
@@ -54,9 +54,14 @@ def validate_bid_values(values: dict[str, Any], *, now: datetime, partial: bool 
         if not isinstance(value, str):
             errors.setdefault(name, []).append(f"The {label} must be text.")
             return
-        value = value.replace("\x00", "").strip()
-        if single_line:  # a title or name is one line: no line breaks, tabs or bidi controls
-            value = one_line(value)
+        if single_line:  # a title or name is one line: line breaks, control and bidi characters are refused
+            try:
+                value = check_one_line(value, label)
+            except ValueError as exc:
+                errors.setdefault(name, []).append(str(exc))
+                return
+        else:
+            value = value.replace("\x00", "").strip()
         if required and not value:
             errors.setdefault(name, []).append(f"Enter the {label}.")
         elif len(value) > limit:

@@ -13,7 +13,6 @@ from app.models import Invitation
 from app.services.errors import ValidationFailed
 
 MAX_ROWS = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -26,6 +25,7 @@ class InviteRow:
     invitation: Invitation | None = None
     reason: str | None = None
     field: str = "organisation_name"  #: the field the reason is about
+    possible_match: str | None = None  #: an existing organisation the name matches or looks like, unconfirmed
 
 
 @dataclass

@@ -18,14 +18,14 @@ from app.models import (
     BidStatus,
     Invitation,
     InvitationStatus,
-    Organisation,
+    JoinRequest,
     OrganisationKind,
     Pledge,
     Role,
     User,
 )
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, clock, links, tokens, users
+from app.services import audit, clock, join_requests, links, tokens, users
 from app.services.access import is_bid_convenor
 from app.services.errors import (
     Conflict,
@@ -35,7 +35,8 @@ from app.services.errors import (
     ValidationFailed,
     require,
 )
-from app.services.invitation_rows import FORMULA_STARTS, InviteReport, InviteRow
+from app.services.invitation_rows import InviteReport, InviteRow
+from app.text import check_name
 
 PURPOSE = "invitation"
 
@@ -59,7 +60,12 @@ def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitat
 
 
 def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
-    """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons."""
+    """Invite each row; refuse duplicates (within the list and against existing invitations) with reasons.
+
+    A name binds the invitation to an existing organisation only as ``join_requests.InviteMatcher`` allows;
+    otherwise a matching or look-alike name is only a possible match, which that organisation's managers
+    confirm when the invitee asks to join (see ``accept_new_user``).
+    """
     _require_convenor(actor, bid)
     if bid.status not in (BidStatus.DRAFT, BidStatus.OPEN):
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
@@ -70,27 +76,27 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             sa.select(Invitation.email, Invitation.status).where(Invitation.bid_id == bid.id)
         )
     }
-    orgs_by_key = dict(db.session.execute(sa.select(Organisation.name_key, Organisation.id)).all())
-    convenor_keys = set(
-        db.session.scalars(sa.select(Organisation.name_key).where(Organisation.kind == OrganisationKind.CONVENOR))
-    )
+    match = join_requests.InviteMatcher(bid, existing)
     seen: dict[str, int] = {}
     report = InviteReport()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     for line, name, email_raw in rows:
         row = InviteRow(line, name, email_raw)
-        name = (name or "").replace("\x00", "").strip()
         reason, row.field = None, "organisation_name"
         if email_raw == "\x00extra":
             reason = "This line has more than two values; give just the organisation name and the email."
-        elif not name:
-            reason = "The organisation name is missing."
-        elif len(name) > 200:
-            reason = "The organisation name must be 200 characters or fewer."
-        elif name.startswith(FORMULA_STARTS):
-            reason = "The organisation name cannot start with =, +, - or @ (it looks like a spreadsheet formula)."
-        elif Organisation.key_for(name) in convenor_keys:
-            reason = "That is a convening body, not a member organisation."
+        else:
+            try:
+                name = check_name(name or "", "organisation name")
+            except ValueError as exc:
+                reason = str(exc)
+        if reason is None:
+            if not name:
+                reason = "The organisation name is missing."
+            elif len(name) > 200:
+                reason = "The organisation name must be 200 characters or fewer."
+            else:
+                reason = match.convening_body_problem(name)
         if reason is None:
             row.field = "email"
             try:
@@ -102,11 +108,15 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
                     reason = f"The same email address is on line {seen[email]}."
                 elif email in existing:
                     reason = f"This email address was already invited to this bid ({existing[email]})."
+                else:
+                    reason = match.address_problem(email)
         if reason:
             row.reason = reason
             report.refused.append(row)
             continue
         seen[email] = line
+        match.remember(email)
+        bound, possible = match.organisation_for(name, email)
         invitation = Invitation(
             bid_id=bid.id,
             organisation_name=name,
@@ -114,7 +124,8 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             invited_by_id=actor.id,
             expires_at=expires,
             sent_at=now,
-            organisation_id=orgs_by_key.get(Organisation.key_for(name)),
+            organisation_id=bound,
+            possible_organisation_id=possible,
         )
         db.session.add(invitation)
         row.invitation = invitation
@@ -123,6 +134,8 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     if report.accepted:
         db.session.flush()
         for row in report.accepted:
+            if row.invitation.possible_organisation_id is not None:
+                row.possible_match = row.invitation.possible_organisation.name
             _issue_link(actor, bid, row.invitation, "invitation.sent")
     return report
 
@@ -150,6 +163,7 @@ def revoke(actor: User, invitation: Invitation) -> Invitation:
         raise InvalidTransition(f"An invitation that was {invitation.status} cannot be revoked.")
     invitation.status = InvitationStatus.REVOKED
     invitation.token_hash = None
+    join_requests.cancel_for_invitation(actor, invitation)
     audit.record(
         "invitation.revoked",
         actor=actor,
@@ -215,23 +229,40 @@ def read_token(token: str) -> Invitation:
     return invitation
 
 
-def accept_new_user(token: str, *, name: str, password: str, organisation: dict[str, Any] | None) -> User:
-    """Accept by creating an account (and the organisation's profile unless the invitation names a known one)."""
+def accept_new_user(token: str, *, name: str, password: str, organisation: dict[str, Any] | None) -> User | JoinRequest:
+    """Accept as a new person. Returns the new User, or a JoinRequest waiting for an organisation's managers.
+
+    - The invitation names an existing organisation (bound to it, or a possible match and no ``organisation``
+      profile given): the person joins it at once only if their address is one of its known contacts;
+      otherwise their request goes to its managers and no account exists until one approves.
+    - Otherwise ``organisation`` is the new organisation's profile, refused if its name is taken or looks
+      like an existing organisation's.
+    """
     # The slow password hash comes before the first query: on SQLite a writing request's first query takes
     # the database's write lock, and every other writer would wait out the hash behind it.
     prepared = User.hash_password(password) if isinstance(password, str) and 0 < len(password) <= 200 else None
     invitation = read_token(token)
+    waiting = join_requests.pending_for(invitation.id)
+    if waiting is not None:
+        raise Conflict(f"Your request to join {waiting.organisation.name} is waiting for its managers' answer.")
     if db.session.scalar(sa.select(User.id).where(User.email == invitation.email)):
         raise Conflict("You already have an account with this email address. Log in, then open the link again.")
     errors: dict[str, list[str]] = {}
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = ["Enter your name."]
+    try:
+        name = users.person_name(name)
+    except ValueError as exc:
+        errors["name"] = [str(exc)]
     errors["password"] = users.password_problems(password, invitation.email)
     org = invitation.organisation
+    if org is None and not organisation and invitation.possible_organisation is not None:
+        org = invitation.possible_organisation
     org_clean = None
     if org is None:
         org_clean = users.organisation_values(organisation or {}, errors, prefix="organisation.")
     require(errors)
+    if org is not None and not users.is_known_contact(org.id, invitation.email):
+        # Joining people who did not agree: only its managers can let this person in.
+        return join_requests.request_to_join(invitation, org, email=invitation.email, name=name, password=password)
     if org is None:
         try:
             org = users.create_organisation(org_clean, OrganisationKind.MEMBER)
@@ -245,7 +276,7 @@ def accept_new_user(token: str, *, name: str, password: str, organisation: dict[
         organisation=org,
         password_hash=prepared,
     )
-    _accept(invitation, user)
+    accept_as(invitation, user)
     return user
 
 
@@ -258,11 +289,12 @@ def accept_existing_user(token: str, user: User) -> Invitation:
         )
     if invitation.organisation_id is not None and invitation.organisation_id != user.organisation_id:
         raise PermissionDenied(f"This invitation is for {invitation.organisation.name}, not your organisation.")
-    _accept(invitation, user)
+    accept_as(invitation, user)
     return invitation
 
 
-def _accept(invitation: Invitation, user: User) -> None:
+def accept_as(invitation: Invitation, user: User) -> None:
+    """Mark the invitation accepted by ``user``: their organisation joins the bid."""
     invitation.status = InvitationStatus.ACCEPTED
     invitation.organisation_id = user.organisation_id
     invitation.accepted_by_id = user.id

@@ -1,4 +1,4 @@
-"""Users, organisations and logging in.
+"""Users, organisations and logging in; who counts as a known contact of an organisation.
 
 Raises ValidationFailed, Conflict and PermissionDenied.
 """
@@ -6,6 +6,7 @@ Raises ValidationFailed, Conflict and PermissionDenied.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -14,12 +15,12 @@ from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import Organisation, OrganisationKind, Role, User
+from app.models import Invitation, InvitationStatus, Organisation, OrganisationKind, Role, User
 from app.regions import check_org_identifier, normalise_regions
 from app.services import audit, clock
 from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
-from app.text import one_line
+from app.text import check_name, skeleton
 
 MIN_PASSWORD = 10
 
@@ -53,13 +54,17 @@ def password_problems(password: Any, email: str | None = None) -> list[str]:
 def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *, prefix: str = "") -> dict:
     """Check an organisation profile; collect messages into ``errors`` under ``prefix + field``."""
     clean: dict[str, Any] = {}
-    name = one_line(values.get("name") or "") if isinstance(values.get("name"), str | None) else None
-    if not name:
-        errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
-    elif len(name) > 200:
-        errors.setdefault(prefix + "name", []).append("The name must be 200 characters or fewer.")
+    try:
+        name = check_name(values.get("name") or "", "organisation's name")
+    except ValueError as exc:
+        errors.setdefault(prefix + "name", []).append(str(exc))
     else:
-        clean["name"] = name
+        if not name:
+            errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
+        elif len(name) > 200:
+            errors.setdefault(prefix + "name", []).append("The name must be 200 characters or fewer.")
+        else:
+            clean["name"] = name
     try:
         clean["identifier"] = check_org_identifier(values.get("identifier"))
     except (ValueError, AttributeError) as exc:
@@ -85,11 +90,93 @@ def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *,
     return clean
 
 
+def person_name(value: Any) -> str:
+    """A person's name under the one set of name rules. Raises ValueError with the message."""
+    name = check_name(value if value is not None else "", "name")
+    if not name:
+        raise ValueError("Enter your name.")
+    if len(name) > 200:
+        raise ValueError("The name must be 200 characters or fewer.")
+    return name
+
+
+def lookalike_organisation(name: str, *, kinds: tuple[OrganisationKind, ...] | None = None) -> Organisation | None:
+    """An existing organisation whose name is the same as ``name`` or looks like it (case, spaces, confusable
+    letters), or None."""
+    wanted = skeleton(name)
+    stmt = sa.select(Organisation)
+    if kinds:
+        stmt = stmt.where(Organisation.kind.in_(kinds))
+    key = Organisation.key_for(name)
+    exact = db.session.scalar(stmt.where(Organisation.name_key == key))
+    if exact is not None:
+        return exact
+    for org in db.session.scalars(stmt.order_by(Organisation.id)):
+        if skeleton(org.name) == wanted:
+            return org
+    return None
+
+
+def lookalike_user_email(email: str) -> str | None:
+    """An existing account's address that looks like ``email`` but is not it (a confusable letter), or None."""
+    wanted = skeleton(email)
+    for existing in db.session.scalars(sa.select(User.email)):
+        if existing != email and skeleton(existing) == wanted:
+            return existing
+    return None
+
+
+def is_known_contact(organisation_id: int, email: str) -> bool:
+    """Whether ``email`` is already known to belong to the organisation: the address of one of its users or of
+    an invitation accepted into it. The one place this is decided (a contacts directory will add to it)."""
+    if db.session.scalar(
+        sa.select(User.id).where(User.organisation_id == organisation_id, User.email == email).limit(1)
+    ):
+        return True
+    return (
+        db.session.scalar(
+            sa.select(Invitation.id)
+            .where(
+                Invitation.organisation_id == organisation_id,
+                Invitation.status == InvitationStatus.ACCEPTED,
+                Invitation.email == email,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def managers_of(organisation_id: int) -> list[User]:
+    """The organisation's enabled managers, who approve or refuse requests to join it."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.organisation_id == organisation_id, User.is_manager.is_(True), User.is_enabled.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def has_people(organisation_id: int) -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.organisation_id == organisation_id).limit(1)) is not None
+
+
 def create_organisation(clean: dict[str, Any], kind: OrganisationKind) -> Organisation:
     key = Organisation.key_for(clean["name"])
     if db.session.scalar(sa.select(Organisation.id).where(Organisation.name_key == key)):
         raise ValidationFailed(
             {"name": ["An organisation with that name already exists. Ask its staff to invite you."]}
+        )
+    lookalike = lookalike_organisation(clean["name"])
+    if lookalike is not None:
+        raise ValidationFailed(
+            {
+                "name": [
+                    f"That name looks the same as an organisation already registered ({lookalike.name}): "
+                    "check for look-alike letters. If you work there, ask its staff to invite you."
+                ]
+            }
         )
     if clean.get("identifier") and db.session.scalar(
         sa.select(Organisation.id).where(Organisation.identifier == clean["identifier"])
@@ -118,16 +205,22 @@ def create_user(
         email = normalise_email(email)
     except ValueError as exc:
         errors["email"] = [str(exc)]
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = ["Enter your name."]
-    elif len(name) > 200:
-        errors["name"] = ["The name must be 200 characters or fewer."]
+    try:
+        name = person_name(name)
+    except ValueError as exc:
+        errors["name"] = [str(exc)]
     errors["password"] = password_problems(password, email)
     require(errors)
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise Conflict("An account with that email address already exists. Log in instead.")
-    user = User(email=email, name=name, role=role, organisation_id=organisation.id)
+    if lookalike_user_email(email):
+        raise ValidationFailed(
+            {"email": ["That address looks like another account's address (a look-alike letter); type it again."]}
+        )
+    # The first person of an organisation manages it: they approve who else may join.
+    user = User(
+        email=email, name=name, role=role, organisation_id=organisation.id, is_manager=not has_people(organisation.id)
+    )
     if password_hash is not None:
         user.password_hash = password_hash
     else:
@@ -139,7 +232,7 @@ def create_user(
         actor=actor,
         organisation_id=organisation.id,
         subject=user,
-        after={"email": email, "role": str(role)},
+        after={"email": email, "role": str(role), "manager": user.is_manager},
     )
     return user
 
@@ -150,8 +243,18 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def authenticate(email: str, password: str, *, ip_address: str | None = None) -> User | None:
-    """The user for these credentials, or None. Records the success or failure in the audit log.
+@dataclass(frozen=True)
+class LoginCheck:
+    """What ``check_login`` found: plain values, so that the write that records it can be a new transaction."""
+
+    email: str
+    user_id: int | None
+    organisation_id: int | None
+    accepted: bool
+
+
+def check_login(email: str, password: str) -> LoginCheck:
+    """Whether these credentials let someone in. Only reads: the caller may run it outside the write lock.
 
     An unknown email is checked against a dummy hash, and a disabled account's password is checked too,
     so every attempt costs one password hash and the time taken does not say whether the account exists.
@@ -160,25 +263,37 @@ def authenticate(email: str, password: str, *, ip_address: str | None = None) ->
         key = normalise_email(email)
     except ValueError:
         key = (email or "")[:254]
-    user = db.session.scalar(sa.select(User).where(User.email == key))
-    if user is None:
+    found = db.session.execute(
+        sa.select(User.id, User.organisation_id, User.password_hash, User.is_enabled).where(User.email == key)
+    ).first()
+    if found is None:
         check_password_hash(_dummy_hash(), password or "")
-        matches = False
-    else:
-        matches = user.check_password(password or "")
-    if user is None or not user.is_enabled or not matches:
+        return LoginCheck(key, None, None, False)
+    matches = check_password_hash(found.password_hash, password or "")
+    return LoginCheck(key, found.id, found.organisation_id, bool(matches and found.is_enabled))
+
+
+def record_login(check: LoginCheck, *, ip_address: str | None = None) -> User | None:
+    """Record a checked attempt in the audit log; the user when it let them in, else None."""
+    user = db.session.get(User, check.user_id) if check.user_id is not None else None
+    if user is None or not check.accepted or not user.is_enabled:
         audit.record(
             "auth.login_failed",
             actor=None,
-            organisation_id=user.organisation_id if user else None,
+            organisation_id=check.organisation_id,
             subject=user,
-            after={"email": key},
+            after={"email": check.email},
             ip_address=ip_address,
         )
         return None
     user.last_login_at = clock.now()
     audit.record("auth.login", actor=user, subject=user, ip_address=ip_address)
     return user
+
+
+def authenticate(email: str, password: str, *, ip_address: str | None = None) -> User | None:
+    """``check_login`` and ``record_login`` in one transaction (the CLI and tests; the login page splits them)."""
+    return record_login(check_login(email, password), ip_address=ip_address)
 
 
 def logout(user: User) -> None:

@@ -124,7 +124,7 @@ def test_an_error_before_any_commit_still_says_not_saved(app, browser, monkeypat
     def broken(*_args, **_kwargs):
         raise RuntimeError("failed before saving")
 
-    monkeypatch.setattr(auth_routes.users, "authenticate", broken)
+    monkeypatch.setattr(auth_routes.users, "check_login", broken)
     response = browser.post_form("/login", {"email": "a@example.org", "password": "whatever-it-is"})
     assert response.status_code == 500
     assert "Your last change was not saved" in response.text

@@ -51,6 +51,9 @@ def test_pages_around_the_journeys(page, journey, seed, live_server, viewport):
 
     log_in(page, member_email, MEMBER_PASSWORD)
     journey.step("member's bids")
+    page.get_by_role("link", name="Join requests").click()  # the organisation's first person manages it
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Requests to join History Homes")
+    journey.step("join requests")
     page.goto(f"/bids/{bid_id}")
     page.get_by_role("link", name="See its history").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Pledge history")

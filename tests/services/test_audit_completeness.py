@@ -30,6 +30,7 @@ from app.services import (
     digest,
     funder,
     invitations,
+    join_requests,
     letters,
     packs,
     pledges,
@@ -89,6 +90,7 @@ READERS = {
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
     "invitations": "display_state get_for_convenor list_for_bid read_token",
+    "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
     "links": "path_for",
@@ -102,7 +104,8 @@ READERS = {
     "scheduling": "upcoming_closes",
     "tokens": "digest make random_token read",
     "totals": "compute member_rows not_yet_pledged split_evenly thresholds",
-    "users": "load_session_user normalise_email organisation_values password_problems",
+    "users": "check_login has_people is_known_contact load_session_user lookalike_organisation lookalike_user_email "
+    "managers_of normalise_email organisation_values password_problems person_name",
 }
 
 PLEDGE = {
@@ -171,6 +174,21 @@ def _user():
     return UserFactory()
 
 
+def _asking():
+    """A manager of an organisation in a bid, and an invitation naming that organisation: (manager, invitation)."""
+    bid = BidFactory()
+    manager = member_of(bid)
+    return manager, InvitationFactory(bid=bid, organisation=manager.organisation)
+
+
+def _join_request():
+    manager, invitation = _asking()
+    request = join_requests.request_to_join(
+        invitation, manager.organisation, email="asks@example.org", name="Asks", password="a-long-passphrase"
+    )
+    return manager, request
+
+
 SCENARIOS: dict[str, list[Setup]] = {
     "api_tokens.create_token": [lambda: (lambda u: lambda: api_tokens.create_token(u, "ci"))(_user())],
     "api_tokens.revoke_token": [lambda: (lambda t: lambda: api_tokens.revoke_token(t[0], t[2].id))(_api_token())],
@@ -200,6 +218,23 @@ SCENARIOS: dict[str, list[Setup]] = {
     ],
     "invitations.invite": [
         lambda: (lambda b: lambda: invitations.invite(b.created_by, b, "Hill Homes", "hill@example.org"))(BidFactory())
+    ],
+    "invitations.accept_as": [
+        lambda: (lambda m_i: lambda: invitations.accept_as(m_i[1], m_i[0]))(_asking()),
+    ],
+    "join_requests.request_to_join": [
+        lambda: (
+            lambda m_i: (
+                lambda: join_requests.request_to_join(
+                    m_i[1], m_i[0].organisation, email="asks@example.org", name="Asks", password="a-long-passphrase"
+                )
+            )
+        )(_asking())
+    ],
+    "join_requests.approve": [lambda: (lambda m_r: lambda: join_requests.approve(*m_r))(_join_request())],
+    "join_requests.refuse": [lambda: (lambda m_r: lambda: join_requests.refuse(*m_r))(_join_request())],
+    "join_requests.cancel_for_invitation": [
+        lambda: (lambda m_r: lambda: join_requests.cancel_for_invitation(m_r[0], m_r[1].invitation))(_join_request())
     ],
     "invitations.invite_many": [
         lambda: (lambda b: lambda: invitations.invite_many(b.created_by, b, [(1, "Hill Homes", "hill@example.org")]))(
@@ -290,6 +325,10 @@ SCENARIOS: dict[str, list[Setup]] = {
         lambda: (lambda u: lambda: users.authenticate(u.email, PASSWORD))(_user()),
         lambda: (lambda u: lambda: users.authenticate(u.email, "not-the-password"))(_user()),
         lambda: lambda: users.authenticate("nobody@example.org", "not-the-password"),
+    ],
+    "users.record_login": [
+        lambda: (lambda u: lambda: users.record_login(users.check_login(u.email, PASSWORD)))(_user()),
+        lambda: lambda: users.record_login(users.check_login("nobody@example.org", "not-the-password")),
     ],
     "users.logout": [lambda: (lambda u: lambda: users.logout(u))(_user())],
     "users.change_password": [

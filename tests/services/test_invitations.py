@@ -7,8 +7,8 @@ import sqlalchemy as sa
 import time_machine
 
 from app.extensions import db
-from app.models import Invitation, InvitationStatus, Organisation, User
-from app.services import invitation_rows, invitations
+from app.models import Invitation, InvitationStatus, JoinRequest, Organisation, User
+from app.services import invitation_rows, invitations, join_requests
 from app.services.errors import TokenInvalid, ValidationFailed
 from tests.factories import PASSWORD, BidFactory, member_of
 
@@ -90,14 +90,22 @@ def test_accept_creates_account_and_organisation_and_link_is_single_use(ctx, out
     assert caught.value.reason == "used"
 
 
-def test_second_person_joins_the_existing_organisation(ctx, outbox):
+def test_second_person_asks_to_join_the_existing_organisation_and_its_manager_decides(ctx, outbox):
     bid = BidFactory()
     first = member_of(bid, name="Riverside Homes")
     invitations.invite(bid.created_by, bid, "riverside  homes", "second@riverside.example")
     db.session.commit()
-    user = invitations.accept_new_user(token_from(outbox), name="Sam", password="a-long-passphrase", organisation=None)
+    result = invitations.accept_new_user(
+        token_from(outbox), name="Sam", password="a-long-passphrase", organisation=None
+    )
     db.session.commit()
-    assert user.organisation_id == first.organisation_id
+    assert isinstance(result, JoinRequest) and result.organisation_id == first.organisation_id
+    assert db.session.scalar(sa.select(User.id).where(User.email == "second@riverside.example")) is None
+    assert outbox[-1].to == [first.email] and "Sam (second@riverside.example) asks to join" in outbox[-1].body
+    user = join_requests.approve(first, result)
+    db.session.commit()
+    assert user.organisation_id == first.organisation_id and not user.is_manager
+    assert user.check_password("a-long-passphrase") and result.password_hash is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 2  # convening body + Riverside
 
 

@@ -391,24 +391,36 @@ def test_link_of_a_cancelled_bid(invited, make_browser, data):
     assert "This bid is cancelled and no longer taking new members." in page.text
 
 
-def test_second_person_from_the_same_organisation_joins_it(invited, make_browser, outbox, data, count):
+def test_second_person_from_the_same_organisation_joins_once_its_manager_approves(
+    invited, make_browser, outbox, data, count
+):
     bid_id, link, convenor = invited
     assert post_prefixed(make_browser(), link, "accept", accept_form()).status_code == 302
     assert invite(convenor, bid_id, "  northern   HOMES ", "deputy@northern.example").status_code == 302
     second_link = last_link(outbox, "deputy@northern.example")
     invitee = make_browser()
     page = invitee.get(second_link)
-    assert "You will join <strong>Northern Homes</strong>, which already has an account." in page.text
+    assert "The invitation is for <strong>Northern Homes</strong>, which already uses this service." in page.text
     response = post_prefixed(
         invitee, second_link, "accept", {"choice": "accept", "accept-name": "Ben Ode", "accept-password": PASSWORD}
     )
-    assert response.status_code == 302
+    assert response.status_code == 200 and "Your request is with Northern Homes" in text_of(response)
+    assert invitee.get(f"/bids/{bid_id}/pledge").status_code == 302  # not logged in: no account yet
+    manager = make_browser()
+    manager.login("chief@northern.example", "a-long-enough-passphrase")
+    page = manager.get("/organisation/join-requests")
+    assert "deputy@northern.example" in page.text
+    request_id = re.search(r"/organisation/join-requests/(\d+)/approve", page.text).group(1)
+    assert manager.post_form(f"/organisation/join-requests/{request_id}/approve", page="/account").status_code == 302
     assert count(Organisation, Organisation.name_key == "northern homes") == 1
     with data() as s:
         first = s.scalar(sa.select(User).where(User.email == "chief@northern.example"))
         second = s.scalar(sa.select(User).where(User.email == "deputy@northern.example"))
         assert second.organisation_id == first.organisation_id
-    assert invitee.get(f"/bids/{bid_id}/pledge").status_code == 200
+        assert first.is_manager and not second.is_manager
+    deputy = make_browser()
+    deputy.login("deputy@northern.example", PASSWORD)
+    assert deputy.get(f"/bids/{bid_id}/pledge").status_code == 200
 
 
 def test_invitation_states_on_the_list(login, data):

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import User
 from app.services import users
 from tests.factories import PASSWORD, UserFactory
+from tests.locks import only_sqlite, recording_lock
 
 FAILED = "That email address and password do not match an account. Check them and try again."
 
@@ -69,3 +70,13 @@ def test_the_dummy_hash_costs_what_a_real_one_does_and_is_made_once(ctx, account
 
 def _method(pwhash: str) -> str:
     return pwhash.split("$", 1)[0]
+
+
+@only_sqlite
+@pytest.mark.parametrize("email", ["member@example.org", "nobody@example.org"])
+def test_the_password_hash_runs_while_the_write_lock_is_free(browser, accounts, monkeypatch, database_url, email):
+    """A login's quarter-second hash must not hold SQLite's write lock: in a rush every writer would queue behind it."""
+    free = recording_lock(monkeypatch, app.services.users, "check_password_hash", database_url)
+    response = browser.post_form("/login", {"email": email, "password": PASSWORD})
+    assert response.status_code == (302 if email.startswith("member") else 422)
+    assert free == [True]

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from app.models import AuditEvent, InvitationStatus
+from app.models import AuditEvent, InvitationStatus, JoinRequest
 from app.services import api_tokens, clock, tokens
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
@@ -162,6 +162,14 @@ MATRIX: dict[str, list[tuple]] = {
             roles(**dict.fromkeys(ROLES, OK)),
         ),
     ],
+    "invitations.join_requests": [
+        # Each organisation's manager sees their own organisation's requests (B's list is empty); others nothing.
+        ("GET", "/organisation/join-requests", None, "", roles(member_a=OK, member_b=OK)),
+    ],
+    "invitations.decide_request": [
+        ("POST", "/organisation/join-requests/{join_request}/approve", {}, "", roles(member_a=DONE)),
+        ("POST", "/organisation/join-requests/{join_request}/refuse", {}, "", roles(member_a=DONE)),
+    ],
     "pledges.edit": [
         ("GET", "/bids/{bid}/pledge", None, "", MEMBER_PAGE),
         ("POST", "/bids/{bid}/pledge", PLEDGE_FORM, "", MEMBER_ACTION),
@@ -234,6 +242,16 @@ def world(data):
         pending = InvitationFactory(bid=bid, email="pending@homes.example")
         token, pending.token_hash = tokens.make("invitation", pending.id)
         foreign = InvitationFactory(bid=other, email="elsewhere@homes.example")
+        # Someone asks to join A Homes (whose manager is member_a) through an invitation naming it.
+        asks = InvitationFactory(bid=bid, email="asks@a-homes.example", organisation=member_a.organisation)
+        join_request = JoinRequest(
+            invitation_id=asks.id,
+            organisation_id=member_a.organisation_id,
+            email=asks.email,
+            name="Asking Person",
+            password_hash=FAST_HASH,
+        )
+        s.add(join_request)
         for user in (bid.created_by, other.created_by, member_a, member_b, member_c):
             user.password_hash = FAST_HASH
         _plaintext, token_a = api_tokens.create_token(member_a, "CRM")
@@ -248,6 +266,7 @@ def world(data):
             "pledge_b": pledge_b.id,
             "pending": pending.id,
             "foreign_invitation": foreign.id,
+            "join_request": join_request.id,
             "token": token,
             "token_a": token_a.id,
             "future_date": clock.to_london(bid.deadline).date().replace(year=bid.deadline.year + 1).isoformat(),
