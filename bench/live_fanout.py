@@ -26,15 +26,14 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
-from bench.common import row
+from bench.common import PASSWORD, row
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "bench-live-password-2026"  # noqa: S105  (throwaway accounts in a throwaway database)
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -75,21 +74,10 @@ def prepare(database_url: str, members: int) -> dict:
     """Migrate and seed: a convenor, an open bid and ``members`` joined organisations with a user each."""
     os.environ.setdefault("SECRET_KEY", "bench-secret")
     from flask_migrate import upgrade
-    from werkzeug.security import generate_password_hash
 
     from app import create_app
     from app.extensions import db
-    from app.infra import clock
-    from app.models import (
-        Bid,
-        BidStatus,
-        Invitation,
-        InvitationStatus,
-        Organisation,
-        OrganisationKind,
-        Role,
-        User,
-    )
+    from bench.data import populate
     from config import TestConfig
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
@@ -98,51 +86,10 @@ def prepare(database_url: str, members: int) -> dict:
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade()
-        hashed = generate_password_hash(PASSWORD)
-        body = Organisation(name="Bench Alliance", name_key="bench alliance", kind=OrganisationKind.CONVENOR)
-        convenor = User(email="convenor@bench.test", name="Convenor", password_hash=hashed, role=Role.CONVENOR)
-        convenor.organisation = body
-        now = clock.now()
-        bid = Bid(
-            organisation=body,
-            created_by=convenor,
-            title="Bench bid",
-            funder_name="Funder",
-            scheme="Scheme",
-            target_pence=600_000_000,
-            target_homes=1_000_000,
-            deadline=now + timedelta(days=5),
-            status=BidStatus.OPEN,
-            opened_at=now - timedelta(days=2),
-        )
-        db.session.add_all([body, convenor, bid])
-        emails = []
-        for i in range(members):
-            name = f"Bench Homes {i:03d}"
-            org = Organisation(name=name, name_key=name.casefold(), kind=OrganisationKind.MEMBER, regions=["NW"])
-            user = User(email=f"m{i}@bench.test", name=name, password_hash=hashed, role=Role.MEMBER)
-            user.organisation = org
-            db.session.add_all([org, user])
-            db.session.flush()
-            db.session.add(
-                Invitation(
-                    bid=bid,
-                    organisation_name=name,
-                    email=user.email,
-                    organisation=org,
-                    status=InvitationStatus.ACCEPTED,
-                    expires_at=now + timedelta(days=21),
-                    invited_by=convenor,
-                    accepted_by=user,
-                    responded_at=now,
-                )
-            )
-            emails.append(user.email)
-        db.session.commit()
-        result = {"bid_id": bid.id, "convenor": convenor.email, "members": emails}
-        db.session.remove()
+    data = populate(app, organisations=members, bids=[members])  # joined through the services, no pledge yet
+    with app.app_context():
         db.engine.dispose()
-    return result
+    return {"bid_id": data.bid_ids[0], "convenor": data.convenor_email, "members": data.member_emails}
 
 
 async def login(client: httpx.AsyncClient, email: str) -> None:

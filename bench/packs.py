@@ -33,8 +33,6 @@ from bench.common import row
 
 SIZES = (39, 500, 2000)
 RUNS = {39: 5, 500: 3, 2000: 3}
-#: Not a usable password hash: bench users never log in.
-NO_LOGIN = "!"
 REGION_CODES = ["NE", "NW", "YH", "EM", "WM", "EE", "LON", "SE", "SW", "WAL", "SCO", "NI"]
 STATEMENTS = [
     "Small grants of £1,000 to £10,000 for tenant-led community groups: food clubs, youth sport, warm spaces.",
@@ -228,75 +226,15 @@ def service(n: int) -> float:
 
 
 def _seed(n: int):
-    from app.extensions import db
-    from app.models import (
-        Bid,
-        BidStatus,
-        Organisation,
-        OrganisationKind,
-        Pledge,
-        PledgeRevision,
-        PledgeStatus,
-        Role,
-        User,
-    )
+    """An open bid whose ``n`` members accepted and pledged over its week, played through the services."""
+    from flask import current_app
 
-    now = datetime.now(UTC)
-    body = Organisation(name="Convening Body", name_key="convening body", kind=OrganisationKind.CONVENOR)
-    convenor = User(
-        email="c@example.org", name="Sam Convenor", password_hash=NO_LOGIN, role=Role.CONVENOR, organisation=body
-    )
-    bid = Bid(
-        organisation=body,
-        created_by=convenor,
-        title="Bench bid",
-        funder_name="Funder",
-        scheme="Scheme",
-        summary="Case.",
-        terms="Terms.",
-        target_pence=6_000_000_00,
-        target_homes=1_000_000,
-        deadline=now + timedelta(days=1),
-        status=BidStatus.OPEN,
-        opened_at=now - timedelta(days=10),
-    )
-    db.session.add_all([body, convenor, bid])
-    db.session.flush()
-    rng = random.Random(n)
-    for i in range(n):
-        org = Organisation(name=f"Member {i}", name_key=f"member {i}", kind=OrganisationKind.MEMBER)
-        user = User(email=f"m{i}@example.org", name=f"M {i}", password_hash=NO_LOGIN, role=Role.MEMBER)
-        user.organisation = org
-        pledge = Pledge(
-            bid=bid,
-            organisation=org,
-            amount_pence=rng.randint(20, 1500) * 1_000_00,
-            homes=rng.randint(400, 75_000),
-            regions=[rng.choice(REGION_CODES)],
-            statement=STATEMENTS[i % 3],
-            status=PledgeStatus.CONFIRMED,
-            terms_accepted_at=now,
-            created_by=user,
-            updated_by=user,
-            created_at=now - timedelta(minutes=n - i),
-        )
-        db.session.add_all([org, user, pledge])
-    db.session.flush()
-    db.session.add_all(
-        PledgeRevision(
-            pledge_id=p.id,
-            bid_id=bid.id,
-            organisation_id=p.organisation_id,
-            version=1,
-            action="created",
-            actor_id=p.created_by_id,
-            created_at=p.created_at,
-            after=p.snapshot(),
-        )
-        for p in db.session.scalars(db.select(Pledge))
-    )
-    db.session.commit()
-    return bid, convenor
+    from app.extensions import db
+    from app.models import Bid, User
+    from bench.data import populate
+
+    data = populate(current_app._get_current_object(), organisations=n, bids=[n], pledge_share=1.0)
+    return db.session.get(Bid, data.bid_ids[0]), db.session.scalar(db.select(User).filter_by(email=data.convenor_email))
 
 
 PER_PAGE_TARGET = 1.3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import factory
@@ -22,6 +23,7 @@ from app.models import (
     Role,
     User,
 )
+from app.seeding import Member, Seeding
 
 PASSWORD = "correct-horse-battery"
 
@@ -156,3 +158,58 @@ def member_of(bid: Bid, *, name: str | None = None, email: str | None = None) ->
 
 def pledge_for(user: User, bid: Bid, **values) -> Pledge:
     return PledgeFactory(bid=bid, organisation=user.organisation, created_by=user, updated_by=user, **values)
+
+
+_SEEDED = itertools.count(1)
+
+
+def seeded_bid(*, members: int = 3, pledged: int = 2, days_open: int = 7, days_left: int = 7) -> tuple[Bid, list[User]]:
+    """An open bid with a realistic history, played through the services by ``app.seeding``: opened
+    ``days_open`` days ago, ``members`` organisations invited that morning and accepting over the days since,
+    the first ``pledged`` of them pledging (every second one amending later). Returns the bid and the members'
+    users (password ``PASSWORD``), in the session, not committed."""
+    now = clock.now()
+    opened = now - timedelta(days=days_open)
+    with Seeding(PASSWORD, password_hash=_hash()) as seeding:
+        convenor = seeding.convening_body(
+            opened - timedelta(days=1),
+            {"name": f"Seeded Convening Body {next(_SEEDED)}"},
+            email=f"convenor{next(_SEEDED)}@seeded.example.org",
+            name="Cai Convenor",
+        )
+        bid = seeding.bid(
+            convenor,
+            opened - timedelta(hours=1),
+            {
+                "title": "Seeded consortium bid",
+                "funder_name": "Department for Communities",
+                "scheme": "Community Match Fund",
+                "target_pence": 600_000_000,
+                "target_homes": 1_000_000,
+                "deadline": now + timedelta(days=days_left),
+            },
+            opened_at=opened,
+        )
+        plans = []
+        for i in range(members):
+            accepted = opened + (now - opened) * (i + 1) / (members + 2)
+            values = {"amount_pence": 1_000_000 * (i + 1), "homes": 100 * (i + 1), "regions": ["NW"]}
+            values["status"] = "confirmed"
+            saves = []
+            if i < pledged:
+                saves.append((accepted + timedelta(hours=1), {**values, "status": "indicative"}))
+                if i % 2 == 0:
+                    saves.append((accepted + (now - accepted) / 2, values))
+            n = next(_SEEDED)
+            plans.append(
+                Member(
+                    organisation={"name": f"Seeded Homes {n}"},
+                    email=f"seeded{n}@seeded.example.org",
+                    person=f"Seeded Member {i + 1}",
+                    invited_at=opened + timedelta(minutes=30),
+                    accepted_at=accepted,
+                    pledges=saves,
+                )
+            )
+        users = seeding.consortium(convenor, bid, plans)
+    return bid, list(users.values())

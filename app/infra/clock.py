@@ -3,6 +3,9 @@
 A write is judged against a deadline by the moment the server received it (``received_at``), not by when
 it got through the queue for the database: ``app.web.received`` stamps that moment at the start of each
 request, before anything else in the app runs, and services read it from here, never from ``request``.
+
+``frozen(moment)`` sets the clock for a block, in this thread (context) only: the seeding path (``app.seeding``)
+runs the services at past moments with it, so what they write is stamped as it would have been then.
 """
 
 from __future__ import annotations
@@ -17,10 +20,26 @@ from babel.dates import format_datetime, format_timedelta
 
 from app.text import EN_GB, LONDON
 
+#: The moment ``now`` answers while a ``frozen`` block runs; unset (the real time) everywhere else.
+_frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("frozen_now", default=None)
+
 
 def now() -> datetime:
-    """Aware UTC now."""
-    return datetime.now(UTC)
+    """Aware UTC now (the frozen moment inside a ``frozen`` block)."""
+    return _frozen.get() or datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def frozen(moment: datetime) -> Iterator[datetime]:
+    """Make ``now`` answer ``moment`` while the block runs, in this context only (a request in another thread
+    still sees the real time). Blocks nest; the outer moment comes back when an inner block ends."""
+    if moment.tzinfo is None:
+        raise ValueError("a frozen moment must be timezone-aware")
+    token = _frozen.set(moment.astimezone(UTC))
+    try:
+        yield moment
+    finally:
+        _frozen.reset(token)
 
 
 #: The moment the request being served reached the server; unset outside a request.

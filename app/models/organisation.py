@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import enum
 from datetime import datetime
 
@@ -12,6 +13,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.types import UTCDateTime, str_enum, utcnow
+
+#: Set by the seeding path (``app.seeding``) while it runs, in its own context only: (password, one hash of it).
+#: Its accounts share one password, and a slow scrypt hash for each would take seconds per account.
+shared_password_hash: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "shared_password_hash", default=None
+)
 
 
 class OrganisationKind(enum.StrEnum):
@@ -88,12 +95,13 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = self.hash_password(password)
 
     @staticmethod
     def hash_password(password: str) -> str:
         """The stored form of a password (slow on purpose): made before a write transaction where possible."""
-        return generate_password_hash(password)
+        shared = shared_password_hash.get()
+        return shared[1] if shared and shared[0] == password else generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -8,10 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from app.infra import clock
+
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware UTC. Pass this callable as a default, never its result."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware UTC, from the app's clock (so rows written inside ``clock.frozen`` are
+    stamped with the frozen moment, as the services' own times are). Pass this callable as a default."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):
