@@ -268,7 +268,9 @@ def accept_new_user(token: str, *, name: str, password: str, organisation: dict[
     require(errors)
     if org is not None and not users.is_known_contact(org.id, invitation.email):
         # Joining people who did not agree: only its managers can let this person in.
-        return join_requests.request_to_join(invitation, org, email=invitation.email, name=name, password=password)
+        return join_requests.request_to_join(
+            invitation, org, email=invitation.email, name=name, password=password, password_hash=prepared
+        )
     if org is None:
         try:
             org = users.create_organisation(org_clean, OrganisationKind.MEMBER)

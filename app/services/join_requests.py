@@ -97,8 +97,18 @@ class InviteMatcher:
         return None, org_id if org_id is not None else self.member_looks.get(skeleton(name))
 
 
-def request_to_join(invitation: Invitation, organisation: Organisation, *, email: str, name: str, password: str):
+def request_to_join(
+    invitation: Invitation,
+    organisation: Organisation,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    password_hash: str | None = None,
+):
     """Ask ``organisation``'s managers to let this person in; tell them once the transaction commits.
+
+    ``password_hash``, when the caller has already hashed ``password`` (outside the write lock), is kept as is.
 
     The invitation's link is used up: the person waits for the answer by email. Raises Conflict when a request
     for this address is already waiting, or when the organisation has no manager to decide.
@@ -123,7 +133,7 @@ def request_to_join(invitation: Invitation, organisation: Organisation, *, email
         organisation_id=organisation.id,
         email=email,
         name=name,
-        password_hash=generate_password_hash(password),
+        password_hash=password_hash or generate_password_hash(password),
     )
     db.session.add(request)
     invitation.token_hash = None  # the link is used: the answer comes by email
