@@ -103,11 +103,12 @@ _TEMPLATES: dict[str, object] = {}
 def plain_paragraph(text: str, style: ParagraphStyle) -> Paragraph:
     """A Paragraph of ``text`` drawn literally: no markup is parsed, so nothing in it can inject tags.
 
-    Equivalent to ``Paragraph(escape(text), style)`` for one line of text, without running reportlab's
+    The same as ``Paragraph(escape(text), style)``, byte for byte in the PDF, without running reportlab's
     HTML parser for each of the thousands of headings and statements in a large pack. Text with a line
-    break goes through the parser as usual (it needs ``<br/>``).
+    break (it needs ``<br/>``) or with ``&``, ``<`` or ``>`` (the parser splits its run at each entity) goes
+    through the parser as usual.
     """
-    if "\n" in text or not text.strip():
+    if "\n" in text or not text.strip() or "&" in text or "<" in text or ">" in text:
         from xml.sax.saxutils import escape
 
         return Paragraph(escape(text).replace("\n", "<br/>"), style)
