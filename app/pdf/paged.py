@@ -2,7 +2,7 @@
 paragraphs that skip reportlab's markup parser.
 
 Both give the same pages, in the same bytes, as the LongTable and Paragraph they stand for; they only avoid
-work that grows with the size of the pack (see docs/benchmark-findings.md).
+work that grows with the size of the pack (see the Benchmark section of docs/packs.md).
 """
 
 from __future__ import annotations
