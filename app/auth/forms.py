@@ -33,3 +33,19 @@ class ApiTokenForm(FlaskForm):
 
 class RevokeTokenForm(FlaskForm):
     """A revoke button: only the CSRF token."""
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        description="The address you log in with.",
+        validators=[DataRequired("Enter your email address."), Length(max=254, message="Use at most 254 characters.")],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        description="At least 10 characters; not a common password.",
+        validators=[DataRequired("Enter a new password.")],
+    )

@@ -34,11 +34,13 @@ from app.services import (
     join_requests,
     letters,
     packs,
+    password_resets,
     pledges,
     profiles,
     reminder_plan,
     reminders,
     scheduling,
+    sessions,
     users,
 )
 from tests.factories import PASSWORD, BidFactory, ConvenorFactory, InvitationFactory, UserFactory, member_of
@@ -56,6 +58,10 @@ STATE_CHANGING = re.compile(
 
 #: Operations that write rows but whose record is not an audit event, and why.
 EXEMPT = {
+    "account_links.issue": "writes the link row (and revokes older ones); every caller records why with audit.record",
+    "account_links.mark_used": "stamps the link row used, inside an audited change (the reset, the email change)",
+    "sessions.start_session": "the session row is the record of a sign-in, made beside the audited auth.login",
+    "sessions.end_all": "stamps session rows ended inside an audited change (logout, password change, removal)",
     "audit.emit": "writes the live event log (bid_events); every caller also records the change with audit.record",
     "digest.send_due": "the daily digest email run: each message is its own outbox row; nothing in a bid changes",
     "funder.open_link": "checks a funder link's token and reads; the view logs the visit with record_access",
@@ -70,6 +76,9 @@ EXEMPT = {
 }
 
 READERS = {
+    "account_links": "links_still_open read",
+    "password_resets": "check_new_password read_link",
+    "sessions": "current_session_id is_live sessions_for",
     "event_kinds": "convenor_only_kinds declare describe",
     "snapshots": "audience_for audience_now events_after latest_event_id pledged_series project recent_events snapshot "
     "value_at visible_event",
@@ -310,6 +319,22 @@ SCENARIOS: dict[str, list[Setup]] = {
             UserFactory(is_manager=True)
         )
     ],
+    "password_resets.request_reset": [
+        lambda: (lambda u: lambda: password_resets.request_reset(u.email))(_user()),
+        lambda: lambda: password_resets.request_reset("nobody@example.org"),
+    ],
+    "password_resets.reset_link": [lambda: (lambda u: lambda: password_resets.reset_link(u.email))(_user())],
+    "password_resets.reset_password": [
+        lambda: (lambda t: lambda: password_resets.reset_password(t, "another-long-passphrase"))(
+            password_resets.reset_link(_user().email).rsplit("/", 1)[1]
+        )
+    ],
+    "sessions.end_session": [
+        lambda: (lambda u: (sessions.start_session(u), db.session.flush(), lambda: sessions.end_session(u, 1))[2])(
+            _user()
+        )
+    ],
+    "sessions.end_other_sessions": [lambda: (lambda u: lambda: sessions.end_other_sessions(u))(_user())],
     "users.create_organisation": [
         lambda: lambda: users.create_organisation({"name": "Brand New Homes"}, OrganisationKind.MEMBER)
     ],

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.infra import clock, tokens
-from app.models import AuditEvent, InvitationStatus, JoinRequest
-from app.services import api_tokens
+from app.models import AuditEvent, InvitationStatus, JoinRequest, LinkPurpose
+from app.services import account_links, api_tokens
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
 
@@ -81,6 +81,21 @@ MATRIX: dict[str, list[tuple]] = {
             {"email": "{member_a_email}", "password": PASSWORD},
             "",
             roles(anonymous=REDIRECT, **dict.fromkeys(ROLES[1:], REDIRECT)),
+        ),
+    ],
+    # Forgotten passwords: open to anyone (one answer for every address); the link acts for whoever holds it.
+    "auth.forgot_password": [
+        ("GET", "/password-reset", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        ("POST", "/password-reset", {"email": "{member_a_email}"}, "", roles(**dict.fromkeys(ROLES, OK))),
+    ],
+    "auth.reset_password": [
+        ("GET", "/password-reset/{reset_token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        (
+            "POST",
+            "/password-reset/{reset_token}",
+            {"password": "a-brand-new-passphrase"},
+            "",
+            roles(**dict.fromkeys(ROLES, DONE)),
         ),
     ],
     "auth.logout": [("POST", "/logout", {}, "", roles(**dict.fromkeys(ROLES[1:], DONE)))],
@@ -256,6 +271,7 @@ def world(data):
         for user in (bid.created_by, other.created_by, member_a, member_b, member_c):
             user.password_hash = FAST_HASH
         _plaintext, token_a = api_tokens.create_token(member_a, "CRM")
+        reset_token, _link = account_links.issue(LinkPurpose.PASSWORD_RESET, user=member_a, minutes=60)
         s.flush()
         return {
             "bid": bid.id,
@@ -270,6 +286,7 @@ def world(data):
             "join_request": join_request.id,
             "token": token,
             "token_a": token_a.id,
+            "reset_token": reset_token,
             "future_date": clock.to_london(bid.deadline).date().replace(year=bid.deadline.year + 1).isoformat(),
             "emails": {
                 "convenor": bid.created_by.email,
