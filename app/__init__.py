@@ -11,7 +11,8 @@ import click
 from flask import Flask
 
 from app import api, cli, database
-from app.auth import reset as _auth_reset  # noqa: F401  (its views are on the auth blueprint)
+from app.auth import profile as _auth_profile  # noqa: F401  (its views are on the auth blueprint)
+from app.auth import reset as _auth_reset  # noqa: F401
 from app.auth.routes import bp as auth_bp
 from app.bids.routes import bp as bids_bp
 from app.documents.routes import bp as documents_bp

@@ -49,3 +49,21 @@ class ResetPasswordForm(FlaskForm):
         description="At least 10 characters; not a common password.",
         validators=[DataRequired("Enter a new password.")],
     )
+
+
+class NameForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        validators=[DataRequired("Enter your name."), Length(max=200, message="Use at most 200 characters.")],
+    )
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(
+        "New email address",
+        description="We email a link to the new address; nothing changes until it is used.",
+        validators=[
+            DataRequired("Enter the new email address."),
+            Length(max=254, message="Use at most 254 characters."),
+        ],
+    )

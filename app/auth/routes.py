@@ -9,10 +9,10 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_login import current_user, login_required, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from app.auth.forms import ApiTokenForm, ChangePasswordForm, LoginForm, RevokeTokenForm
+from app.auth.forms import ApiTokenForm, ChangePasswordForm, EmailForm, LoginForm, NameForm, RevokeTokenForm
 from app.database import reading
 from app.extensions import limiter
-from app.services import api_tokens, users
+from app.services import api_tokens, own_account, sessions, users
 from app.web.forms import Refused, call_service
 from app.web.security import local_target
 from app.web.sign_in import sign_in
@@ -154,11 +154,18 @@ def account():
     return _account_page(form, status=422 if request.method == "POST" else 200)
 
 
-def _account_page(form=None, token_form=None, *, new_token=None, new_token_name=None, status=200):
+def _account_page(
+    form=None, token_form=None, *, name_form=None, email_form=None, new_token=None, new_token_name=None, status=200
+):
     user = current_user._get_current_object()
     return render_template(
         "auth/account.html",
         form=form or ChangePasswordForm(formdata=None),
+        name_form=name_form or NameForm(formdata=None, prefix="profile", data={"name": user.name}),
+        email_form=email_form or EmailForm(formdata=None, prefix="change"),
+        pending_email=own_account.pending_email_change(user),
+        sessions=sessions.sessions_for(user),
+        this_session=sessions.current_session_id(user, session.get("sid")),
         token_form=token_form or ApiTokenForm(formdata=None),
         revoke_form=RevokeTokenForm(),
         api_tokens=api_tokens.tokens_for(user),

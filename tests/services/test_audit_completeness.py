@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 import app.services
 from app.extensions import db
-from app.infra import clock
+from app.infra import clock, tokens
 from app.models import AuditEvent, BidStatus, OrganisationKind, Role
 from app.services import (
     acceptance,
@@ -33,6 +33,7 @@ from app.services import (
     invitations,
     join_requests,
     letters,
+    own_account,
     packs,
     password_resets,
     pledges,
@@ -76,6 +77,7 @@ EXEMPT = {
 }
 
 READERS = {
+    "own_account": "check_new_email pending_email_change read_email_link",
     "account_links": "links_still_open read",
     "password_resets": "check_new_password read_link",
     "sessions": "current_session_id is_live sessions_for",
@@ -177,6 +179,15 @@ def _draft():
 
 def _user():
     return UserFactory()
+
+
+def _email_token() -> str:
+    """A fresh confirmation link's token for the newest email change (the one just asked for)."""
+    from app.models import AccountLink
+
+    link = db.session.scalars(sa.select(AccountLink).order_by(AccountLink.id.desc())).first()
+    token, link.token_hash = tokens.make(link.purpose.value, link.id)
+    return token
 
 
 def _asking():
@@ -317,6 +328,15 @@ SCENARIOS: dict[str, list[Setup]] = {
     "profiles.update_profile": [
         lambda: (lambda u: lambda: profiles.update_profile(u, u.organisation, website="www.example.org"))(
             UserFactory(is_manager=True)
+        )
+    ],
+    "own_account.change_name": [lambda: (lambda u: lambda: own_account.change_name(u, "A New Name"))(_user())],
+    "own_account.request_email_change": [
+        lambda: (lambda u: lambda: own_account.request_email_change(u, "new-address@example.org"))(_user())
+    ],
+    "own_account.confirm_email_change": [
+        lambda: (lambda t: lambda: own_account.confirm_email_change(t))(
+            own_account.request_email_change(_user(), "new-address@example.org").id and _email_token()
         )
     ],
     "password_resets.request_reset": [

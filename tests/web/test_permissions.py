@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.infra import clock, tokens
-from app.models import AuditEvent, InvitationStatus, JoinRequest, LinkPurpose
-from app.services import account_links, api_tokens
+from app.models import AuditEvent, InvitationStatus, JoinRequest, LinkPurpose, UserSession
+from app.services import account_links, api_tokens, sessions
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
 
@@ -108,6 +108,24 @@ MATRIX: dict[str, list[tuple]] = {
             "",
             roles(**dict.fromkeys(ROLES[1:], DONE)),
         ),
+    ],
+    "auth.change_name": [
+        ("POST", "/account/name", {"profile-name": "Renamed Person"}, "", roles(**dict.fromkeys(ROLES[1:], DONE))),
+    ],
+    "auth.change_email": [
+        ("POST", "/account/email", {"change-email": "fresh@example.org"}, "", roles(**dict.fromkeys(ROLES[1:], DONE))),
+    ],
+    # The confirmation link acts for whoever holds it (it went to the new address).
+    "auth.confirm_email": [
+        ("GET", "/account/email/{email_token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        ("POST", "/account/email/{email_token}", {}, "", roles(**dict.fromkeys(ROLES, DONE))),
+    ],
+    "auth.end_session": [
+        # Only the session's own user can end it; everyone else is told nothing.
+        ("POST", "/account/sessions/{session_a}/end", {}, "", roles(member_a=DONE)),
+    ],
+    "auth.sign_out_everywhere": [
+        ("POST", "/account/sessions/end-all", {"keep": "this"}, "", roles(**dict.fromkeys(ROLES[1:], DONE))),
     ],
     "auth.create_token": [
         ("POST", "/account/tokens", {"name": "Finance system"}, "", roles(**dict.fromkeys(ROLES[1:], CREATED))),
@@ -272,7 +290,12 @@ def world(data):
             user.password_hash = FAST_HASH
         _plaintext, token_a = api_tokens.create_token(member_a, "CRM")
         reset_token, _link = account_links.issue(LinkPurpose.PASSWORD_RESET, user=member_a, minutes=60)
+        email_token, _link = account_links.issue(
+            LinkPurpose.EMAIL_CHANGE, user=member_a, email="a-new@example.org", minutes=60
+        )
+        sessions.start_session(member_a, user_agent="Phone")
         s.flush()
+        session_a = s.scalar(sa.select(UserSession.id).where(UserSession.user_id == member_a.id))
         return {
             "bid": bid.id,
             "body": bid.organisation_id,
@@ -287,6 +310,8 @@ def world(data):
             "token": token,
             "token_a": token_a.id,
             "reset_token": reset_token,
+            "email_token": email_token,
+            "session_a": session_a,
             "future_date": clock.to_london(bid.deadline).date().replace(year=bid.deadline.year + 1).isoformat(),
             "emails": {
                 "convenor": bid.created_by.email,
