@@ -28,6 +28,7 @@ from app.live.routes import bp as live_bp
 from app.pledges.routes import bp as pledges_bp
 from app.reminders.routes import bp as reminders_bp
 from app.settings.routes import bp as settings_bp
+from app.team.routes import bp as team_bp
 from app.web import committed, errors, refusals, security, templating
 from app.web.received import ReceivedAt
 from app.web.sign_in import load_user
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
         reminders_bp,
         live_bp,
         settings_bp,
+        team_bp,
     ):
         app.register_blueprint(bp)
     api.register(app)

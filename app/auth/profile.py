@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+import json
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from app.auth.forms import EmailForm, NameForm, RevokeTokenForm
 from app.auth.routes import _account_page, bp
-from app.services import own_account, sessions
+from app.services import erasure, own_account, sessions
 from app.services.errors import Conflict, TokenInvalid
 from app.web.forms import Refused, call_service
 from app.web.sign_in import sign_in
@@ -60,6 +62,17 @@ def confirm_email(token: str):
         flash(f"Your email address is now {link.email}. Log in with it from now on.", "success")
         return redirect(url_for("auth.account") if current_user.is_authenticated else url_for("auth.login"))
     return render_template("auth/email_confirm.html", form=form, link=link)
+
+
+@bp.get("/account/personal-data.json")
+@login_required
+def personal_data():
+    """Everything held about you, as a JSON download (the links in emails blanked)."""
+    body = json.dumps(erasure.personal_data(_me()), ensure_ascii=False, indent=2, sort_keys=True)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="personal-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/account/sessions/<int:session_id>/end")

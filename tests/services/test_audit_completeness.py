@@ -29,6 +29,7 @@ from app.services import (
     bids,
     body,
     digest,
+    erasure,
     funder,
     invitations,
     join_requests,
@@ -42,6 +43,7 @@ from app.services import (
     reminders,
     scheduling,
     sessions,
+    team,
     users,
 )
 from tests.factories import PASSWORD, BidFactory, ConvenorFactory, InvitationFactory, UserFactory, member_of
@@ -59,6 +61,7 @@ STATE_CHANGING = re.compile(
 
 #: Operations that write rows but whose record is not an audit event, and why.
 EXEMPT = {
+    "team.stop_access": "ends sessions and revokes tokens inside remove_colleague and erase_person, both audited",
     "account_links.issue": "writes the link row (and revokes older ones); every caller records why with audit.record",
     "account_links.mark_used": "stamps the link row used, inside an audited change (the reset, the email change)",
     "sessions.start_session": "the session row is the record of a sign-in, made beside the audited auth.login",
@@ -77,6 +80,8 @@ EXEMPT = {
 }
 
 READERS = {
+    "erasure": "personal_data pseudonym",
+    "team": "colleague guard_last_manager members_of pending_invitations read_invitation require_manager team_for",
     "own_account": "check_new_email pending_email_change read_email_link",
     "account_links": "links_still_open read",
     "password_resets": "check_new_password read_link",
@@ -179,6 +184,18 @@ def _draft():
 
 def _user():
     return UserFactory()
+
+
+def _manager():
+    return UserFactory(is_manager=True)
+
+
+def _colleague(manager):
+    return UserFactory(organisation=manager.organisation)
+
+
+def _invited(manager):
+    return team.invite_colleague(manager, "colleague@example.org")
 
 
 def _email_token() -> str:
@@ -339,6 +356,27 @@ SCENARIOS: dict[str, list[Setup]] = {
             own_account.request_email_change(_user(), "new-address@example.org").id and _email_token()
         )
     ],
+    "team.invite_colleague": [lambda: (lambda m: lambda: team.invite_colleague(m, "new@example.org"))(_manager())],
+    "team.withdraw_invitation": [
+        lambda: (lambda m: (lambda link: lambda: team.withdraw_invitation(m, link.id))(_invited(m)[1]))(_manager())
+    ],
+    "team.join": [
+        lambda: (
+            lambda m: (lambda t: lambda: team.join(t, name="New Person", password="another-long-passphrase"))(
+                _invited(m)[0].rsplit("/", 1)[1]
+            )
+        )(_manager())
+    ],
+    "team.set_manager": [
+        lambda: (lambda m: (lambda c: lambda: team.set_manager(m, c.id, True))(_colleague(m)))(_manager())
+    ],
+    "team.remove_colleague": [
+        lambda: (lambda m: (lambda c: lambda: team.remove_colleague(m, c.id))(_colleague(m)))(_manager())
+    ],
+    "erasure.erase_person": [
+        lambda: (lambda m: (lambda c: lambda: erasure.erase_person(m, c))(_colleague(m)))(_manager())
+    ],
+    "erasure.erase_by_email": [lambda: (lambda u: lambda: erasure.erase_by_email(u.email))(_user())],
     "password_resets.request_reset": [
         lambda: (lambda u: lambda: password_resets.request_reset(u.email))(_user()),
         lambda: lambda: password_resets.request_reset("nobody@example.org"),
