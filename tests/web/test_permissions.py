@@ -19,7 +19,7 @@ from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory
 from tests.web.pages import csrf_token
 
 #: Blueprints this matrix covers. Other areas (documents, funder, api, ...) keep their own matrices.
-COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.")
+COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.", "team.")
 ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
 
 OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
@@ -127,6 +127,7 @@ MATRIX: dict[str, list[tuple]] = {
     "auth.sign_out_everywhere": [
         ("POST", "/account/sessions/end-all", {"keep": "this"}, "", roles(**dict.fromkeys(ROLES[1:], DONE))),
     ],
+    "auth.personal_data": [("GET", "/account/personal-data.json", None, "", EVERYONE_LOGGED_IN)],
     "auth.create_token": [
         ("POST", "/account/tokens", {"name": "Finance system"}, "", roles(**dict.fromkeys(ROLES[1:], CREATED))),
     ],
@@ -232,6 +233,65 @@ MATRIX: dict[str, list[tuple]] = {
     ],
     # No logo is set in this world, so even the body's convenor gets 404 (tests/settings covers a real logo).
     "settings.logo": [("GET", "/bodies/{body}/logo", None, "", roles())],
+    # The team: each organisation's managers (the body's convenor, A's and B's first users) manage their own; a
+    # colleague of A who is not a manager is refused with 403; a person of another organisation is not found.
+    "team.index": [
+        ("GET", "/team", None, "", roles(convenor=OK, other_convenor=403, member_a=OK, member_b=OK, member_c=403)),
+        (
+            "POST",
+            "/team",
+            {"email": "new-colleague@example.org"},
+            "",
+            roles(convenor=REDIRECT, other_convenor=403, member_a=REDIRECT, member_b=REDIRECT, member_c=403),
+        ),
+    ],
+    "team.make_manager": [
+        ("POST", "/team/{colleague_a}/manager", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.unmake_manager": [
+        ("POST", "/team/{manager_a2}/not-manager", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.remove": [
+        ("POST", "/team/{colleague_a}/remove", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.erase": [
+        ("POST", "/team/{colleague_a}/erase", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.withdraw": [
+        (
+            "POST",
+            "/team/invitations/{colleague_link}/withdraw",
+            {},
+            "",
+            roles(member_a=DONE, member_c=403, other_convenor=403),
+        )
+    ],
+    "team.join": [
+        ("GET", "/team/join/{colleague_token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        (
+            "POST",
+            "/team/join/{colleague_token}",
+            {"name": "New Colleague", "password": "a-brand-new-passphrase"},
+            "",
+            roles(**dict.fromkeys(ROLES, DONE)),
+        ),
+    ],
+    "team.profile": [
+        (
+            "GET",
+            "/organisation/profile",
+            None,
+            "",
+            roles(convenor=OK, other_convenor=403, member_a=OK, member_b=OK, member_c=403),
+        ),
+        (
+            "POST",
+            "/organisation/profile",
+            {"name": "Renamed Homes {bid}", "regions": ["NW"], "website": "www.renamed.example.org"},
+            "",
+            roles(convenor=DONE, other_convenor=403, member_a=DONE, member_b=DONE, member_c=403),
+        ),
+    ],
 }
 
 
@@ -294,6 +354,17 @@ def world(data):
             LinkPurpose.EMAIL_CHANGE, user=member_a, email="a-new@example.org", minutes=60
         )
         sessions.start_session(member_a, user_agent="Phone")
+        # A's team: a colleague, a second manager, and a colleague invited but not yet joined.
+        colleague_a = UserFactory(organisation=member_a.organisation, password_hash=FAST_HASH)
+        manager_a2 = UserFactory(organisation=member_a.organisation, is_manager=True, password_hash=FAST_HASH)
+        colleague_token, colleague_link = account_links.issue(
+            LinkPurpose.COLLEAGUE,
+            organisation=member_a.organisation,
+            email="invited@a-homes.example",
+            created_by=member_a,
+            minutes=600,
+        )
+        bid.created_by.is_manager = True
         s.flush()
         session_a = s.scalar(sa.select(UserSession.id).where(UserSession.user_id == member_a.id))
         return {
@@ -312,6 +383,10 @@ def world(data):
             "reset_token": reset_token,
             "email_token": email_token,
             "session_a": session_a,
+            "colleague_a": colleague_a.id,
+            "manager_a2": manager_a2.id,
+            "colleague_token": colleague_token,
+            "colleague_link": colleague_link.id,
             "future_date": clock.to_london(bid.deadline).date().replace(year=bid.deadline.year + 1).isoformat(),
             "emails": {
                 "convenor": bid.created_by.email,
