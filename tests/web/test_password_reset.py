@@ -191,3 +191,25 @@ def test_the_operator_prints_a_link_that_works_once(runner, browser, member, out
     assert "Your password has been changed" in " ".join(flashes(browser.get("/")))
     unknown = runner.invoke(args=["users", "reset-link", "nobody@example.org"])
     assert unknown.exit_code == 1 and "No enabled account has the address nobody@example.org." in unknown.output
+
+
+def test_an_unknown_address_costs_the_same_work_as_a_known_one(browser, member, monkeypatch):
+    """No timing here: the same steps are counted (a token signed, an email rendered, an audit event)."""
+    from app import notifications
+    from app.infra import tokens
+    from app.services import audit
+
+    calls: list[str] = []
+    for module, name in ((tokens, "make"), (notifications, "render"), (audit, "record")):
+        original = getattr(module, name)
+
+        def counting(*args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counting)
+    _ask(browser, member)
+    known = sorted(calls)
+    calls.clear()
+    _ask(browser, "nobody@example.org")
+    assert sorted(calls) == known == ["make", "record", "render"]
