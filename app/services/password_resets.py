@@ -14,7 +14,7 @@ from flask import current_app
 
 from app import notifications
 from app.extensions import db
-from app.infra import tokens
+from app.infra import clock, tokens
 from app.infra.links import path_for
 from app.models import AccountLink, LinkPurpose, User
 from app.services import account_links, audit, sessions
@@ -115,6 +115,7 @@ def reset_password(token: str, password: str, *, password_hash: str | None = Non
         user.set_password(password)
     account_links.mark_used(link)
     user.session_version += 1
+    user.last_login_at = clock.now()  # the reset logs them in
     sessions.end_all(user)
     notifications.queue(
         user.email, "password_changed", "Your password was changed", name=user.name, link=path_for("auth.login")

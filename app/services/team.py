@@ -171,6 +171,7 @@ def join(token: str, *, name: str, password: str, password_hash: str | None = No
         password_hash=password_hash,
     )
     user.is_manager = link.as_manager
+    user.last_login_at = clock.now()  # joining logs them in
     account_links.mark_used(link)
     link.user_id = user.id
     audit.record(
