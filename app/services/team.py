@@ -65,11 +65,26 @@ def pending_invitations(actor: User) -> list[AccountLink]:
     )
 
 
-def colleague(actor: User, user_id: int) -> User:
-    """A current person of the actor's organisation; NotFound for anyone else (another organisation's too)."""
+def former_members(actor: User) -> list[User]:
+    """People removed from the actor's organisation and not yet erased, for a manager (who may erase them)."""
+    organisation = require_manager(actor)
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.organisation_id == organisation.id, User.is_enabled.is_(False), User.erased_at.is_(None))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def colleague(actor: User, user_id: int, *, removed_too: bool = False) -> User:
+    """A current person of the actor's organisation (or, with ``removed_too``, one removed and not yet erased);
+    NotFound for anyone else (another organisation's too)."""
     organisation = require_manager(actor)
     user = db.session.get(User, user_id)
-    if user is None or user.organisation_id != organisation.id or not user.is_enabled or user.erased_at is not None:
+    if user is None or user.organisation_id != organisation.id or user.erased_at is not None:
+        raise NotFound("No such colleague.")
+    if not user.is_enabled and not removed_too:
         raise NotFound("No such colleague.")
     return user
 

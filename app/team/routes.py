@@ -28,6 +28,7 @@ def _page(form=None, *, status=200):
         organisation=team.require_manager(me),
         people=team.team_for(me),
         invitations=team.pending_invitations(me),
+        removed=team.former_members(me),
         form=form or InviteColleagueForm(formdata=None),
         action=ActionForm(),
     ), status
@@ -86,7 +87,7 @@ def remove(user_id: int):
 @login_required
 def erase(user_id: int):
     return _action(
-        lambda: erasure.erase_person(_me(), team.colleague(_me(), user_id)),
+        lambda: erasure.erase_person(_me(), team.colleague(_me(), user_id, removed_too=True)),
         "Their personal data has been erased; they appear as {name}.",
     )
 

@@ -81,7 +81,8 @@ EXEMPT = {
 
 READERS = {
     "erasure": "personal_data pseudonym",
-    "team": "colleague guard_last_manager members_of pending_invitations read_invitation require_manager team_for",
+    "team": "colleague guard_last_manager members_of pending_invitations read_invitation former_members "
+    "require_manager team_for",
     "own_account": "check_new_email pending_email_change read_email_link",
     "account_links": "links_still_open read",
     "password_resets": "check_new_password read_link",

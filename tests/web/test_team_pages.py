@@ -184,3 +184,14 @@ def test_withdrawing_an_invitation_stops_its_link(team, login, make_browser, dat
         link_id = s.scalar(sa.select(AccountLink.id).where(AccountLink.email == "maybe@example.org"))
     assert boss.post_form(f"/team/invitations/{link_id}/withdraw", {}, page="/team").status_code == 302
     assert make_browser().get(link).status_code == 400
+
+
+def test_a_removed_colleague_is_listed_and_can_then_be_erased(team, login, data):
+    boss = login(team["boss"])
+    boss.post_form(f"/team/{team['colleague_id']}/remove", {}, page="/team")
+    page = boss.get("/team")
+    assert "Removed, not yet erased" in page.text and team["colleague"] in page.text
+    assert boss.post_form(f"/team/{team['colleague_id']}/erase", {}, page="/team").status_code == 302
+    with data() as s:
+        assert s.get(User, team["colleague_id"]).name == f"Former user {team['colleague_id']}"
+    assert team["colleague"] not in boss.get("/team").text
