@@ -93,6 +93,12 @@ class Config:
     #: failed logins allowed on one account from anywhere, before browsers that have never logged in to it
     #: wait for the window to pass; keep it short: it is how long someone else's guesses can hold the owner up
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute")
+    #: asking for a password reset link: per client address, and per email address asked about
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute;20 per hour")
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = os.environ.get("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "3 per 15 minutes")
+    PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 60)
+    EMAIL_CHANGE_HOURS = _int("EMAIL_CHANGE_HOURS", 24)
+    COLLEAGUE_INVITATION_DAYS = _int("COLLEAGUE_INVITATION_DAYS", 7)
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     #: the largest JSON body the API reads (MAX_CONTENT_LENGTH still caps everything)
     API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", 1024 * 1024)

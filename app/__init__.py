@@ -11,6 +11,8 @@ import click
 from flask import Flask
 
 from app import api, cli, database
+from app.auth import profile as _auth_profile  # noqa: F401  (its views are on the auth blueprint)
+from app.auth import reset as _auth_reset  # noqa: F401
 from app.auth.routes import bp as auth_bp
 from app.bids.routes import bp as bids_bp
 from app.documents.routes import bp as documents_bp
@@ -25,10 +27,11 @@ from app.letters.routes import bp as letters_bp
 from app.live.routes import bp as live_bp
 from app.pledges.routes import bp as pledges_bp
 from app.reminders.routes import bp as reminders_bp
-from app.services.users import load_session_user
 from app.settings.routes import bp as settings_bp
+from app.team.routes import bp as team_bp
 from app.web import committed, errors, refusals, security, templating
 from app.web.received import ReceivedAt
+from app.web.sign_in import load_user
 from app.web.transaction import App
 from config import Config, config_for, development_secret_key
 
@@ -99,7 +102,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Log in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_session_user)
+    login_manager.user_loader(load_user)
     after_commit.install(_session_class(db))
     app.extensions["broker"] = make_broker(app)
 
@@ -121,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
         reminders_bp,
         live_bp,
         settings_bp,
+        team_bp,
     ):
         app.register_blueprint(bp)
     api.register(app)

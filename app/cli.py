@@ -16,7 +16,7 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.jobs import run_blocking, sweep
 from app.models import Organisation, OrganisationKind, Role, User
-from app.services import api_tokens, users
+from app.services import api_tokens, erasure, password_resets, users
 from app.services.errors import DomainError, ValidationFailed
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -89,6 +89,29 @@ def create_token(email: str, name: str) -> None:
         raise click.ClickException(f"{key} is disabled: a token would not work.")
     plaintext, _token = api_tokens.create_token(user, name)
     click.echo(plaintext)
+
+
+@users_cli.command("reset-link")
+@click.argument("email")
+@in_transaction
+def reset_link(email: str) -> None:
+    """Print a password reset link for EMAIL, to read to someone by phone (no email is sent; earlier links stop
+    working; it works once, for PASSWORD_RESET_MINUTES)."""
+    path = password_resets.reset_link(email)
+    click.echo(current_app.config["BASE_URL"].rstrip("/") + path)
+
+
+@users_cli.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@in_transaction
+def erase_user(email: str, yes: bool) -> None:
+    """Erase the person with EMAIL, who has left: name and address become "Former user N"; password, tokens and
+    sessions removed. Their organisation's pledges, letters and audit trail remain, under the pseudonym."""
+    if not yes:
+        click.confirm(f"Erase {email} for good?", abort=True)
+    user = erasure.erase_by_email(email)
+    click.echo(f"Erased: the account now shows as {user.name}.")
 
 
 @demo_cli.command("seed")

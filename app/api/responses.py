@@ -304,3 +304,37 @@ RevisionPage = page_of(Revision, "RevisionPage")
 InvitationPage = page_of(Invitation, "InvitationPage")
 AuditPage = page_of(AuditEvent, "AuditPage")
 PackPage = page_of(Pack, "PackPage")
+
+
+class Me(ResponseBody):
+    id: int
+    name: str
+    email: str
+    role: Literal["convenor", "member"]
+    manager: bool = Field(description="Whether you manage your organisation's team and profile.")
+    organisation: Named
+    email_change_pending: str | None = Field(
+        description="A new address waiting for its confirmation link to be used; the email stays as it is until then."
+    )
+
+
+class Organisation(ResponseBody):
+    id: int
+    name: str
+    kind: Literal["convenor", "member"]
+    identifier: str | None
+    homes_owned: int | None
+    regions: list[str]
+    website: str | None
+
+
+class TeamMember(ResponseBody):
+    id: int
+    name: str
+    email: str
+    manager: bool
+    last_login_at: datetime | None
+
+
+class Team(ResponseBody):
+    items: list[TeamMember]

@@ -33,3 +33,37 @@ class ApiTokenForm(FlaskForm):
 
 class RevokeTokenForm(FlaskForm):
     """A revoke button: only the CSRF token."""
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        description="The address you log in with.",
+        validators=[DataRequired("Enter your email address."), Length(max=254, message="Use at most 254 characters.")],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        description="At least 10 characters; not a common password.",
+        validators=[DataRequired("Enter a new password.")],
+    )
+
+
+class NameForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        validators=[DataRequired("Enter your name."), Length(max=200, message="Use at most 200 characters.")],
+    )
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(
+        "New email address",
+        description="We email a link to the new address; nothing changes until it is used.",
+        validators=[
+            DataRequired("Enter the new email address."),
+            Length(max=254, message="Use at most 254 characters."),
+        ],
+    )

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from app.auth.forms import ApiTokenForm, ChangePasswordForm, LoginForm, RevokeTokenForm
+from app.auth.forms import ApiTokenForm, ChangePasswordForm, EmailForm, LoginForm, NameForm, RevokeTokenForm
 from app.database import reading
 from app.extensions import limiter
-from app.services import api_tokens, users
+from app.services import api_tokens, own_account, sessions, users
 from app.web.forms import Refused, call_service
 from app.web.security import local_target
+from app.web.sign_in import sign_in
 from app.web.transaction import end_read
 
 bp = Blueprint("auth", __name__)
@@ -121,10 +121,7 @@ def login():
             g.login_failed = True
             form.form_errors.append(FAILED)
         else:
-            session.clear()  # a fresh session at login
-            login_user(user)
-            session["login_at"] = session["seen_at"] = int(time.time())
-            session.permanent = True
+            sign_in(user)  # a fresh session at login
             response = redirect(local_target(request.args.get("next")) or url_for("bids.index"))
             _remember_device(response, user.email)
             return response
@@ -151,17 +148,24 @@ def account():
             form, lambda: users.change_password(user, form.current_password.data, form.new_password.data)
         )
         if not isinstance(changed, Refused):
-            login_user(user)  # this browser stays logged in; every other copy of the session ends
+            sign_in(user)  # this browser stays logged in; every other copy of the session ends
             flash("Your password has been changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))
     return _account_page(form, status=422 if request.method == "POST" else 200)
 
 
-def _account_page(form=None, token_form=None, *, new_token=None, new_token_name=None, status=200):
+def _account_page(
+    form=None, token_form=None, *, name_form=None, email_form=None, new_token=None, new_token_name=None, status=200
+):
     user = current_user._get_current_object()
     return render_template(
         "auth/account.html",
         form=form or ChangePasswordForm(formdata=None),
+        name_form=name_form or NameForm(formdata=None, prefix="profile", data={"name": user.name}),
+        email_form=email_form or EmailForm(formdata=None, prefix="change"),
+        pending_email=own_account.pending_email_change(user),
+        sessions=sessions.sessions_for(user),
+        this_session=sessions.current_session_id(user, session.get("sid")),
         token_form=token_form or ApiTokenForm(formdata=None),
         revoke_form=RevokeTokenForm(),
         api_tokens=api_tokens.tokens_for(user),

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from app.database import reading
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
@@ -14,6 +12,7 @@ from app.services import invitation_rows, invitations
 from app.services import join_requests as joining
 from app.services.errors import PermissionDenied, TokenInvalid
 from app.web.forms import FLASH, Refused, call_service
+from app.web.sign_in import sign_in
 from app.web.support import ActionForm, load_bid
 from app.web.transaction import end_read
 
@@ -168,9 +167,7 @@ def respond(token: str):
             if isinstance(user, JoinRequest):  # no account until the organisation's managers approve
                 return render_template("invitations/requested.html", invitation=invitation, request=user)
             if not isinstance(user, Refused):
-                session.clear()
-                login_user(user)
-                session["login_at"] = session["seen_at"] = int(time.time())
+                sign_in(user)
                 flash("Welcome. Your account is ready: you can pledge now.", "success")
                 return redirect(url_for("bids.show", bid_id=invitation.bid_id))
     return render_template(

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from app.models.account import AccountLink, LinkPurpose, UserSession
 from app.models.audit import AuditEvent, BidEvent
 from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_REMINDER_PLAN",
     "LIVE_STATUSES",
     "TRANSITIONS",
+    "AccountLink",
     "ApiToken",
     "AuditEvent",
     "Bid",
@@ -33,6 +35,7 @@ __all__ = [
     "JoinRequest",
     "JoinRequestStatus",
     "Letter",
+    "LinkPurpose",
     "Organisation",
     "OrganisationKind",
     "Pledge",
@@ -43,5 +46,6 @@ __all__ = [
     "Role",
     "UTCDateTime",
     "User",
+    "UserSession",
     "utcnow",
 ]

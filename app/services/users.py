@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.infra import clock
 from app.models import Invitation, InvitationStatus, Organisation, OrganisationKind, Role, User
-from app.services import audit, profiles
+from app.services import audit, profiles, sessions
 from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
 from app.text import check_name, skeleton
@@ -250,6 +250,7 @@ def authenticate(email: str, password: str, *, ip_address: str | None = None) ->
 def logout(user: User) -> None:
     """End every copy of the user's session."""
     user.session_version += 1
+    sessions.end_all(user)
     audit.record("auth.logout", actor=user, subject=user)
 
 
@@ -261,6 +262,7 @@ def change_password(user: User, current: str, new: str) -> None:
     require(errors)
     user.set_password(new)
     user.session_version += 1
+    sessions.end_all(user)
     audit.record("user.password_changed", actor=user, subject=user)
 
 
@@ -268,6 +270,7 @@ def set_enabled(actor: User | None, user: User, enabled: bool) -> None:
     user.is_enabled = enabled
     if not enabled:
         user.session_version += 1
+        sessions.end_all(user)
     audit.record(
         "user.enabled" if enabled else "user.disabled", actor=actor, subject=user, organisation_id=user.organisation_id
     )

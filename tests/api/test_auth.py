@@ -25,7 +25,7 @@ def _is_problem(response, status: int, slug: str | None = None) -> dict:
 
 
 @pytest.mark.parametrize(
-    "path", ["/bids", "/bids/1", "/bids/1/totals", "/bids/1/pledge", "/bids/1/pledges", "/bids/1/audit"]
+    "path", ["/bids", "/bids/1", "/bids/1/totals", "/bids/1/pledge", "/bids/1/pledges", "/bids/1/audit", "/me"]
 )
 def test_no_token_is_401_with_a_bearer_challenge(api, world, path):
     response = api.get(path.replace("/1", f"/{world.bid_id}"))

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 import app.services
 from app.extensions import db
-from app.infra import clock
+from app.infra import clock, tokens
 from app.models import AuditEvent, BidStatus, OrganisationKind, Role
 from app.services import (
     acceptance,
@@ -29,16 +29,21 @@ from app.services import (
     bids,
     body,
     digest,
+    erasure,
     funder,
     invitations,
     join_requests,
     letters,
+    own_account,
     packs,
+    password_resets,
     pledges,
     profiles,
     reminder_plan,
     reminders,
     scheduling,
+    sessions,
+    team,
     users,
 )
 from tests.factories import PASSWORD, BidFactory, ConvenorFactory, InvitationFactory, UserFactory, member_of
@@ -56,6 +61,11 @@ STATE_CHANGING = re.compile(
 
 #: Operations that write rows but whose record is not an audit event, and why.
 EXEMPT = {
+    "team.stop_access": "ends sessions and revokes tokens inside remove_colleague and erase_person, both audited",
+    "account_links.issue": "writes the link row (and revokes older ones); every caller records why with audit.record",
+    "account_links.mark_used": "stamps the link row used, inside an audited change (the reset, the email change)",
+    "sessions.start_session": "the session row is the record of a sign-in, made beside the audited auth.login",
+    "sessions.end_all": "stamps session rows ended inside an audited change (logout, password change, removal)",
     "audit.emit": "writes the live event log (bid_events); every caller also records the change with audit.record",
     "digest.send_due": "the daily digest email run: each message is its own outbox row; nothing in a bid changes",
     "funder.open_link": "checks a funder link's token and reads; the view logs the visit with record_access",
@@ -70,6 +80,13 @@ EXEMPT = {
 }
 
 READERS = {
+    "erasure": "personal_data pseudonym",
+    "team": "colleague guard_last_manager members_of pending_invitations read_invitation former_members "
+    "require_manager team_for",
+    "own_account": "check_new_email pending_email_change read_email_link",
+    "account_links": "links_still_open read",
+    "password_resets": "check_new_password read_link",
+    "sessions": "current_session_id is_live sessions_for",
     "event_kinds": "convenor_only_kinds declare describe",
     "snapshots": "audience_for audience_now events_after latest_event_id pledged_series project recent_events snapshot "
     "value_at visible_event",
@@ -168,6 +185,27 @@ def _draft():
 
 def _user():
     return UserFactory()
+
+
+def _manager():
+    return UserFactory(is_manager=True)
+
+
+def _colleague(manager):
+    return UserFactory(organisation=manager.organisation)
+
+
+def _invited(manager):
+    return team.invite_colleague(manager, "colleague@example.org")
+
+
+def _email_token() -> str:
+    """A fresh confirmation link's token for the newest email change (the one just asked for)."""
+    from app.models import AccountLink
+
+    link = db.session.scalars(sa.select(AccountLink).order_by(AccountLink.id.desc())).first()
+    token, link.token_hash = tokens.make(link.purpose.value, link.id)
+    return token
 
 
 def _asking():
@@ -310,6 +348,52 @@ SCENARIOS: dict[str, list[Setup]] = {
             UserFactory(is_manager=True)
         )
     ],
+    "own_account.change_name": [lambda: (lambda u: lambda: own_account.change_name(u, "A New Name"))(_user())],
+    "own_account.request_email_change": [
+        lambda: (lambda u: lambda: own_account.request_email_change(u, "new-address@example.org"))(_user())
+    ],
+    "own_account.confirm_email_change": [
+        lambda: (lambda t: lambda: own_account.confirm_email_change(t))(
+            own_account.request_email_change(_user(), "new-address@example.org").id and _email_token()
+        )
+    ],
+    "team.invite_colleague": [lambda: (lambda m: lambda: team.invite_colleague(m, "new@example.org"))(_manager())],
+    "team.withdraw_invitation": [
+        lambda: (lambda m: (lambda link: lambda: team.withdraw_invitation(m, link.id))(_invited(m)[1]))(_manager())
+    ],
+    "team.join": [
+        lambda: (
+            lambda m: (lambda t: lambda: team.join(t, name="New Person", password="another-long-passphrase"))(
+                _invited(m)[0].rsplit("/", 1)[1]
+            )
+        )(_manager())
+    ],
+    "team.set_manager": [
+        lambda: (lambda m: (lambda c: lambda: team.set_manager(m, c.id, True))(_colleague(m)))(_manager())
+    ],
+    "team.remove_colleague": [
+        lambda: (lambda m: (lambda c: lambda: team.remove_colleague(m, c.id))(_colleague(m)))(_manager())
+    ],
+    "erasure.erase_person": [
+        lambda: (lambda m: (lambda c: lambda: erasure.erase_person(m, c))(_colleague(m)))(_manager())
+    ],
+    "erasure.erase_by_email": [lambda: (lambda u: lambda: erasure.erase_by_email(u.email))(_user())],
+    "password_resets.request_reset": [
+        lambda: (lambda u: lambda: password_resets.request_reset(u.email))(_user()),
+        lambda: lambda: password_resets.request_reset("nobody@example.org"),
+    ],
+    "password_resets.reset_link": [lambda: (lambda u: lambda: password_resets.reset_link(u.email))(_user())],
+    "password_resets.reset_password": [
+        lambda: (lambda t: lambda: password_resets.reset_password(t, "another-long-passphrase"))(
+            password_resets.reset_link(_user().email).rsplit("/", 1)[1]
+        )
+    ],
+    "sessions.end_session": [
+        lambda: (lambda u: (sessions.start_session(u), db.session.flush(), lambda: sessions.end_session(u, 1))[2])(
+            _user()
+        )
+    ],
+    "sessions.end_other_sessions": [lambda: (lambda u: lambda: sessions.end_other_sessions(u))(_user())],
     "users.create_organisation": [
         lambda: lambda: users.create_organisation({"name": "Brand New Homes"}, OrganisationKind.MEMBER)
     ],

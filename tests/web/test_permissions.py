@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.infra import clock, tokens
-from app.models import AuditEvent, InvitationStatus, JoinRequest
-from app.services import api_tokens
+from app.models import AuditEvent, InvitationStatus, JoinRequest, LinkPurpose, UserSession
+from app.services import account_links, api_tokens, sessions
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
 
 #: Blueprints this matrix covers. Other areas (documents, funder, api, ...) keep their own matrices.
-COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.")
+COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.", "team.")
 ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
 
 OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
@@ -83,6 +83,21 @@ MATRIX: dict[str, list[tuple]] = {
             roles(anonymous=REDIRECT, **dict.fromkeys(ROLES[1:], REDIRECT)),
         ),
     ],
+    # Forgotten passwords: open to anyone (one answer for every address); the link acts for whoever holds it.
+    "auth.forgot_password": [
+        ("GET", "/password-reset", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        ("POST", "/password-reset", {"email": "{member_a_email}"}, "", roles(**dict.fromkeys(ROLES, OK))),
+    ],
+    "auth.reset_password": [
+        ("GET", "/password-reset/{reset_token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        (
+            "POST",
+            "/password-reset/{reset_token}",
+            {"password": "a-brand-new-passphrase"},
+            "",
+            roles(**dict.fromkeys(ROLES, DONE)),
+        ),
+    ],
     "auth.logout": [("POST", "/logout", {}, "", roles(**dict.fromkeys(ROLES[1:], DONE)))],
     "auth.account": [
         ("GET", "/account", None, "", EVERYONE_LOGGED_IN),
@@ -94,6 +109,25 @@ MATRIX: dict[str, list[tuple]] = {
             roles(**dict.fromkeys(ROLES[1:], DONE)),
         ),
     ],
+    "auth.change_name": [
+        ("POST", "/account/name", {"profile-name": "Renamed Person"}, "", roles(**dict.fromkeys(ROLES[1:], DONE))),
+    ],
+    "auth.change_email": [
+        ("POST", "/account/email", {"change-email": "fresh@example.org"}, "", roles(**dict.fromkeys(ROLES[1:], DONE))),
+    ],
+    # The confirmation link acts for whoever holds it (it went to the new address).
+    "auth.confirm_email": [
+        ("GET", "/account/email/{email_token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        ("POST", "/account/email/{email_token}", {}, "", roles(**dict.fromkeys(ROLES, DONE))),
+    ],
+    "auth.end_session": [
+        # Only the session's own user can end it; everyone else is told nothing.
+        ("POST", "/account/sessions/{session_a}/end", {}, "", roles(member_a=DONE)),
+    ],
+    "auth.sign_out_everywhere": [
+        ("POST", "/account/sessions/end-all", {"keep": "this"}, "", roles(**dict.fromkeys(ROLES[1:], DONE))),
+    ],
+    "auth.personal_data": [("GET", "/account/personal-data.json", None, "", EVERYONE_LOGGED_IN)],
     "auth.create_token": [
         ("POST", "/account/tokens", {"name": "Finance system"}, "", roles(**dict.fromkeys(ROLES[1:], CREATED))),
     ],
@@ -199,6 +233,65 @@ MATRIX: dict[str, list[tuple]] = {
     ],
     # No logo is set in this world, so even the body's convenor gets 404 (tests/settings covers a real logo).
     "settings.logo": [("GET", "/bodies/{body}/logo", None, "", roles())],
+    # The team: each organisation's managers (the body's convenor, A's and B's first users) manage their own; a
+    # colleague of A who is not a manager is refused with 403; a person of another organisation is not found.
+    "team.index": [
+        ("GET", "/team", None, "", roles(convenor=OK, other_convenor=403, member_a=OK, member_b=OK, member_c=403)),
+        (
+            "POST",
+            "/team",
+            {"email": "new-colleague@example.org"},
+            "",
+            roles(convenor=REDIRECT, other_convenor=403, member_a=REDIRECT, member_b=REDIRECT, member_c=403),
+        ),
+    ],
+    "team.make_manager": [
+        ("POST", "/team/{colleague_a}/manager", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.unmake_manager": [
+        ("POST", "/team/{manager_a2}/not-manager", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.remove": [
+        ("POST", "/team/{colleague_a}/remove", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.erase": [
+        ("POST", "/team/{colleague_a}/erase", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+    ],
+    "team.withdraw": [
+        (
+            "POST",
+            "/team/invitations/{colleague_link}/withdraw",
+            {},
+            "",
+            roles(member_a=DONE, member_c=403, other_convenor=403),
+        )
+    ],
+    "team.join": [
+        ("GET", "/team/join/{colleague_token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
+        (
+            "POST",
+            "/team/join/{colleague_token}",
+            {"name": "New Colleague", "password": "a-brand-new-passphrase"},
+            "",
+            roles(**dict.fromkeys(ROLES, DONE)),
+        ),
+    ],
+    "team.profile": [
+        (
+            "GET",
+            "/organisation/profile",
+            None,
+            "",
+            roles(convenor=OK, other_convenor=403, member_a=OK, member_b=OK, member_c=403),
+        ),
+        (
+            "POST",
+            "/organisation/profile",
+            {"name": "Renamed Homes {bid}", "regions": ["NW"], "website": "www.renamed.example.org"},
+            "",
+            roles(convenor=DONE, other_convenor=403, member_a=DONE, member_b=DONE, member_c=403),
+        ),
+    ],
 }
 
 
@@ -256,7 +349,24 @@ def world(data):
         for user in (bid.created_by, other.created_by, member_a, member_b, member_c):
             user.password_hash = FAST_HASH
         _plaintext, token_a = api_tokens.create_token(member_a, "CRM")
+        reset_token, _link = account_links.issue(LinkPurpose.PASSWORD_RESET, user=member_a, minutes=60)
+        email_token, _link = account_links.issue(
+            LinkPurpose.EMAIL_CHANGE, user=member_a, email="a-new@example.org", minutes=60
+        )
+        sessions.start_session(member_a, user_agent="Phone")
+        # A's team: a colleague, a second manager, and a colleague invited but not yet joined.
+        colleague_a = UserFactory(organisation=member_a.organisation, password_hash=FAST_HASH)
+        manager_a2 = UserFactory(organisation=member_a.organisation, is_manager=True, password_hash=FAST_HASH)
+        colleague_token, colleague_link = account_links.issue(
+            LinkPurpose.COLLEAGUE,
+            organisation=member_a.organisation,
+            email="invited@a-homes.example",
+            created_by=member_a,
+            minutes=600,
+        )
+        bid.created_by.is_manager = True
         s.flush()
+        session_a = s.scalar(sa.select(UserSession.id).where(UserSession.user_id == member_a.id))
         return {
             "bid": bid.id,
             "body": bid.organisation_id,
@@ -270,6 +380,13 @@ def world(data):
             "join_request": join_request.id,
             "token": token,
             "token_a": token_a.id,
+            "reset_token": reset_token,
+            "email_token": email_token,
+            "session_a": session_a,
+            "colleague_a": colleague_a.id,
+            "manager_a2": manager_a2.id,
+            "colleague_token": colleague_token,
+            "colleague_link": colleague_link.id,
             "future_date": clock.to_london(bid.deadline).date().replace(year=bid.deadline.year + 1).isoformat(),
             "emails": {
                 "convenor": bid.created_by.email,

@@ -1,0 +1,1 @@
+"""The Team page: a manager invites colleagues, makes managers and removes people; a colleague joins by link."""
