@@ -6,12 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app import notifications
+from app.bids import confirmations
 from app.bids.forms import BidForm, ExtendForm
 from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
 from app.services import access, audit, bids, disclosure, pledges
+from app.web import confirm
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
 from app.web.support import ActionForm, form_version, load_bid
@@ -136,18 +138,26 @@ def _form_page(form: BidForm, bid: Bid | None):
     return render_template("bids/form.html", form=form, bid=bid), status
 
 
-@bp.post("/bids/<int:bid_id>/<any(open, close, cancel, submit):action>")
+@bp.route("/bids/<int:bid_id>/<any(open, close, cancel, submit, restore):action>", methods=["GET", "POST"])
 @login_required
 def transition(bid_id: int, action: str):
+    """Open or restore at once; close, cancel and submit only after the confirmation page (app/web/confirm.py)."""
     bid = load_bid(bid_id, convenor=True)
-    form = ActionForm()
-    if not form.validate_on_submit():
+    if action in confirmations.CONFIRM and action in bid.next_actions:
+        asked = confirm.gate(lambda: confirmations.CONFIRM[action](bid))
+        if asked is not None:
+            return asked
+    elif request.method == "GET":
+        flash(f"That cannot be done to a {bid.status} bid.", "error")
+        return redirect(url_for("bids.show", bid_id=bid.id))
+    elif not ActionForm().validate_on_submit():
         abort(400)
     operation = {
         "open": bids.open_bid,
         "close": bids.close_bid,
         "cancel": bids.cancel_bid,
         "submit": bids.mark_submitted,
+        "restore": bids.restore_bid,
     }[action]
     if not isinstance(call_service(None, lambda: operation(current_user, bid), message_to=FLASH), Refused):
         flash(
@@ -156,6 +166,7 @@ def transition(bid_id: int, action: str):
                 "close": "The bid is closed: no more pledges will be taken.",
                 "cancel": "The bid is cancelled.",
                 "submit": "The bid is marked as submitted.",
+                "restore": "The bid is a draft again: edit it, then open it for pledges.",
             }[action],
             "success",
         )

@@ -6,10 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app.infra import clock
-from app.money import pence_to_pounds_text
+from app.money import format_pence, pence_to_pounds_text
 from app.pledges.forms import PledgeForm, WithdrawForm
 from app.services import pledges
 from app.services.errors import BidNotOpen, StaleVersion
+from app.web import confirm
+from app.web.confirm import Confirmation
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors
 from app.web.support import form_version, load_bid, member_bid
 from app.web.transaction import done_writing
@@ -96,10 +98,19 @@ def receipt(bid_id: int, pledge_id: int):
     return render_template("pledges/receipt.html", bid=bid, pledge=pledge)
 
 
-@bp.post("/bids/<int:bid_id>/pledge/withdraw")
+@bp.route("/bids/<int:bid_id>/pledge/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(bid_id: int):
+    """Withdraw the organisation's pledge, after the confirmation page (app/web/confirm.py)."""
     bid = member_bid(bid_id)
+    pledge = pledges.current_pledge(bid, current_user.organisation_id)
+    if pledge is None or not pledge.is_live:
+        if request.method == "GET":
+            return redirect(url_for("pledges.edit", bid_id=bid.id))
+    else:
+        asked = confirm.gate(lambda: _withdraw_confirmation(bid, pledge))
+        if asked is not None:
+            return asked
     form = WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
@@ -113,6 +124,26 @@ def withdraw(bid_id: int):
         return redirect(url_for("pledges.edit", bid_id=bid.id))
     flash("Your pledge is withdrawn. You can pledge again until the deadline.", "success")
     return redirect(url_for("bids.show", bid_id=bid.id))
+
+
+def _withdraw_confirmation(bid, pledge) -> Confirmation:
+    # The version the person's page was opened on travels through the page, so a change made meanwhile is refused.
+    version = request.form.get("version") or str(pledge.version)
+    return Confirmation(
+        title="Withdraw your organisation's pledge?",
+        caption=bid.title,
+        happens=[
+            f"{current_user.organisation.name}'s pledge of {format_pence(pledge.amount_pence)} covering "
+            f"{pledge.homes:,} homes stops counting towards the consortium's total at once.",
+            f"You can pledge again until {clock.format_uk(bid.deadline)}; the history keeps every version.",
+        ],
+        emailed=f"You ({current_user.email}) will be emailed a receipt. The convenors see the change on their "
+        "dashboard; no one else is emailed.",
+        confirm_label="Yes, withdraw the pledge",
+        keep_label="No, keep the pledge",
+        back_url=url_for("pledges.edit", bid_id=bid.id),
+        hidden={"version": version},
+    )
 
 
 @bp.get("/bids/<int:bid_id>/pledges/<int:pledge_id>/history")

@@ -204,7 +204,7 @@ def test_withdraw_then_pledge_again(world, login, data, outbox):
     form = PledgeForm(browser, bid_id)
     assert "Withdraw the pledge" in browser.get(form.url).text
     response = browser.client.post(
-        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": form.token, "version": form.version}
+        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": form.token, "version": form.version, "confirm": "yes"}
     )
     assert response.status_code == 302
     page = browser.get(f"/bids/{bid_id}")
@@ -228,7 +228,7 @@ def test_withdraw_from_a_stale_page_is_refused(world, login, data):
     stale = PledgeForm(browser, bid_id)
     pledge(browser, bid_id, amount="£260,000")
     response = browser.client.post(
-        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": stale.token, "version": stale.version}
+        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": stale.token, "version": stale.version, "confirm": "yes"}
     )
     assert response.status_code == 302
     assert "changed this pledge after you opened the form" in text_of(browser.get(response.headers["Location"]))
@@ -309,7 +309,8 @@ def test_after_the_deadline_withdrawal_is_refused_too(deadline_world, login, dat
         form = PledgeForm(browser, bid_id)
         traveller.move_to(deadline + timedelta(seconds=1))
         response = browser.client.post(
-            f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": form.token, "version": form.version}
+            f"/bids/{bid_id}/pledge/withdraw",
+            data={"csrf_token": form.token, "version": form.version, "confirm": "yes"},
         )
         landing = browser.get(response.headers["Location"])
     assert "The deadline passed at" in text_of(landing)
