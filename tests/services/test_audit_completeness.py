@@ -75,7 +75,9 @@ READERS = {
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
-    "audit": "events_for_bid export_csv",
+    "audit": "events_for_bid",
+    "audit_kinds": "declare differences describe in_words label plan_in_words title",
+    "audit_log": "export_csv options page parse_day rows",
     "bids": "validate_bid_values",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "digest": "build describe_event",
