@@ -155,7 +155,12 @@ def respond(token: str):
         top = accept if choice == "accept" else join
         if choice == "decline" and decline.validate_on_submit():
             done = call_service(
-                fields, lambda: invitations.decline(token, decline.reason.data), ACCEPT_MAP, message_to=top
+                fields,
+                lambda: invitations.decline(
+                    token, decline.reason.data, actor=current_user if current_user.is_authenticated else None
+                ),
+                ACCEPT_MAP,
+                message_to=top,
             )
             if not isinstance(done, Refused):
                 return render_template("invitations/declined.html", invitation=invitation)
