@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 from app.infra import clock
 from app.money import format_pence, pence_to_pounds_text
 from app.pledges.forms import PledgeForm, WithdrawForm
+from app.regions import region_names
 from app.services import pledges
 from app.services.errors import BidNotOpen, StaleVersion
-from app.web import confirm
+from app.web import confirm, conflicts
 from app.web.confirm import Confirmation
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors
 from app.web.support import form_version, load_bid, member_bid
@@ -30,13 +31,7 @@ def edit(bid_id: int):
     conflict = None
     closed_message = None
     if request.method == "GET":
-        if pledge is not None:
-            form.amount.data = pence_to_pounds_text(pledge.amount_pence)
-            form.homes.data = pledge.homes
-            form.regions.data = list(pledge.regions or [])
-            form.statement.data = pledge.statement
-            form.status.data = str(pledge.status) if pledge.is_live else "indicative"
-        form.version.data = str(pledge.version if pledge else 0)
+        _fill(form, pledge)
     elif not form.validate_on_submit() or has_errors(form):
         if not form.csrf_token.errors:
             add_rule_errors(form, lambda: pledges.validate(_values(form), bid), FIELD_MAP)
@@ -51,9 +46,15 @@ def edit(bid_id: int):
         if not isinstance(saved, Refused):
             return redirect(url_for("pledges.receipt", bid_id=bid.id, pledge_id=saved.id))
         if isinstance(saved.error, StaleVersion):
+            # The saved values go back in the fields, so that clicking again cannot overwrite them; what the
+            # person typed is shown beside them, so nothing typed is lost.
+            typed = _typed(form)
             pledge = pledges.current_pledge(bid, current_user.organisation_id)
-            conflict = {"message": saved.error.message, "pledge": pledge}
-            form.version.data = str(pledge.version if pledge else 0)
+            conflict = conflicts.conflict(
+                pledge.updated_by if pledge else None, pledge.updated_at if pledge else None, current_user, typed
+            )
+            _fill(form, pledge)
+            form.accept_terms.data = False
         elif isinstance(saved.error, BidNotOpen):
             closed_message = saved.error.message
     status = 200 if request.method == "GET" else (409 if conflict or closed_message else 422)
@@ -72,6 +73,31 @@ def edit(bid_id: int):
         accepting=accepting,
         withdraw_form=WithdrawForm(version=pledge.version if pledge else 0),
     ), status
+
+
+def _fill(form: PledgeForm, pledge) -> None:
+    """The form as the saved pledge stands (a first pledge starts from the organisation's profile regions)."""
+    if pledge is not None:
+        form.amount.data = pence_to_pounds_text(pledge.amount_pence)
+        form.homes.data = pledge.homes
+        form.regions.data = list(pledge.regions or [])
+        form.statement.data = pledge.statement
+        form.status.data = str(pledge.status) if pledge.is_live else "indicative"
+    else:
+        form.regions.data = list(getattr(current_user.organisation, "regions", None) or [])
+    form.version.data = str(pledge.version if pledge else 0)
+
+
+def _typed(form: PledgeForm) -> list[tuple[str, str]]:
+    labels = {option.data: option.label.text for option in form.status}
+    status = labels.get(form.status.data, "") if form.status.data else ""
+    return [
+        ("Amount", request.form.get("amount", "")),
+        ("Homes", request.form.get("homes", "")),
+        ("Regions", ", ".join(region_names(form.regions.data or [])) or "none"),
+        ("Statement", form.statement.data or ""),
+        ("Status", status.split(":")[0]),
+    ]
 
 
 def _values(form: PledgeForm) -> dict:

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from app.infra import clock
 from app.models import AuditEvent, Bid, Pledge, PledgeRevision, PledgeStatus
 from app.pledges import routes as pledge_routes
 from tests.factories import BidFactory, UserFactory, member_of
@@ -249,16 +250,44 @@ def test_a_stale_form_gets_a_conflict_page_and_overwrites_nothing(world, login, 
     response = mine.submit(amount="£999,000")
     assert response.status_code == 409
     text = text_of(response)
-    assert "Your pledge was changed by someone else" in text
-    assert "£400,000" in text and "20,000" in text
-    assert "by Dee Puty" in text
-    assert _pledge(data, bid_id).amount_pence == 40_000_000
+    assert "Your pledge was changed by Dee Puty" in text
+    saved = _pledge(data, bid_id)
+    assert f"It was changed at {clock.format_uk(saved.updated_at)} by Dee Puty." in text
+    # The fields hold the saved values, so clicking again cannot overwrite them; what was typed is beside them.
+    assert 'name="amount" type="text" value="400,000"' in response.text or 'value="400,000"' in response.text
+    assert 'value="999,000"' not in response.text
+    assert "<dt>You typed</dt>" in text.replace(' class="compare-title"', "") and "£999,000" in text
+    assert 'name="accept_terms" type="checkbox" value="y">' in response.text  # not ticked for them
+    assert saved.amount_pence == 40_000_000
     assert count(PledgeRevision) == (2 if existing else 1)
     # The conflict page carries the new version: submitting it again now works.
     retry = VERSION.search(response.text).group(1)
     mine.version = retry
     assert mine.submit(amount="£999,000").status_code == 302
     assert _pledge(data, bid_id).amount_pence == 99_900_000
+
+
+def test_a_change_made_in_another_tab_says_so(world, login, data):
+    bid_id, email, _ = world
+    browser = login(email)
+    pledge(browser, bid_id)
+    old_tab, new_tab = PledgeForm(browser, bid_id), PledgeForm(browser, bid_id)
+    assert new_tab.submit(amount="£300,000").status_code == 302
+    response = old_tab.submit(amount="£350,000")
+    text = text_of(response)
+    assert response.status_code == 409
+    assert "You changed this pledge in another tab" in text
+    assert "by you, in another tab or window." in text
+    assert "someone else" not in text
+
+
+def test_a_first_pledge_starts_with_the_profile_regions_ticked(world, login, data):
+    bid_id, email, _ = world
+    with data() as s:
+        _org_of(s, email).regions = ["NE", "WAL"]
+    page = login(email).get(f"/bids/{bid_id}/pledge").text
+    ticked = set(re.findall(r'<input checked id="regions-\d+" name="regions" type="checkbox" value="(\w+)">', page))
+    assert ticked == {"NE", "WAL"}
 
 
 @pytest.fixture
