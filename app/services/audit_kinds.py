@@ -263,6 +263,11 @@ def _funder_link(verb: str) -> Sentence:
     return sentence
 
 
+def _profile(e: Entry) -> str:
+    fields = _listed([label(k) for k in e.after] or ["details"])
+    return f"{e.actor} changed {_org(e, 'the organisation')}'s profile: {fields}."
+
+
 declare("bid.created", lambda e: f"{e.actor} created the bid as a draft.")
 declare("bid.edited", _bid_edited)
 declare("bid.opened", lambda e: f"{e.actor} opened the bid for pledges.")
@@ -317,6 +322,7 @@ declare(
 )
 declare("api_token.revoked", lambda e: f"{e.actor} revoked an API token.")
 declare("organisation.created", lambda e: f"{e.value('name') or 'An organisation'} was added to the directory.")
+declare("organisation.profile_updated", _profile)
 declare("body.updated", lambda e: f"{e.actor} changed the convening body's settings.")
 
 # Titles where the action's own words would read as an internal label.
