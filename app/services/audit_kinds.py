@@ -51,7 +51,7 @@ def title(action: str) -> str:
 
 
 def describe(entry: Entry) -> str:
-    """One sentence, e.g. ``Alex Jones (Riverside Homes) withdrew Riverside Homes's pledge of £250,000.``"""
+    """One sentence, e.g. ``Alex Jones (Riverside Homes) withdrew Riverside Homes' pledge of £250,000.``"""
     sentence = KINDS.get(entry.action)
     if sentence is None:
         return f"{entry.actor}: {entry.action.replace('.', ' ').replace('_', ' ')}" + (
@@ -173,11 +173,18 @@ def _pledge_figures(e: Entry) -> str:
     return text
 
 
-def _pledge(verb: str) -> Sentence:
-    return lambda e: (
-        f"{e.actor} {verb} {_org(e)}'s pledge{_pledge_figures(e)}"
-        + (f" ({e.after['status']})." if e.after.get("status") in ("indicative", "confirmed") else ".")
-    )
+def _possessive(name: str) -> str:
+    """``Riverside Homes'``, ``Wheatley Housing Group's``."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _pledge(verb: str, *, with_status: bool = True) -> Sentence:
+    def sentence(e: Entry) -> str:
+        status = e.after.get("status") if with_status else None
+        suffix = f" ({status})." if status in ("indicative", "confirmed") else "."
+        return f"{e.actor} {verb} {_possessive(_org(e))} pledge{_pledge_figures(e)}{suffix}"
+
+    return sentence
 
 
 def _pledge_amended(e: Entry) -> str:
@@ -188,7 +195,7 @@ def _pledge_amended(e: Entry) -> str:
     ]
     if e.before.get("statement") != e.after.get("statement") and "statement" in e.before:
         moved.append("the statement")
-    return f"{e.actor} changed {_org(e)}'s pledge" + (f": {_listed(moved)}." if moved else ".")
+    return f"{e.actor} changed {_possessive(_org(e))} pledge" + (f": {_listed(moved)}." if moved else ".")
 
 
 def _bid_edited(e: Entry) -> str:
@@ -241,11 +248,14 @@ def _declined(e: Entry) -> str:
 
 
 def _letter(verb: str) -> Sentence:
-    return lambda e: f"{e.actor} {verb} {_org(e)}'s letter of commitment ({e.after.get('filename', 'a file')})."
+    def sentence(e: Entry) -> str:
+        return f"{e.actor} {verb} {_possessive(_org(e))} letter of commitment ({e.after.get('filename', 'a file')})."
+
+    return sentence
 
 
 def _join(verb: str) -> Sentence:
-    return lambda e: f"{e.actor} {verb} {e.after.get('email', 'someone')}'s request to join {_org(e)}."
+    return lambda e: f"{e.actor} {verb} {_possessive(e.after.get('email', 'someone'))} request to join {_org(e)}."
 
 
 def _pack(e: Entry) -> str:
@@ -265,7 +275,7 @@ def _funder_link(verb: str) -> Sentence:
 
 def _profile(e: Entry) -> str:
     fields = _listed([label(k) for k in e.after] or ["details"])
-    return f"{e.actor} changed {_org(e, 'the organisation')}'s profile: {fields}."
+    return f"{e.actor} changed {_possessive(_org(e, 'the organisation'))} profile: {fields}."
 
 
 declare("bid.created", lambda e: f"{e.actor} created the bid as a draft.")
@@ -280,10 +290,10 @@ declare("bid.reopened", _deadline("reopened the bid, moving the deadline"))
 declare("bid.reminder_plan", _reminder_plan)
 declare("reminder.manual", _reminder_manual)
 declare("pledge.created", _pledge("made"))
-declare("pledge.confirmed", _pledge("confirmed"))
+declare("pledge.confirmed", _pledge("confirmed", with_status=False))
 declare("pledge.reinstated", _pledge("renewed"))
 declare("pledge.amended", _pledge_amended)
-declare("pledge.withdrawn", lambda e: f"{e.actor} withdrew {_org(e)}'s pledge.")
+declare("pledge.withdrawn", lambda e: f"{e.actor} withdrew {_possessive(_org(e))} pledge.")
 declare("invitation.sent", _invitation("invited"))
 declare("invitation.resent", _invitation("sent a new invitation link to"))
 declare("invitation.revoked", _invitation("revoked the invitation to"))

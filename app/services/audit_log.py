@@ -104,7 +104,7 @@ def rows(events: list[AuditEvent]) -> list[Row]:
     out = []
     for event in events:
         organisation, link_for = names.get(event.id, (None, None))
-        actor = _actor(event, link_for)
+        actor = _actor(event, link_for, organisation)
         entry = Entry(
             event.action,
             actor,
@@ -126,10 +126,11 @@ def rows(events: list[AuditEvent]) -> list[Row]:
     return out
 
 
-def _actor(event: AuditEvent, link_for: str | None) -> str:
+def _actor(event: AuditEvent, link_for: str | None, organisation: str | None) -> str:
+    """The person and their organisation (left out when it is the organisation the row is about, named above)."""
     if event.actor is not None:
         org = event.actor.organisation.name if event.actor.organisation else None
-        return f"{event.actor.name} ({org})" if org else event.actor.name
+        return f"{event.actor.name} ({org})" if org and org != organisation else event.actor.name
     if event.subject_type == "Invitation" and link_for:
         return f"The invitation link for {link_for}"
     return "The system"

@@ -118,7 +118,7 @@ def test_values_in_words():
                 "Riverside Homes",
                 after={"amount_pence": 25_000_000, "homes": 12_400, "regions": ["NI"], "status": "indicative"},
             ),
-            "Sam Lee (Riverside Homes) made Riverside Homes's pledge of £250,000 covering 12,400 homes in Northern"
+            "Sam Lee (Riverside Homes) made Riverside Homes' pledge of £250,000 covering 12,400 homes in Northern"
             " Ireland (indicative).",
         ),
         (
@@ -129,7 +129,7 @@ def test_values_in_words():
                 before={"amount_pence": 100, "homes": 5, "regions": ["NI"], "status": "confirmed"},
                 after={"amount_pence": 200, "homes": 5, "regions": ["NI", "WAL"], "status": "confirmed"},
             ),
-            "Sam Lee (Riverside Homes) changed Riverside Homes's pledge: amount from £1 to £2 and regions from"
+            "Sam Lee (Riverside Homes) changed Riverside Homes' pledge: amount from £1 to £2 and regions from"
             " Northern Ireland to Wales, Northern Ireland.",
         ),
         (
