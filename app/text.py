@@ -169,6 +169,11 @@ def without_format_characters(text: str) -> str:
     return text if text.isascii() else _format_characters().sub("", text)
 
 
+def possessive(name: str) -> str:
+    """``Riverside Homes'``, ``Wheatley Housing Group's``: a name's possessive, as UK organisations write it."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def paragraphs(value: str | None) -> list[list[str]]:
     """Text a person typed, as paragraphs (split at blank lines) of lines: ``"A\r\nB\r\n\r\nC"`` →
     ``[["A", "B"], ["C"]]``. Browsers send CR LF; every page, email and the PDF read paragraphs this one way."""

@@ -11,6 +11,7 @@ from app.pledges.forms import PledgeForm, WithdrawForm
 from app.regions import region_names
 from app.services import pledges
 from app.services.errors import BidNotOpen, StaleVersion
+from app.text import possessive
 from app.web import confirm, conflicts
 from app.web.confirm import Confirmation
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors
@@ -159,7 +160,7 @@ def _withdraw_confirmation(bid, pledge) -> Confirmation:
         title="Withdraw your organisation's pledge?",
         caption=bid.title,
         happens=[
-            f"{current_user.organisation.name}'s pledge of {format_pence(pledge.amount_pence)} covering "
+            f"{possessive(current_user.organisation.name)} pledge of {format_pence(pledge.amount_pence)} covering "
             f"{pledge.homes:,} homes stops counting towards the consortium's total at once.",
             f"You can pledge again until {clock.format_uk(bid.deadline)}; the history keeps every version.",
         ],

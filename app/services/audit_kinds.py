@@ -16,6 +16,7 @@ from datetime import datetime
 from app.infra import clock
 from app.money import format_pence
 from app.regions import region_names
+from app.text import possessive
 
 
 @dataclass(frozen=True)
@@ -173,16 +174,11 @@ def _pledge_figures(e: Entry) -> str:
     return text
 
 
-def _possessive(name: str) -> str:
-    """``Riverside Homes'``, ``Wheatley Housing Group's``."""
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
 def _pledge(verb: str, *, with_status: bool = True) -> Sentence:
     def sentence(e: Entry) -> str:
         status = e.after.get("status") if with_status else None
         suffix = f" ({status})." if status in ("indicative", "confirmed") else "."
-        return f"{e.actor} {verb} {_possessive(_org(e))} pledge{_pledge_figures(e)}{suffix}"
+        return f"{e.actor} {verb} {possessive(_org(e))} pledge{_pledge_figures(e)}{suffix}"
 
     return sentence
 
@@ -195,7 +191,7 @@ def _pledge_amended(e: Entry) -> str:
     ]
     if e.before.get("statement") != e.after.get("statement") and "statement" in e.before:
         moved.append("the statement")
-    return f"{e.actor} changed {_possessive(_org(e))} pledge" + (f": {_listed(moved)}." if moved else ".")
+    return f"{e.actor} changed {possessive(_org(e))} pledge" + (f": {_listed(moved)}." if moved else ".")
 
 
 def _bid_edited(e: Entry) -> str:
@@ -249,13 +245,13 @@ def _declined(e: Entry) -> str:
 
 def _letter(verb: str) -> Sentence:
     def sentence(e: Entry) -> str:
-        return f"{e.actor} {verb} {_possessive(_org(e))} letter of commitment ({e.after.get('filename', 'a file')})."
+        return f"{e.actor} {verb} {possessive(_org(e))} letter of commitment ({e.after.get('filename', 'a file')})."
 
     return sentence
 
 
 def _join(verb: str) -> Sentence:
-    return lambda e: f"{e.actor} {verb} {_possessive(e.after.get('email', 'someone'))} request to join {_org(e)}."
+    return lambda e: f"{e.actor} {verb} {possessive(e.after.get('email', 'someone'))} request to join {_org(e)}."
 
 
 def _pack(e: Entry) -> str:
@@ -275,7 +271,7 @@ def _funder_link(verb: str) -> Sentence:
 
 def _profile(e: Entry) -> str:
     fields = _listed([label(k) for k in e.after] or ["details"])
-    return f"{e.actor} changed {_possessive(_org(e, 'the organisation'))} profile: {fields}."
+    return f"{e.actor} changed {possessive(_org(e, 'the organisation'))} profile: {fields}."
 
 
 declare("bid.created", lambda e: f"{e.actor} created the bid as a draft.")
@@ -293,7 +289,7 @@ declare("pledge.created", _pledge("made"))
 declare("pledge.confirmed", _pledge("confirmed", with_status=False))
 declare("pledge.reinstated", _pledge("renewed"))
 declare("pledge.amended", _pledge_amended)
-declare("pledge.withdrawn", lambda e: f"{e.actor} withdrew {_possessive(_org(e))} pledge.")
+declare("pledge.withdrawn", lambda e: f"{e.actor} withdrew {possessive(_org(e))} pledge.")
 declare("invitation.sent", _invitation("invited"))
 declare("invitation.resent", _invitation("sent a new invitation link to"))
 declare("invitation.revoked", _invitation("revoked the invitation to"))

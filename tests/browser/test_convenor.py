@@ -70,7 +70,7 @@ def test_convenor_opens_invites_watches_extends_and_closes(page, journey, seed, 
     member = seed.member(bid_id, f"Quayside Homes {slug}", f"pledges@quayside-{slug}.example.org")
     seed.pledge(member, bid_id, 25_000_000, homes=12_400)
     # No reload: the live stream brings the pledge into the open page.
-    expect(page.get_by_role("cell", name=f"Quayside Homes {slug}", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("rowheader", name=f"Quayside Homes {slug}", exact=True)).to_be_visible(timeout=15_000)
     expect(page.locator("[data-live-fragment=figures]")).to_contain_text("£250,000", timeout=15_000)
     journey.step("dashboard with a pledge")
 
