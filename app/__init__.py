@@ -128,3 +128,5 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
     api.register(app)
+    # Browsers ask for /favicon.ico whatever the page links: answer with the vendored icon, not a 404.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"), methods=["GET"])

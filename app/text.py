@@ -169,9 +169,32 @@ def without_format_characters(text: str) -> str:
     return text if text.isascii() else _format_characters().sub("", text)
 
 
+def possessive(name: str) -> str:
+    """``Riverside Homes'``, ``Wheatley Housing Group's``: a name's possessive, as UK organisations write it."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def paragraphs(value: str | None) -> list[list[str]]:
+    """Text a person typed, as paragraphs (split at blank lines) of lines: ``"A\r\nB\r\n\r\nC"`` →
+    ``[["A", "B"], ["C"]]``. Browsers send CR LF; every page, email and the PDF read paragraphs this one way."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    blocks = re.split(r"\n[ \t]*\n", text)
+    return [[line.strip() for line in block.strip().split("\n")] for block in blocks if block.strip()]
+
+
 def london_datetime(dt: datetime) -> str:
-    """``5:00 pm on Friday 14 August 2026``: the UK way, in Europe/London."""
-    return format_datetime(_aware(dt), "h:mm a 'on' EEEE d MMMM yyyy", tzinfo=LONDON, locale=EN_GB)
+    """``5pm on Friday 14 August 2026`` (``5:30pm``, ``midday``, ``midnight``): the one way times are written
+    everywhere (pages, emails, the PDF, the spreadsheet), in Europe/London. ``clock.format_uk`` is this too."""
+    local = _aware(dt).astimezone(LONDON)
+    day = format_datetime(local, "EEEE d MMMM yyyy", tzinfo=LONDON, locale=EN_GB)
+    if local.hour == 12 and local.minute == 0:
+        at = "midday"
+    elif local.hour == 0 and local.minute == 0:
+        at = "midnight"
+    else:
+        hour, suffix = local.hour % 12 or 12, "am" if local.hour < 12 else "pm"
+        at = f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
+    return f"{at} on {day}"
 
 
 def london_date(dt: datetime | date, pattern: str = "d MMMM yyyy") -> str:
@@ -207,29 +230,49 @@ def percent_of(part: int, whole: int) -> str:
     return format_percent(Decimal(part) / Decimal(whole), "#,##0.0%", locale=EN_GB)
 
 
-def compact_money(pence: float) -> str:
-    """Short money for chart labels: ``£6.25m``, ``£250k``, ``£900``."""
+def compact_money(pence: float, *, exact: bool = False) -> str:
+    """Short money for chart labels: ``£6.25m``, ``£250k``, ``£900``.
+
+    ``exact`` (an axis label on a gridline) keeps every digit the value has, up to three decimals, so the label
+    says the gridline's value: ``£112.5m``, never ``£112m``.
+    """
     pounds = pence / 100
     sign = "-" if pounds < 0 else ""
     pounds = abs(pounds)
     if pounds >= 1_000_000:
-        return f"{sign}£{_trim(pounds / 1_000_000)}m"
+        return f"{sign}£{_trim(pounds / 1_000_000, exact)}m"
     if pounds >= 1_000:
-        return f"{sign}£{_trim(pounds / 1_000)}k"
+        return f"{sign}£{_trim(pounds / 1_000, exact)}k"
     return f"{sign}£{pounds:,.0f}"
 
 
-def compact_count(value: float) -> str:
-    """Short counts for chart labels: ``1.1m``, ``12.5k``, ``950``."""
+def compact_count(value: float, *, exact: bool = False) -> str:
+    """Short counts for chart labels: ``1.1m``, ``12.5k``, ``950`` (``exact`` as for ``compact_money``)."""
     if value >= 1_000_000:
-        return f"{_trim(value / 1_000_000)}m"
+        return f"{_trim(value / 1_000_000, exact)}m"
     if value >= 1_000:
-        return f"{_trim(value / 1_000)}k"
+        return f"{_trim(value / 1_000, exact)}k"
     return f"{value:,.0f}"
 
 
-def _trim(value: float) -> str:
-    text = f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+def axis_money(pence: float) -> str:
+    """A money axis's gridline label: the gridline's value exactly (``£1.25m``)."""
+    return compact_money(pence, exact=True)
+
+
+def axis_count(value: float) -> str:
+    """A count axis's gridline label: the gridline's value exactly (``12.5k``)."""
+    return compact_count(value, exact=True)
+
+
+def _trim(value: float, exact: bool = False) -> str:
+    if exact:
+        for places in range(4):
+            if abs(round(value, places) - value) < 1e-9 * max(1.0, value):
+                break
+        text = f"{value:.{places}f}"
+    else:
+        text = f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

@@ -6,12 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app import notifications
+from app.bids import confirmations
 from app.bids.forms import BidForm, ExtendForm
 from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
-from app.services import access, audit, bids, disclosure, pledges
+from app.services import access, bids, disclosure, pledges
+from app.services import audit_log as audit_log_service
+from app.web import confirm
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
 from app.web.support import ActionForm, form_version, load_bid
@@ -136,18 +139,26 @@ def _form_page(form: BidForm, bid: Bid | None):
     return render_template("bids/form.html", form=form, bid=bid), status
 
 
-@bp.post("/bids/<int:bid_id>/<any(open, close, cancel, submit):action>")
+@bp.route("/bids/<int:bid_id>/<any(open, close, cancel, submit, restore):action>", methods=["GET", "POST"])
 @login_required
 def transition(bid_id: int, action: str):
+    """Open or restore at once; close, cancel and submit only after the confirmation page (app/web/confirm.py)."""
     bid = load_bid(bid_id, convenor=True)
-    form = ActionForm()
-    if not form.validate_on_submit():
+    if action in confirmations.CONFIRM and action in bid.next_actions:
+        asked = confirm.gate(lambda: confirmations.CONFIRM[action](bid))
+        if asked is not None:
+            return asked
+    elif request.method == "GET":
+        flash(f"That cannot be done to a {bid.status} bid.", "error")
+        return redirect(url_for("bids.show", bid_id=bid.id))
+    elif not ActionForm().validate_on_submit():
         abort(400)
     operation = {
         "open": bids.open_bid,
         "close": bids.close_bid,
         "cancel": bids.cancel_bid,
         "submit": bids.mark_submitted,
+        "restore": bids.restore_bid,
     }[action]
     if not isinstance(call_service(None, lambda: operation(current_user, bid), message_to=FLASH), Refused):
         flash(
@@ -156,6 +167,7 @@ def transition(bid_id: int, action: str):
                 "close": "The bid is closed: no more pledges will be taken.",
                 "cancel": "The bid is cancelled.",
                 "submit": "The bid is marked as submitted.",
+                "restore": "The bid is a draft again: edit it, then open it for pledges.",
             }[action],
             "success",
         )
@@ -217,15 +229,54 @@ def show(bid_id: int):
 def audit_log(bid_id: int):
     bid = load_bid(bid_id, convenor=True)
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    events, total = audit.events_for_bid(bid, page=page, per_page=50)
-    return render_template("bids/audit.html", bid=bid, events=events, total=total, page=page, per_page=50)
+    filters, args = _audit_filters()
+    rows, total = audit_log_service.page(bid, filters, page=page, per_page=AUDIT_PAGE)
+    return render_template(
+        "bids/audit.html",
+        bid=bid,
+        rows=rows,
+        total=total,
+        page=page,
+        per_page=AUDIT_PAGE,
+        filters=filters,
+        args=args,
+        options=audit_log_service.options(bid),
+        date_errors=_date_errors(filters, args),
+    )
+
+
+def _date_errors(filters, args: dict[str, str]) -> dict[str, str]:
+    errors = {}
+    for key, day, word in (("from", filters.since, "From"), ("to", filters.until, "To")):
+        if args.get(key) and day is None:
+            errors[key] = f"{word}: enter a date such as 2026-12-14; this filter is not applied."
+    if filters.since and filters.until and filters.since > filters.until:
+        errors["to"] = "To: the end date is before the start date, so no events match."
+    return errors
+
+
+AUDIT_PAGE = 50
+
+
+def _audit_filters() -> tuple[audit_log_service.Filters, dict[str, str]]:
+    """The filter from the query string, and the non-empty values to carry into the pager and the CSV link."""
+    args = {k: request.args.get(k, "").strip() for k in ("organisation", "person", "kind", "from", "to")}
+    args = {k: v for k, v in args.items() if v}
+    filters = audit_log_service.Filters(
+        organisation_id=int(args["organisation"]) if args.get("organisation", "").isdigit() else None,
+        actor_id=int(args["person"]) if args.get("person", "").isdigit() else None,
+        action=args.get("kind") or None,
+        since=audit_log_service.parse_day(args.get("from")),
+        until=audit_log_service.parse_day(args.get("to")),
+    )
+    return filters, args
 
 
 @bp.get("/bids/<int:bid_id>/audit.csv")
 @login_required
 def audit_csv(bid_id: int):
     bid = load_bid(bid_id, convenor=True)
-    content = audit.export_csv(bid)
+    content = audit_log_service.export_csv(bid, _audit_filters()[0])
     return send_private(content, f"bid-{bid.id}-audit-{clock.now():%Y%m%d}.csv", "csv")
 
 

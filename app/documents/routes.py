@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.bids import confirmations
 from app.documents.forms import FunderLinkForm
 from app.services import bids, funder, packs
+from app.web import confirm
+from app.web.confirm import Confirmation
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, call_service
 from app.web.support import ActionForm, load_bid
@@ -75,10 +78,18 @@ def download(bid_id: int, version: int, kind: str):
     return send_private(content, packs.download_name(bid, pack, kind), kind)
 
 
-@bp.post("/bids/<int:bid_id>/packs/submit")
+@bp.route("/bids/<int:bid_id>/packs/submit", methods=["GET", "POST"])
 @login_required
 def submit(bid_id: int):
     bid = load_bid(bid_id, convenor=True)
+    back = url_for("documents.index", bid_id=bid.id)
+    if "submit" not in bid.next_actions:
+        if request.method == "GET":
+            return redirect(back)
+    else:
+        asked = confirm.gate(lambda: confirmations.submit(bid, back_url=back))
+        if asked is not None:
+            return asked
     if not ActionForm().validate_on_submit():
         abort(400)
     if not isinstance(call_service(None, lambda: bids.mark_submitted(current_user, bid), message_to=FLASH), Refused):
@@ -105,11 +116,33 @@ def create_link(bid_id: int):
     return _page(bid, form, 422)
 
 
-@bp.post("/bids/<int:bid_id>/funder-links/<int:link_id>/revoke")
+@bp.route("/bids/<int:bid_id>/funder-links/<int:link_id>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke_link(bid_id: int, link_id: int):
     bid = load_bid(bid_id, convenor=True)
-    if not ActionForm().validate_on_submit():
+    link = funder.get_link(current_user, bid, link_id)
+    back = url_for("documents.index", bid_id=bid.id) + "#funder"
+    if link.revoked_at is None:
+        asked = confirm.gate(
+            lambda: Confirmation(
+                title=f"Withdraw the link for {link.name}?",
+                caption=bid.title,
+                happens=[
+                    f"The private link sent to {link.name} ({link.email}) stops working at once: "
+                    "it will no longer open the bid pack or its files.",
+                    "You can send a new link later; the old one never works again.",
+                ],
+                emailed=f"No one is emailed: {link.name} is not told.",
+                confirm_label="Yes, withdraw the link",
+                keep_label="No, keep the link working",
+                back_url=back,
+            )
+        )
+        if asked is not None:
+            return asked
+    elif request.method == "GET":
+        return redirect(back)
+    elif not ActionForm().validate_on_submit():
         abort(400)
     link = funder.revoke_link(current_user, bid, link_id)
     flash(f"The link for {link.name} no longer works.", "success")

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time
 
 from babel.dates import format_datetime, format_timedelta
 
-from app.text import EN_GB, LONDON
+from app.text import EN_GB, LONDON, london_datetime
 
 #: The moment ``now`` answers while a ``frozen`` block runs; unset (the real time) everywhere else.
 _frozen: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("frozen_now", default=None)
@@ -86,21 +86,12 @@ def to_london(moment: datetime) -> datetime:
 
 @functools.lru_cache(maxsize=8192)  # pure, and Babel's date formatting is slow
 def format_uk(moment: datetime | None, *, with_time: bool = True) -> str:
-    """The UK way: ``5pm on Friday 14 August 2026`` (``5:30pm`` when there are minutes)."""
+    """The UK way: ``5pm on Friday 14 August 2026`` (``5:30pm``, ``midday``), as ``app.text.london_datetime``."""
     if moment is None:
         return ""
-    local = to_london(moment)
-    day = format_datetime(local, "EEEE d MMMM yyyy", tzinfo=LONDON, locale=EN_GB)
     if not with_time:
-        return day
-    hour = local.hour % 12 or 12
-    suffix = "am" if local.hour < 12 else "pm"
-    clock = f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
-    if local.hour == 12 and local.minute == 0:
-        clock = "midday"
-    elif local.hour == 0 and local.minute == 0:
-        clock = "midnight"
-    return f"{clock} on {day}"
+        return format_datetime(to_london(moment), "EEEE d MMMM yyyy", tzinfo=LONDON, locale=EN_GB)
+    return london_datetime(moment)
 
 
 def format_remaining(deadline: datetime, at: datetime | None = None) -> str:

@@ -68,7 +68,14 @@ def publish_directory(files: dict[str, bytes], target: Path) -> None:
 
 
 def slug(text: str, *, limit: int = 60, fallback: str = "file") -> str:
-    """ASCII letters, digits and hyphens only: safe in any file system, ZIP or Content-Disposition header."""
+    """ASCII letters, digits and hyphens only: safe in any file system, ZIP or Content-Disposition header.
+
+    A name longer than ``limit`` is cut at the last word boundary (hyphen) that fits, never mid-word; a single word
+    longer than the limit is cut at the limit.
+    """
     ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
-    cleaned = _NOT_SLUG.sub("-", ascii_text).strip("-")[:limit].strip("-")
-    return cleaned or fallback
+    cleaned = _NOT_SLUG.sub("-", ascii_text).strip("-")
+    if len(cleaned) > limit:
+        cut = cleaned[: limit + 1]
+        cleaned = cut.rsplit("-", 1)[0] if "-" in cut[1:] else cleaned[:limit]
+    return cleaned.strip("-") or fallback

@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 
 from app.database import reading
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
-from app.models import JoinRequest
+from app.models import InvitationStatus, JoinRequest
 from app.services import invitation_rows, invitations
 from app.services import join_requests as joining
 from app.services.errors import PermissionDenied, TokenInvalid
+from app.web import confirm
+from app.web.confirm import Confirmation
 from app.web.forms import FLASH, Refused, call_service
 from app.web.sign_in import sign_in
 from app.web.support import ActionForm, load_bid
@@ -85,13 +87,35 @@ def index(bid_id: int):
     ), status
 
 
-@bp.post("/bids/<int:bid_id>/invitations/<int:invitation_id>/<any(resend, revoke):action>")
+@bp.route("/bids/<int:bid_id>/invitations/<int:invitation_id>/<any(resend, revoke):action>", methods=["GET", "POST"])
 @login_required
 def change(bid_id: int, invitation_id: int, action: str):
+    """Resend at once; revoke only after the confirmation page (app/web/confirm.py)."""
     bid = load_bid(bid_id, convenor=True)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     invitation = invitations.get_for_convenor(current_user, bid, invitation_id)
+    back = url_for("invitations.index", bid_id=bid.id)
+    if action == "revoke" and invitation.status == InvitationStatus.SENT:
+        asked = confirm.gate(
+            lambda: Confirmation(
+                title=f"Revoke the invitation to {invitation.organisation_name}?",
+                caption=bid.title,
+                happens=[
+                    f"The invitation link sent to {invitation.email} stops working: "
+                    f"{invitation.organisation_name} can no longer join the bid through it.",
+                    "You can resend the invitation later with a new link.",
+                ],
+                emailed=f"No one is emailed: {invitation.email} is not told.",
+                confirm_label="Yes, revoke the invitation",
+                keep_label="No, keep the invitation",
+                back_url=back,
+            )
+        )
+        if asked is not None:
+            return asked
+    elif request.method == "GET":
+        return redirect(back)
+    elif not ActionForm().validate_on_submit():
+        abort(400)
     operation = invitations.resend if action == "resend" else invitations.revoke
     if not isinstance(call_service(None, lambda: operation(current_user, invitation), message_to=FLASH), Refused):
         flash(
@@ -130,7 +154,12 @@ def respond(token: str):
         top = accept if choice == "accept" else join
         if choice == "decline" and decline.validate_on_submit():
             done = call_service(
-                fields, lambda: invitations.decline(token, decline.reason.data), ACCEPT_MAP, message_to=top
+                fields,
+                lambda: invitations.decline(
+                    token, decline.reason.data, actor=current_user if current_user.is_authenticated else None
+                ),
+                ACCEPT_MAP,
+                message_to=top,
             )
             if not isinstance(done, Refused):
                 return render_template("invitations/declined.html", invitation=invitation)

@@ -9,7 +9,7 @@ from app.infra import clock
 from app.money import format_pence
 from app.scales import nice_max
 from app.services.snapshots import Point, Projection, value_at
-from app.text import compact_money
+from app.text import axis_money
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 92, 24, 20, 44
@@ -42,7 +42,8 @@ def cumulative(
     def y(value: float) -> float:
         return round(TOP + plot_h * (1 - value / top), 1)
 
-    fmt = compact_money if money else (lambda v: f"{v:,.0f}")
+    # Each gridline's label is its value exactly (axis_money: "£1.25m", never "£1.2m" on the £1.25m line).
+    fmt = axis_money if money else (lambda v: f"{v:,.0f}")
     path = [f"M{x(start)},{y(0)}"]
     current = 0
     for point, value in zip(points, values, strict=True):

@@ -31,9 +31,15 @@ TRANSITIONS: dict[BidStatus, frozenset[BidStatus]] = {
     BidStatus.OPEN: frozenset({BidStatus.CLOSED, BidStatus.CANCELLED}),
     BidStatus.CLOSED: frozenset({BidStatus.OPEN, BidStatus.SUBMITTED}),
     BidStatus.SUBMITTED: frozenset(),
-    BidStatus.CANCELLED: frozenset(),
+    #: a cancelled bid can be restored to a draft by its convenors
+    BidStatus.CANCELLED: frozenset({BidStatus.DRAFT}),
 }
-_ACTION_FOR = {BidStatus.CLOSED: "close", BidStatus.SUBMITTED: "submit", BidStatus.CANCELLED: "cancel"}
+_ACTION_FOR = {
+    BidStatus.CLOSED: "close",
+    BidStatus.SUBMITTED: "submit",
+    BidStatus.CANCELLED: "cancel",
+    BidStatus.DRAFT: "restore",
+}
 #: Statuses in which the convenor edits the bid, invites organisations and changes the reminder plan.
 PREPARING = (BidStatus.DRAFT, BidStatus.OPEN)
 
@@ -171,6 +177,16 @@ class Bid(db.Model):
         return at < self.deadline or bool(self.grace_minutes and started and at < self.grace_ends)
 
     @property
+    def offers_pack(self) -> bool:
+        """A bid pack can be made or read: the bid has been open (not a draft, not cancelled)."""
+        return self.status in (BidStatus.OPEN, BidStatus.CLOSED, BidStatus.SUBMITTED)
+
+    @property
+    def offers_reminders(self) -> bool:
+        """The reminders page applies: a draft's plan, an open bid's sends, a closed or submitted bid's history."""
+        return self.status != BidStatus.CANCELLED
+
+    @property
     def next_statuses(self) -> frozenset[BidStatus]:
         """Where the bid may go from here, from TRANSITIONS."""
         return TRANSITIONS[self.status]
@@ -178,7 +194,7 @@ class Bid(db.Model):
     @property
     def next_actions(self) -> frozenset[str]:
         """What the convenor can do next: the moves TRANSITIONS allows ("open", "close", "submit", "cancel",
-        and "reopen" for a closed bid), and "edit" and "extend" where they apply."""
+        "restore" for a cancelled bid, and "reopen" for a closed bid), and "edit" and "extend" where they apply."""
         actions = {_ACTION_FOR[to] for to in self.next_statuses if to != BidStatus.OPEN}
         if BidStatus.OPEN in self.next_statuses:
             actions.add("reopen" if self.status == BidStatus.CLOSED else "open")

@@ -47,7 +47,13 @@ def render(to: str, kind: str, subject: str, bid: Bid | None = None, **context) 
     html = render_template(f"email/{kind}.html", subject=subject, **context)
     # A subject is one header line: any line break (CR, LF, U+2028, ...) in a bid title or name
     # becomes a space, so no text a person typed can add a header (and the mail library never refuses it).
-    subject = " ".join(subject.split())[:300]
+    subject = " ".join(subject.split())
+    if bid is not None:
+        # Every email about a bid says which, in the subject as in its first line (tests/notifications).
+        title = " ".join((bid.title or "").split())
+        if title and title not in subject:
+            subject = f"{subject} – {title}"
+    subject = subject[:300]
     return EmailMessage(
         message_id=new_message_id(sender_domain()),
         to_address=to,

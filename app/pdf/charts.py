@@ -13,7 +13,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from app.pdf.data import PackRegion, PackTimelinePoint
 from app.pdf.styles import ACCENT, BOLD, FONT, FRAME_WIDTH, INK, MUTED, NAVY, RULE, SCALE, TEAL, WHITE
 from app.scales import nice_max
-from app.text import LONDON, compact_count, compact_money, format_count, london_date
+from app.text import LONDON, axis_count, axis_money, compact_count, compact_money, format_count, london_date
 
 #: Short labels that fit a chart axis or a map tile.
 SHORT_NAMES = {
@@ -52,7 +52,7 @@ def _short(region: PackRegion) -> str:
     return SHORT_NAMES.get(region.code, region.name)
 
 
-def _bars(x, y, width, height, values, names, fmt, colour, show_names, floor):
+def _bars(x, y, width, height, values, names, fmt, colour, show_names, floor, axis_fmt):
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = x, y, width, height
     chart.data = [values]
@@ -70,9 +70,12 @@ def _bars(x, y, width, height, values, names, fmt, colour, show_names, floor):
     chart.categoryAxis.strokeColor = RULE
     chart.categoryAxis.visibleTicks = 0
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = max(max(values, default=0) * 1.05, floor)  # an empty chart still has a scale
-    chart.valueAxis.maximumTicks = 5
-    chart.valueAxis.labelTextFormat = fmt
+    # Gridlines at round steps, each labelled with its own value exactly (axis_fmt): never "£1.2m" on £1.25m.
+    highest = max(max(values, default=0) * 1.05, floor)  # an empty chart still has a scale
+    step = nice_max(highest / 4)
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.valueMax = step * math.ceil(highest / step)
+    chart.valueAxis.labelTextFormat = axis_fmt
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 6.5
     chart.valueAxis.labels.fillColor = MUTED
@@ -97,10 +100,23 @@ def region_bars(rows: list[PackRegion]) -> Drawing:
     plot_h = height - 34
     left, money_w, gap, homes_w = 104, 140, 52, 140
     drawing.add(
-        _bars(left, 14, money_w, plot_h, [r.amount_pence for r in rows], names, compact_money, NAVY, True, 100_000)
+        _bars(
+            left,
+            14,
+            money_w,
+            plot_h,
+            [r.amount_pence for r in rows],
+            names,
+            compact_money,
+            NAVY,
+            True,
+            100_000,
+            axis_money,
+        )
     )
     homes_x = left + money_w + gap
-    drawing.add(_bars(homes_x, 14, homes_w, plot_h, [r.homes for r in rows], names, compact_count, TEAL, False, 100))
+    homes = [r.homes for r in rows]
+    drawing.add(_bars(homes_x, 14, homes_w, plot_h, homes, names, compact_count, TEAL, False, 100, axis_count))
     for x, title in ((left, "Match funding pledged"), (homes_x, "Homes covered")):
         drawing.add(String(x, height - 12, title, fontName=BOLD, fontSize=8.5, fillColor=NAVY))
     return drawing
@@ -152,7 +168,7 @@ def timeline_chart(
     plot.yValueAxis.valueMin = 0
     plot.yValueAxis.valueMax = top
     plot.yValueAxis.valueSteps = [i * y_step for i in range(int(top // y_step) + 1)]
-    plot.yValueAxis.labelTextFormat = compact_money
+    plot.yValueAxis.labelTextFormat = axis_money
     plot.yValueAxis.visibleGrid = 1
     plot.yValueAxis.gridStrokeColor = RULE
     plot.yValueAxis.gridStrokeWidth = 0.25

@@ -4,13 +4,12 @@ fitted or wrapped to a width in points. Cleaning and UK formatting come from app
 
 from __future__ import annotations
 
-import re
 from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from app.pdf.typeface import printable, visual_order
-from app.text import clean_text, without_format_characters
+from app.text import clean_text, paragraphs, without_format_characters
 
 
 def display_text(value: object) -> str:
@@ -52,9 +51,7 @@ def text_paragraphs(value: object) -> list[str]:
 
 def markup_paragraphs(value: object) -> list[str]:
     """Plain text split into paragraphs at blank lines, each made safe with :func:`markup`."""
-    text = display_text(value)
-    blocks = re.split(r"\n\s*\n", text)
-    return [markup(block.strip()) for block in blocks if block.strip()]
+    return [markup("\n".join(lines)) for lines in paragraphs(display_text(value))]
 
 
 def fit_width(text: str, font: str, size: float, width: float) -> str:

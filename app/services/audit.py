@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload
 
-from app.exports.tabular import safe_text
 from app.extensions import db
 from app.infra.after_commit import after_commit
 from app.models import AuditEvent, Bid, BidEvent, User
@@ -90,44 +84,3 @@ def _jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
-
-
-#: The audit CSV's columns, in order.
-CSV_COLUMNS = ("id", "when_utc", "actor", "actor_email", "action", "subject", "before", "after", "ip_address")
-
-
-def export_csv(bid: Bid) -> bytes:
-    """The bid's whole audit log, oldest first, as CSV (UTF-8 with a BOM so spreadsheets read it right).
-
-    Every cell of text a person typed goes through ``safe_text``: a name or value starting with ``=``,
-    ``+``, ``-`` or ``@`` cannot run as a formula when the file is opened.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    rows = db.session.scalars(
-        sa.select(AuditEvent)
-        .where(AuditEvent.bid_id == bid.id)
-        .options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.id)
-    )
-    for event in rows:
-        subject = f"{event.subject_type} {event.subject_id}" if event.subject_type else ""
-        writer.writerow(
-            [
-                event.id,
-                event.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                safe_text(event.actor.name if event.actor else "System"),
-                safe_text(event.actor.email if event.actor else ""),
-                safe_text(event.action),
-                safe_text(subject),
-                safe_text(_json_text(event.before)),
-                safe_text(_json_text(event.after)),
-                safe_text(event.ip_address or ""),
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _json_text(value) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)

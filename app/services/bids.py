@@ -234,6 +234,14 @@ def cancel_bid(actor: User, bid: Bid) -> Bid:
     return bid
 
 
+def restore_bid(actor: User, bid: Bid) -> Bid:
+    """Bring a cancelled bid back as a draft (audited as ``bid.restored``); the convenor opens it again."""
+    _require_convenor(actor, bid)
+    _move(actor, bid, BidStatus.DRAFT)
+    bid.cancelled_at = None
+    return bid
+
+
 def mark_submitted(actor: User, bid: Bid) -> Bid:
     _require_convenor(actor, bid)
     _move(actor, bid, BidStatus.SUBMITTED)
@@ -293,7 +301,7 @@ _VERB = {
     BidStatus.CLOSED: "closed",
     BidStatus.CANCELLED: "cancelled",
     BidStatus.SUBMITTED: "submitted",
-    BidStatus.DRAFT: "drafted",
+    BidStatus.DRAFT: "restored",  # the only way back to a draft is restoring a cancelled bid
 }
 
 

@@ -1,7 +1,8 @@
 """The convenor's daily digest of an open bid: the last 24 hours, the gap to target, who has not answered.
 
 Sent once per London day per convenor per bid, at the first sweep after ``DIGEST_HOUR`` (London time),
-to convenors who have not opted out. Claimed by a ConvenorSend row keyed ``digest:<London date>``.
+to convenors who have not opted out, and only when there is something to report (``Digest.has_news``).
+Claimed by a ConvenorSend row keyed ``digest:<London date>``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ class Digest:
     gap_pence: int = 0
     not_answered: list[str] = field(default_factory=list)
     expired: int = 0
+    #: changes made by the members in the window (pledges, answers), not the convenors' own changes to the bid
+    member_changes: int = 0
+
+    @property
+    def has_news(self) -> bool:
+        """Worth an email: a member did something in the last 24 hours, or someone invited has still to answer.
+        A bid with no invitations, or where nothing happened and nobody is waiting, gets no digest."""
+        return bool(self.member_changes or self.not_answered)
 
 
 def describe_event(event: BidEvent) -> str:
@@ -84,6 +93,7 @@ def build(bid: Bid, now: datetime) -> Digest:
         .order_by(BidEvent.id)
     ).all()
     lines = [describe_event(e) for e in events]
+    digest.member_changes = sum(1 for e in events if not e.kind.startswith("bid."))
     digest.changes, digest.more_changes = lines[:MAX_LINES], max(0, len(lines) - MAX_LINES)
     digest.figures = totals.compute(bid)
     digest.gap_pence = max(0, bid.target_pence - digest.figures.pledged_pence)
@@ -135,6 +145,8 @@ def send_due(now: datetime | None = None) -> dict:
         users, sent = todo[bid_id], 0
         bid = db.session.get(Bid, bid_id)
         digest = build(bid, now)
+        if not digest.has_news:
+            return 0  # not claimed: if a member acts later today, that day's digest still goes
         subject = f"Daily digest: {bid.title} – {format_pence(digest.figures.pledged_pence)} pledged"
         for user in users:
             if claim_convenor(

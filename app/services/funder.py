@@ -95,6 +95,11 @@ def revoke_link(actor: User, bid: Bid, link_id: int) -> FunderLink:
     return link
 
 
+def get_link(actor: User, bid: Bid, link_id: int) -> FunderLink:
+    """One of the bid's funder links, for its convenors (NotFound otherwise)."""
+    return _link_for_convenor(actor, bid, link_id)
+
+
 def _link_for_convenor(actor: User, bid: Bid, link_id: int) -> FunderLink:
     if not is_bid_convenor(actor, bid):
         raise NotFound("No such bid.")

@@ -301,7 +301,9 @@ def accept_existing_user(token: str, user: User) -> Invitation:
     return invitation
 
 
-def decline(token: str, reason: str | None = None) -> Invitation:
+def decline(token: str, reason: str | None = None, *, actor: User | None = None) -> Invitation:
+    """Decline through the invitation's link; ``actor`` is the logged-in person who did it, if anyone (the audit
+    log otherwise shows it as done by the invitation link)."""
     invitation = read_token(token)
     reason = (reason or "").replace("\x00", "").strip()
     if len(reason) > 2000:
@@ -312,7 +314,7 @@ def decline(token: str, reason: str | None = None) -> Invitation:
     invitation.token_hash = None
     audit.record(
         "invitation.declined",
-        actor=None,
+        actor=actor,
         bid=invitation.bid,
         subject=invitation,
         organisation_id=invitation.organisation_id,

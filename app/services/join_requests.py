@@ -149,7 +149,7 @@ def request_to_join(
         notifications.queue(
             manager.email,
             "join_request",
-            f"{name} asks to join {organisation.name}",
+            f"{name} asks to join {organisation.name}: {invitation.bid.title}",
             bid=invitation.bid,
             request=request,
             organisation=organisation,
@@ -232,7 +232,7 @@ def approve(actor: User, request: JoinRequest) -> User:
     notifications.queue(
         request.email,
         "join_decided",
-        f"You have joined {request.organisation.name}",
+        f"You have joined {request.organisation.name}: {request.invitation.bid.title}",
         bid=invitation.bid,
         request=request,
         approved=True,
@@ -255,7 +255,7 @@ def refuse(actor: User, request: JoinRequest) -> JoinRequest:
     notifications.queue(
         request.email,
         "join_decided",
-        f"Your request to join {request.organisation.name} was refused",
+        f"Your request to join {request.organisation.name} was refused: {request.invitation.bid.title}",
         bid=invitation.bid,
         request=request,
         approved=False,

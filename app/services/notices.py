@@ -181,6 +181,18 @@ def bid_closed(bid: Bid, *, reason: str) -> dict:
     return told
 
 
+def closing_audience(bid: Bid) -> dict:
+    """Who ``bid_closed`` would email, counted without sending: the member organisations, the people at them with
+    an account, the organisations with no one to tell, and the convenors who get the summary."""
+    members = _member_organisations(bid)
+    return {
+        "organisations": len(members),
+        "people": sum(len(users) for _, users in members.values()),
+        "without_account": sum(1 for _, users in members.values() if not users),
+        "convenors": len(convenors_of(bid)),
+    }
+
+
 def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
     """Tell every invitee still to answer and every member that the deadline moved; re-plan the reminders.
 

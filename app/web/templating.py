@@ -8,6 +8,13 @@ from app.infra import clock
 from app.infra.links import path_for
 from app.money import format_pence, pence_to_pounds_text
 from app.regions import REGION_CHOICES, REGIONS, region_names
+from app.text import paragraphs
+
+
+def counted(value: int | None, one: str, many: str | None = None) -> str:
+    """``1 letter``, ``2 letters``, ``1,204 letters``: a count with its noun, singular or plural."""
+    value = value or 0
+    return f"{value:,} {one if value == 1 else (many or one + 's')}"
 
 
 def register(app: Flask) -> None:
@@ -18,6 +25,8 @@ def register(app: Flask) -> None:
         uk_date=lambda value: clock.format_uk(value, with_time=False),
         remaining=lambda deadline: clock.format_remaining(deadline),
         region_names=region_names,
+        paragraphs=paragraphs,
+        counted=counted,
         iso=lambda value: value.isoformat() if value else "",
         number=lambda value: f"{value:,}" if value is not None else "—",
     )

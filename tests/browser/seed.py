@@ -154,6 +154,19 @@ class Seeder:
                 .values(expires_at=clock.now() - timedelta(minutes=1))
             )
 
+    _demo_bid: int | None = None
+
+    def demo(self) -> int:
+        """The demo data (app.demo: a bid of 39 members, 1.1 million homes, £6.25 million), loaded once per server;
+        returns the open bid's id. Its people log in with app.demo.DEMO_PASSWORD."""
+        if Seeder._demo_bid is None:
+            from app.demo import seed_demo
+
+            with self.session():
+                seed_demo()
+            Seeder._demo_bid = self.bid_id("Community Match Fund consortium bid")
+        return Seeder._demo_bid
+
     def bid_id(self, title: str) -> int:
         with self.session():
             return db.session.scalar(sa.select(Bid.id).where(Bid.title == title))

@@ -70,7 +70,7 @@ def test_convenor_opens_invites_watches_extends_and_closes(page, journey, seed, 
     member = seed.member(bid_id, f"Quayside Homes {slug}", f"pledges@quayside-{slug}.example.org")
     seed.pledge(member, bid_id, 25_000_000, homes=12_400)
     # No reload: the live stream brings the pledge into the open page.
-    expect(page.get_by_role("cell", name=f"Quayside Homes {slug}", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("rowheader", name=f"Quayside Homes {slug}", exact=True)).to_be_visible(timeout=15_000)
     expect(page.locator("[data-live-fragment=figures]")).to_contain_text("£250,000", timeout=15_000)
     journey.step("dashboard with a pledge")
 
@@ -86,7 +86,12 @@ def test_convenor_opens_invites_watches_extends_and_closes(page, journey, seed, 
     assert UK_DATE.search(flash.inner_text())
     journey.step("deadline extended")
 
-    page.get_by_role("button", name="Close now").click()
+    page.get_by_role("link", name="Close now").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Close the bid now?")
+    expect(page.get_by_role("button", name="No, keep it open")).to_be_focused()  # the safe choice is the default
+    expect(page.locator("main")).to_contain_text("will be told the bid is closed")
+    journey.step("close: asked first")
+    page.get_by_role("button", name="Yes, close the bid now").click()
     expect(page.get_by_text("The bid is closed: no more pledges will be taken.")).to_be_visible()
     journey.step("bid closed")
 
@@ -108,7 +113,10 @@ def test_convenor_opens_invites_watches_extends_and_closes(page, journey, seed, 
     content = Path(download.path()).read_bytes()
     assert content.startswith(b"%PDF-") and len(content) > 2_000, len(content)
 
-    page.get_by_role("button", name="Mark as submitted").click()
+    page.get_by_role("link", name="Mark as submitted").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mark the bid as submitted?")
+    journey.step("submit: asked first")
+    page.get_by_role("button", name="Yes, mark as submitted").click()
     expect(page.get_by_text("The bid is marked as submitted. You can now give the funder access.")).to_be_visible()
     journey.step("bid submitted")
     funder_address = f"grants-{slug}@communities.example.gov.uk"

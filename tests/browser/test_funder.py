@@ -48,8 +48,11 @@ def test_funder_opens_the_link_then_it_expires_or_is_withdrawn(chromium, page, j
         expect(opened.get_by_role("table")).to_contain_text("bid-pack.pdf")
         journey.step("convenor sees the links", convenor)
         convenor.get_by_role("region", name="Link for Sam Second").get_by_role(
-            "button", name="Withdraw this link"
+            "link", name="Withdraw this link"
         ).click()
+        expect(convenor.get_by_role("heading", level=1)).to_have_text("Withdraw the link for Sam Second?")
+        journey.step("withdraw a link: asked first", convenor)
+        convenor.get_by_role("button", name="Yes, withdraw the link").click()
         expect(convenor.get_by_text("The link for Sam Second no longer works.")).to_be_visible()
         expect(convenor.get_by_role("region", name="Link for Sam Second")).to_contain_text("Revoked")
         journey.step("convenor withdrew a link", convenor)

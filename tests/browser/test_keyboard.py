@@ -51,8 +51,9 @@ def test_member_pledges_with_the_keyboard_only(page, journey, seed, viewport):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Make a pledge")
 
-    # A first try with mistakes: three decimal places, no homes, no region, no answer to "confirmed?", terms
-    # not accepted. Every problem is reported in the first round.
+    # A first pledge starts with the profile's region (North West) ticked. A first try with mistakes: three
+    # decimal places, no homes, no answer to "confirmed?", terms not accepted. Every problem is reported at once.
+    expect(page.locator("#regions-1")).to_be_checked()
     tab_to(page, "#amount")
     page.keyboard.type("£250,000.999")
     tab_to(page, "button[type=submit]")
@@ -63,7 +64,7 @@ def test_member_pledges_with_the_keyboard_only(page, journey, seed, viewport):
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
     journey.step("errors announced")
     links = page.evaluate(ERRORS_LINKED_JS)
-    assert {item["target"] for item in links} == {"amount", "homes", "regions", "status", "accept_terms"}, links
+    assert {item["target"] for item in links} == {"amount", "homes", "status", "accept_terms"}, links
     for item in links:
         assert item["link"] in item["messages"], f"the message is not linked to its field: {item}"
         assert item["invalid"], f"the field is not marked invalid: {item}"
@@ -76,9 +77,7 @@ def test_member_pledges_with_the_keyboard_only(page, journey, seed, viewport):
     page.keyboard.type("£250,000")
     tab_to(page, "#homes", limit=1)
     page.keyboard.type("12400")
-    tab_to(page, "#regions-1")  # North West (the first box is North East)
-    page.keyboard.press("Space")
-    tab_to(page, "#statement")
+    tab_to(page, "#statement")  # past the regions: North West is ticked already
     page.keyboard.type("Grants for tenant-led groups, chosen with our tenants' panel.")
     tab_to(page, "input[name=status]")
     page.keyboard.press("ArrowDown")  # from Indicative to Confirmed

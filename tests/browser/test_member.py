@@ -91,9 +91,12 @@ def test_member_journey_from_invitation_to_deadline(page, context, journey, seed
     conflict = page.locator(".error-summary")
     expect(conflict).to_be_focused()
     expect(conflict).to_have_attribute("role", "alert")
-    expect(conflict).to_contain_text("Your pledge was changed by someone else")
+    # The same person in another tab: said so; the saved values are in the fields, the typed ones beside them.
+    expect(conflict).to_contain_text("You changed this pledge in another tab")
     expect(conflict).to_contain_text("£310,000")
     expect(conflict).to_contain_text("13,000")
+    expect(conflict.locator(".typed-values")).to_contain_text("£320,000")
+    expect(page.get_by_label("Amount of match funding")).to_have_value("310,000")
     journey.step("conflict")
 
     # The consortium's progress.

@@ -63,7 +63,7 @@ def test_manifest_headline_and_stamp(built, pack):
     assert headline["confirmed_pence"] + headline["indicative_pence"] == headline["total_pence"]
     assert manifest["version"] == pack.version
     assert manifest["generated_at"] == "2026-08-14T16:02:00+00:00"
-    assert manifest["generation_stamp"] == "Version 3, generated 5:02 pm on Friday 14 August 2026 by Priya Shah"
+    assert manifest["generation_stamp"] == "Version 3, generated 5:02pm on Friday 14 August 2026 by Priya Shah"
 
 
 def test_same_input_same_bytes(files, pack, built):

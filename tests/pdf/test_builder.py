@@ -94,7 +94,7 @@ def test_page_n_of_total_and_generation_stamp_on_every_page(sample):
     total = len(pages)
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {total}" in page
-        assert "Version 3, generated 5:02 pm on Friday 14 August 2026 by Priya Shah" in page
+        assert "Version 3, generated 5:02pm on Friday 14 August 2026 by Priya Shah" in page
 
 
 def test_metadata(sample):

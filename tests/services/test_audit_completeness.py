@@ -93,19 +93,21 @@ READERS = {
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
-    "audit": "events_for_bid export_csv",
+    "audit": "events_for_bid",
+    "audit_kinds": "declare differences describe in_words label plan_in_words title",
+    "audit_log": "export_csv options page parse_day rows",
     "bids": "validate_bid_values",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "digest": "build describe_event",
     "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
-    "funder": "accesses_for letter_in_pack link_state links_for",
+    "funder": "accesses_for get_link letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
     "invitations": "display_state get_for_convenor list_for_bid read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
-    "notices": "convenors_of",
+    "notices": "closing_audience convenors_of",
     "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
     "read_file regions timeline",
     "pledges": "check_open current_pledge revisions_for validate",
@@ -235,6 +237,9 @@ SCENARIOS: dict[str, list[Setup]] = {
     "bids.open_bid": [lambda: (lambda b: lambda: bids.open_bid(b.created_by, b))(_draft())],
     "bids.close_bid": [lambda: (lambda b: lambda: bids.close_bid(b.created_by, b))(BidFactory())],
     "bids.cancel_bid": [lambda: (lambda b: lambda: bids.cancel_bid(b.created_by, b))(BidFactory())],
+    "bids.restore_bid": [
+        lambda: (lambda b: lambda: bids.restore_bid(b.created_by, b))(BidFactory(status=BidStatus.CANCELLED))
+    ],
     "bids.mark_submitted": [
         lambda: (lambda b: lambda: bids.mark_submitted(b.created_by, b))(BidFactory(status=BidStatus.CLOSED))
     ],

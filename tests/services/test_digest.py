@@ -105,3 +105,33 @@ def digest_errors():
     from app.services.errors import ValidationFailed
 
     return ValidationFailed
+
+
+def test_no_digest_for_a_bid_with_nothing_to_report(ctx):
+    """A bid just opened with no invitations: no "everyone invited has answered" email a minute later."""
+    from app.models import Bid, Invitation
+    from app.services import bids
+
+    cast = _cast(ctx)
+    with time_machine.travel(T0 - timedelta(minutes=5), tick=False):
+        fresh = bids.create_bid(
+            cast.convenors[0],
+            {
+                "title": "Nothing yet bid",
+                "funder_name": "Funder",
+                "scheme": "Scheme",
+                "target_pence": 100_000_000,
+                "target_homes": 10,
+                "deadline": cast.bid.deadline,
+            },
+            open_now=True,
+        )
+        db.session.commit()
+    invited = sa.select(sa.func.count()).select_from(Invitation).where(Invitation.bid_id == fresh.id)
+    assert db.session.scalar(invited) == 0
+    _run(T0)
+    subjects = [m.subject for m in emails("digest")]
+    assert not any("Nothing yet bid" in s for s in subjects)
+    assert any(cast.bid.title in s for s in subjects)  # the bid with news still gets its digest
+    built = digest.build(db.session.get(Bid, fresh.id), T0)
+    assert not built.has_news and built.changes  # its own "became open" line is not news

@@ -66,7 +66,7 @@ def test_extend_refuses_a_time_skipped_by_the_clocks(login, open_bid):
 def test_close_early_then_reopen_with_a_new_deadline(login, open_bid, data):
     bid_id, email = open_bid
     browser = login(email)
-    response = browser.post_form(f"/bids/{bid_id}/close", page=f"/bids/{bid_id}")
+    response = browser.post_form(f"/bids/{bid_id}/close", {"confirm": "yes"}, page=f"/bids/{bid_id}")
     assert response.status_code == 302
     assert "The bid is closed: no more pledges will be taken." in flashes(browser.get(f"/bids/{bid_id}"))
     assert fetch_bid(data, bid_id).status == BidStatus.CLOSED
@@ -89,7 +89,7 @@ def test_close_early_then_reopen_with_a_new_deadline(login, open_bid, data):
 def test_cancel_an_open_bid(login, open_bid, data):
     bid_id, email = open_bid
     browser = login(email)
-    assert browser.post_form(f"/bids/{bid_id}/cancel", page=f"/bids/{bid_id}").status_code == 302
+    assert browser.post_form(f"/bids/{bid_id}/cancel", {"confirm": "yes"}, page=f"/bids/{bid_id}").status_code == 302
     assert "The bid is cancelled." in flashes(browser.get(f"/bids/{bid_id}"))
     bid = fetch_bid(data, bid_id)
     assert bid.status == BidStatus.CANCELLED

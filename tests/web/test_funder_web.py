@@ -145,7 +145,9 @@ def test_expired_links_get_410(app, client, seen):
 
 def test_revoked_links_get_410(app, client, signed_in, seen):
     browser = signed_in(seen.convenor)
-    response = browser.post_form(f"/bids/{seen.bid}/funder-links/{seen.link}/revoke", page=f"/bids/{seen.bid}/packs")
+    response = browser.post_form(
+        f"/bids/{seen.bid}/funder-links/{seen.link}/revoke", {"confirm": "yes"}, page=f"/bids/{seen.bid}/packs"
+    )
     assert response.status_code == 302
     _refused(client.get(f"/f/{seen.token}"), 410, "This link has been withdrawn", seen)
     _refused(client.get(f"/f/{seen.token}/files/zip"), 410, "This link has been withdrawn", seen)
@@ -174,12 +176,32 @@ def test_convenor_creates_a_link_from_the_page(app, signed_in, seen):
         assert link.pack.version == 2 and link.bid_id == seen.bid
 
 
+def test_withdrawing_a_link_asks_first(app, signed_in, seen):
+    browser = signed_in(seen.convenor)
+    assert f'href="/bids/{seen.bid}/funder-links/{seen.link}/revoke"' in browser.get(f"/bids/{seen.bid}/packs").text
+    page = browser.get(f"/bids/{seen.bid}/funder-links/{seen.link}/revoke")
+    assert "Withdraw the link for Priya Patel?" in page.text
+    assert "The private link sent to Priya Patel (p@funder.example) stops working at once" in page.text
+    kept = browser.post_form(
+        f"/bids/{seen.bid}/funder-links/{seen.link}/revoke", {"confirm": "no"}, page=f"/bids/{seen.bid}/packs"
+    )
+    assert kept.status_code == 302
+    with outside(app) as session:
+        assert session.get(FunderLink, seen.link).revoked_at is None
+
+
 @pytest.mark.parametrize("who", ["member", "other_convenor"])
 def test_only_the_convenor_manages_links(app, signed_in, seen, who):
     email = seen.member if who == "member" else _other_convenor(app)
     browser = signed_in(email)
     home = "/"
-    assert browser.post_form(f"/bids/{seen.bid}/funder-links/{seen.link}/revoke", page=home).status_code == 404
+    assert (
+        browser.post_form(
+            f"/bids/{seen.bid}/funder-links/{seen.link}/revoke", {"confirm": "yes"}, page=home
+        ).status_code
+        == 404
+    )
+    assert browser.get(f"/bids/{seen.bid}/funder-links/{seen.link}/revoke").status_code == 404
     response = browser.post_form(f"/bids/{seen.bid}/funder-links", {"name": "X", "email": "x@y.org"}, page=home)
     assert response.status_code == 404
     with outside(app) as session:
@@ -200,6 +222,6 @@ def test_mark_submitted_from_the_pack_page(app, signed_in, seen):
         bid_id, email = bid.id, bid.created_by.email
     browser = signed_in(email)
     assert "Mark as submitted" in browser.get(f"/bids/{bid_id}/packs").text
-    browser.post_form(f"/bids/{bid_id}/packs/submit", page=f"/bids/{bid_id}/packs")
+    browser.post_form(f"/bids/{bid_id}/packs/submit", {"confirm": "yes"}, page=f"/bids/{bid_id}/packs")
     with outside(app) as session:
         assert session.get(Bid, bid_id).status == BidStatus.SUBMITTED

@@ -146,7 +146,9 @@ def test_revoke_kills_the_link(invited, make_browser, data):
     row = _invitation(data)
     invitee = make_browser()
     token = csrf_token(invitee.get(link))  # the invitee opened the page before the revocation
-    browser.post_form(f"/bids/{bid_id}/invitations/{row.id}/revoke", page=f"/bids/{bid_id}/invitations")
+    browser.post_form(
+        f"/bids/{bid_id}/invitations/{row.id}/revoke", {"confirm": "yes"}, page=f"/bids/{bid_id}/invitations"
+    )
     assert _invitation(data).status == InvitationStatus.REVOKED
     page = make_browser().get(link)
     assert page.status_code == 410
@@ -157,7 +159,9 @@ def test_revoke_kills_the_link(invited, make_browser, data):
     with data() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == row.email)) == 0
     # Revoking twice is refused politely.
-    again = browser.post_form(f"/bids/{bid_id}/invitations/{row.id}/revoke", page=f"/bids/{bid_id}/invitations")
+    again = browser.post_form(
+        f"/bids/{bid_id}/invitations/{row.id}/revoke", {"confirm": "yes"}, page=f"/bids/{bid_id}/invitations"
+    )
     assert again.status_code == 302
     assert "An invitation that was revoked cannot be revoked." in flashes(browser.get(again.headers["Location"]))
 

@@ -165,9 +165,12 @@ MATRIX: dict[str, list[tuple]] = {
         ),
     ],
     "bids.transition": [
-        ("POST", "/bids/{bid}/close", {}, "", CONVENOR_ACTION),
-        ("POST", "/bids/{bid}/cancel", {}, "", CONVENOR_ACTION),
+        ("POST", "/bids/{bid}/close", {"confirm": "yes"}, "", CONVENOR_ACTION),
+        ("POST", "/bids/{bid}/cancel", {"confirm": "yes"}, "", CONVENOR_ACTION),
         ("POST", "/bids/{draft}/open", {}, "", CONVENOR_ACTION),
+        # The confirmation pages of actions that cannot be undone: the bid's convenors only.
+        ("GET", "/bids/{bid}/close", None, "", CONVENOR_PAGE),
+        ("GET", "/bids/{bid}/cancel", None, "", CONVENOR_PAGE),
     ],
     "bids.audit_log": [("GET", "/bids/{bid}/audit", None, "", CONVENOR_PAGE)],
     "bids.audit_csv": [("GET", "/bids/{bid}/audit.csv", None, "", CONVENOR_PAGE)],
@@ -183,9 +186,10 @@ MATRIX: dict[str, list[tuple]] = {
     ],
     "invitations.change": [
         ("POST", "/bids/{bid}/invitations/{pending}/resend", {}, "", CONVENOR_ACTION),
-        ("POST", "/bids/{bid}/invitations/{pending}/revoke", {}, "", CONVENOR_ACTION),
+        ("GET", "/bids/{bid}/invitations/{pending}/revoke", None, "", CONVENOR_PAGE),
+        ("POST", "/bids/{bid}/invitations/{pending}/revoke", {"confirm": "yes"}, "", CONVENOR_ACTION),
         # An invitation of another bid, through this bid's URL: never found.
-        ("POST", "/bids/{bid}/invitations/{foreign_invitation}/revoke", {}, "", roles()),
+        ("POST", "/bids/{bid}/invitations/{foreign_invitation}/revoke", {"confirm": "yes"}, "", roles()),
     ],
     "invitations.respond": [
         ("GET", "/invitations/{token}", None, "", roles(**dict.fromkeys(ROLES, OK))),
@@ -209,7 +213,10 @@ MATRIX: dict[str, list[tuple]] = {
         ("GET", "/bids/{bid}/pledge", None, "", MEMBER_PAGE),
         ("POST", "/bids/{bid}/pledge", PLEDGE_FORM, "", MEMBER_ACTION),
     ],
-    "pledges.withdraw": [("POST", "/bids/{bid}/pledge/withdraw", {"version": "1"}, "", MEMBER_ACTION)],
+    "pledges.withdraw": [
+        ("GET", "/bids/{bid}/pledge/withdraw", None, "", MEMBER_PAGE),
+        ("POST", "/bids/{bid}/pledge/withdraw", {"version": "1", "confirm": "yes"}, "", MEMBER_ACTION),
+    ],
     "pledges.history": [
         ("GET", "/bids/{bid}/pledges/{pledge_a}/history", None, "", roles(convenor=OK, member_a=OK)),
         ("GET", "/bids/{bid}/pledges/{pledge_b}/history", None, "", roles(convenor=OK, member_b=OK)),
@@ -505,7 +512,7 @@ def test_the_pending_invitation_is_still_pending_after_refused_revokes(world, lo
         browser = login(world["emails"][role])
         token = csrf_token(browser.get("/account"))
         response = browser.client.post(
-            f"/bids/{world['bid']}/invitations/{world['pending']}/revoke", data={"csrf_token": token}
+            f"/bids/{world['bid']}/invitations/{world['pending']}/revoke", data={"csrf_token": token, "confirm": "yes"}
         )
         assert response.status_code == 404
     with data() as s:

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from app.infra import clock
 from app.models import AuditEvent, Bid, Pledge, PledgeRevision, PledgeStatus
 from app.pledges import routes as pledge_routes
 from tests.factories import BidFactory, UserFactory, member_of
@@ -204,7 +205,7 @@ def test_withdraw_then_pledge_again(world, login, data, outbox):
     form = PledgeForm(browser, bid_id)
     assert "Withdraw the pledge" in browser.get(form.url).text
     response = browser.client.post(
-        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": form.token, "version": form.version}
+        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": form.token, "version": form.version, "confirm": "yes"}
     )
     assert response.status_code == 302
     page = browser.get(f"/bids/{bid_id}")
@@ -228,7 +229,7 @@ def test_withdraw_from_a_stale_page_is_refused(world, login, data):
     stale = PledgeForm(browser, bid_id)
     pledge(browser, bid_id, amount="£260,000")
     response = browser.client.post(
-        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": stale.token, "version": stale.version}
+        f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": stale.token, "version": stale.version, "confirm": "yes"}
     )
     assert response.status_code == 302
     assert "changed this pledge after you opened the form" in text_of(browser.get(response.headers["Location"]))
@@ -249,16 +250,44 @@ def test_a_stale_form_gets_a_conflict_page_and_overwrites_nothing(world, login, 
     response = mine.submit(amount="£999,000")
     assert response.status_code == 409
     text = text_of(response)
-    assert "Your pledge was changed by someone else" in text
-    assert "£400,000" in text and "20,000" in text
-    assert "by Dee Puty" in text
-    assert _pledge(data, bid_id).amount_pence == 40_000_000
+    assert "Your pledge was changed by Dee Puty" in text
+    saved = _pledge(data, bid_id)
+    assert f"It was changed at {clock.format_uk(saved.updated_at)} by Dee Puty." in text
+    # The fields hold the saved values, so clicking again cannot overwrite them; what was typed is beside them.
+    assert 'name="amount" type="text" value="400,000"' in response.text or 'value="400,000"' in response.text
+    assert 'value="999,000"' not in response.text
+    assert "<dt>You typed</dt>" in text.replace(' class="compare-title"', "") and "£999,000" in text
+    assert 'name="accept_terms" type="checkbox" value="y">' in response.text  # not ticked for them
+    assert saved.amount_pence == 40_000_000
     assert count(PledgeRevision) == (2 if existing else 1)
     # The conflict page carries the new version: submitting it again now works.
     retry = VERSION.search(response.text).group(1)
     mine.version = retry
     assert mine.submit(amount="£999,000").status_code == 302
     assert _pledge(data, bid_id).amount_pence == 99_900_000
+
+
+def test_a_change_made_in_another_tab_says_so(world, login, data):
+    bid_id, email, _ = world
+    browser = login(email)
+    pledge(browser, bid_id)
+    old_tab, new_tab = PledgeForm(browser, bid_id), PledgeForm(browser, bid_id)
+    assert new_tab.submit(amount="£300,000").status_code == 302
+    response = old_tab.submit(amount="£350,000")
+    text = text_of(response)
+    assert response.status_code == 409
+    assert "You changed this pledge in another tab" in text
+    assert "by you, in another tab or window." in text
+    assert "someone else" not in text
+
+
+def test_a_first_pledge_starts_with_the_profile_regions_ticked(world, login, data):
+    bid_id, email, _ = world
+    with data() as s:
+        _org_of(s, email).regions = ["NE", "WAL"]
+    page = login(email).get(f"/bids/{bid_id}/pledge").text
+    ticked = set(re.findall(r'<input checked id="regions-\d+" name="regions" type="checkbox" value="(\w+)">', page))
+    assert ticked == {"NE", "WAL"}
 
 
 @pytest.fixture
@@ -309,7 +338,8 @@ def test_after_the_deadline_withdrawal_is_refused_too(deadline_world, login, dat
         form = PledgeForm(browser, bid_id)
         traveller.move_to(deadline + timedelta(seconds=1))
         response = browser.client.post(
-            f"/bids/{bid_id}/pledge/withdraw", data={"csrf_token": form.token, "version": form.version}
+            f"/bids/{bid_id}/pledge/withdraw",
+            data={"csrf_token": form.token, "version": form.version, "confirm": "yes"},
         )
         landing = browser.get(response.headers["Location"])
     assert "The deadline passed at" in text_of(landing)

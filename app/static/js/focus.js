@@ -5,6 +5,8 @@
  *    scrolls so that the field's label or question is in view too.
  * 3. A table too wide for the screen scrolls inside its .table-wrap: make that box reachable with the
  *    keyboard and give it a name, so people who do not use a mouse can scroll it with the arrow keys.
+ *    A box marked data-scrollable (the activity feed) is rendered reachable already, named by its
+ *    aria-label; it loses its keyboard stop only while it has nothing to scroll.
  */
 (function () {
   "use strict";
@@ -40,6 +42,12 @@
   }
 
   function markScrollable() {
+    var boxes = document.querySelectorAll("[data-scrollable]");
+    for (var j = 0; j < boxes.length; j++) {
+      var box = boxes[j];
+      var scrolls = box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
+      if (scrolls) { box.setAttribute("tabindex", "0"); } else { box.removeAttribute("tabindex"); }
+    }
     var wraps = document.querySelectorAll(".table-wrap");
     for (var i = 0; i < wraps.length; i++) {
       var wrap = wraps[i];
