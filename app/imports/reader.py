@@ -186,6 +186,10 @@ def _check_header(cells: list[str], mapping: dict[int, str], columns: Sequence[C
                 f"The columns ‘{seen[key]}’ and ‘{cells[index].strip()}’ both give the {_label(key, columns)}."
             )
         seen[key] = cells[index].strip()
+    missing = [c.label for c in columns if c.required and c.key not in seen]
+    if missing:
+        found = ", ".join(f"‘{c.strip()}’" for c in cells if c.strip())
+        raise TableRefused(f"There is no ‘{missing[0]}’ column (the columns found are {found}).")
     strays = [c.strip() for i, c in enumerate(cells) if i not in mapping and c.strip()]
     if strays and unknown == "refuse":
         names = ", ".join(f"‘{s}’" for s in strays)
@@ -193,10 +197,6 @@ def _check_header(cells: list[str], mapping: dict[int, str], columns: Sequence[C
             f"The column{'s' if len(strays) > 1 else ''} {names} {'are' if len(strays) > 1 else 'is'} not read here. "
             f"The columns are: {', '.join(c.label for c in columns)}."
         )
-    missing = [c.label for c in columns if c.required and c.key not in seen]
-    if missing:
-        found = ", ".join(f"‘{c.strip()}’" for c in cells if c.strip())
-        raise TableRefused(f"There is no ‘{missing[0]}’ column (the columns found are {found}).")
 
 
 def _label(key: str, columns: Sequence[Column]) -> str:

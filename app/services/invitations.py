@@ -87,7 +87,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     for parsed in rows:
         line, name, email_raw = parsed
-        row = InviteRow(line, name, email_raw)
+        row = InviteRow(line, name, email_raw, source=getattr(parsed, "source", None))
         reason, row.field = None, "organisation_name"
         if getattr(parsed, "too_many_values", False):
             reason = "This line has more than two values; give just the organisation name and the email."
