@@ -55,6 +55,7 @@ class Table:
     has_header: bool
     encoding: str  #: "UTF-8", "UTF-8 with BOM", "Windows-1252", "XLSX" or "text" (pasted)
     separator: str | None  #: None for a workbook
+    width: int = 0  #: the number of header cells (0 without a header)
 
     @property
     def separator_name(self) -> str:
@@ -125,7 +126,8 @@ def read_table(
         raise TableRefused(f"The {noun} has {len(records):,} rows; at most {max_rows:,} are read at a time.")
     rows = [_row(line, cells, mapping, columns) for line, cells in records]
     matched = [mapping[i] for i in sorted(mapping)] if has_header else [c.key for c in columns]
-    return Table(rows, matched, has_header, encoding, separator)
+    width = len(first) if has_header else 0
+    return Table(rows, matched, has_header, encoding, separator, width)
 
 
 def detect_separator(text: str) -> str:

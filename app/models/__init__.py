@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent, BidEvent
 from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
+from app.models.directory import DirectoryContact, DirectoryEntry, DirectoryTag, entry_invitations, entry_tags
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
 from app.models.invitation import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
 from app.models.organisation import Organisation, OrganisationKind, Role, User
@@ -24,6 +25,9 @@ __all__ = [
     "BidStatus",
     "BodyIdentity",
     "ConvenorSend",
+    "DirectoryContact",
+    "DirectoryEntry",
+    "DirectoryTag",
     "EmailMessage",
     "EmailStatus",
     "FunderLink",
@@ -43,5 +47,7 @@ __all__ = [
     "Role",
     "UTCDateTime",
     "User",
+    "entry_invitations",
+    "entry_tags",
     "utcnow",
 ]

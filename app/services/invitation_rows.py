@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from app.imports import Column, TableRefused, read_table
-from app.imports.reader import offer_back
+from app.imports.reader import TableRow, offer_back
 from app.models import Invitation
 from app.services.errors import ValidationFailed
 
@@ -65,8 +65,7 @@ class Row(_Fields):
 
 
 def offer_back_cells(cells: list[str], separator: str | None = ",") -> str:
-    from app.imports.reader import TableRow
-
+    """One row's cells as a line of text in ``separator``, quoted where needed."""
     return offer_back([TableRow(0, {}, cells)], separator).rstrip("\n")
 
 

@@ -27,7 +27,7 @@ from app.models import (
     User,
 )
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, join_requests, users
+from app.services import audit, directory_members, join_requests, users
 from app.services.acceptance import accept_as
 from app.services.access import is_bid_convenor
 from app.services.errors import (
@@ -143,6 +143,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             if row.invitation.possible_organisation_id is not None:
                 row.possible_match = row.invitation.possible_organisation.name
             _issue_link(actor, bid, row.invitation, "invitation.sent")
+        directory_members.note_invited(bid, [row.invitation for row in report.accepted])
     return report
 
 
