@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from app.directory.forms import ContactForm, ImportForm, MergeForm, NewOrganisationForm, OrganisationForm, TagsForm
 from app.exports.directory import directory_csv, directory_xlsx
 from app.regions import REGIONS
-from app.services import directory, directory_edits, directory_import, directory_merge
+from app.services import directory, directory_edits, directory_import, directory_invites, directory_merge
 from app.services.directory import Filter
 from app.web.forms import FLASH, Refused, call_service
-from app.web.support import ActionForm
+from app.web.support import ActionForm, load_bid
 
 bp = Blueprint("directory", __name__)
 
@@ -254,3 +254,48 @@ def import_page():
                 flash(report.summary(), "success" if not report.refused else "info")
                 form.rows.data = report.refused_text()
     return render_template("directory/import.html", form=form, report=report), status
+
+
+@bp.get("/bids/<int:bid_id>/invitations/directory")
+@login_required
+def invite_preview(bid_id: int):
+    """Choose organisations of the directory for the bid (all, a tag, a filter; then by hand) and see who
+    would be emailed and who skipped, before anything is sent."""
+    bid = load_bid(bid_id, convenor=True)
+    flt = Filter.from_args(request.args)
+    contacts = "all" if request.args.get("contacts") == "all" else "primary"
+    plan = directory_invites.plan(current_user, bid, flt, contacts=contacts)
+    return render_template(
+        "directory/invite.html",
+        bid=bid,
+        flt=flt,
+        plan=plan,
+        contacts=contacts,
+        tags=directory.tags_of(current_user),
+        regions=REGIONS,
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/bids/<int:bid_id>/invitations/directory")
+@login_required
+def invite_send(bid_id: int):
+    bid = load_bid(bid_id, convenor=True)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    chosen = [int(v) for v in request.form.getlist("contact") if v.isdigit()]
+    report = call_service(None, lambda: directory_invites.invite_contacts(current_user, bid, chosen), message_to=FLASH)
+    if not isinstance(report, Refused):
+        flash(
+            f"{len(report.accepted)} invited from your directory"
+            + (
+                f"; {len(report.refused)} refused: "
+                + "; ".join(f"{r.organisation_name} ({r.reason})" for r in report.refused)
+                if report.refused
+                else ""
+            )
+            + ".",
+            "success" if not report.refused else "info",
+        )
+        return redirect(url_for("invitations.index", bid_id=bid.id))
+    return redirect(url_for("directory.invite_preview", bid_id=bid.id, **request.args))

@@ -31,6 +31,7 @@ from app.services import (
     digest,
     directory_edits,
     directory_import,
+    directory_invites,
     directory_merge,
     funder,
     invitations,
@@ -86,6 +87,7 @@ READERS = {
     "digest": "build describe_event",
     "directory": "all_entries body_of entries_of_member filtered get_entry history list_entries tags_of",
     "directory_edits": "clean_profile duplicate_groups possible_duplicates",
+    "directory_invites": "plan",
     "directory_names": "accent_folded duplicate_key",
     "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
@@ -200,6 +202,13 @@ def _two_entries():
     return convenor, keep, directory_edits.add_organisation(convenor, {"name": "Alpha Homes Ltd"})
 
 
+def _bid_with_directory():
+    bid = BidFactory()
+    return bid, directory_edits.add_organisation(
+        bid.created_by, {"name": "Dir Homes"}, contact={"email": "d@x.example"}
+    )
+
+
 SCENARIOS: dict[str, list[Setup]] = {
     "directory_edits.add_organisation": [
         lambda: (lambda c: lambda: directory_edits.add_organisation(c, {"name": "Beta"}))(ConvenorFactory())
@@ -215,6 +224,16 @@ SCENARIOS: dict[str, list[Setup]] = {
     ],
     "directory_import.import_directory": [
         lambda: (lambda c: lambda: directory_import.import_directory(c, "Organisation\nBeta\n"))(ConvenorFactory())
+    ],
+    "directory_invites.invite_contacts": [
+        lambda: (lambda b: lambda: directory_invites.invite_contacts(b[0].created_by, b[0], [b[1].contacts[0].id]))(
+            _bid_with_directory()
+        )
+    ],
+    "directory_invites.invite_entries": [
+        lambda: (lambda b: lambda: directory_invites.invite_entries(b[0].created_by, b[0], entry_ids=[b[1].id]))(
+            _bid_with_directory()
+        )
     ],
     "directory_merge.merge_entries": [
         lambda: (lambda t: lambda: directory_merge.merge_entries(t[0], t[2], t[1]))(_two_entries())

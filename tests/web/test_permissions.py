@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.infra import clock, tokens
-from app.models import AuditEvent, DirectoryEntry, Invitation, InvitationStatus, JoinRequest
+from app.models import AuditEvent, DirectoryContact, DirectoryEntry, Invitation, InvitationStatus, JoinRequest
 from app.services import api_tokens, directory_members
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
@@ -250,6 +250,10 @@ MATRIX: dict[str, list[tuple]] = {
             roles(convenor=DONE, member_a=403),
         )
     ],
+    "directory.invite_preview": [("GET", "/bids/{bid}/invitations/directory", None, "", CONVENOR_PAGE)],
+    "directory.invite_send": [
+        ("POST", "/bids/{bid}/invitations/directory", {"contact": "{contact_keep}"}, "", CONVENOR_ACTION)
+    ],
     "directory.merge": [
         (
             "POST",
@@ -327,6 +331,9 @@ def world(data):
         dup = DirectoryEntry(body_id=bid.organisation_id, name="Dup Homes Ltd", name_key="dup homes ltd", regions=[])
         s.add_all([keep, dup])
         s.flush()
+        contact_keep = DirectoryContact(entry_id=keep.id, email="dup@homes.example", is_primary=True)
+        s.add(contact_keep)
+        s.flush()
         return {
             "bid": bid.id,
             "body": bid.organisation_id,
@@ -353,6 +360,7 @@ def world(data):
             "contact_a": entry_a.contacts[0].id,
             "entry_keep": keep.id,
             "entry_dup": dup.id,
+            "contact_keep": contact_keep.id,
         }
 
 
