@@ -14,55 +14,48 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.infra import clock
 from app.models import DirectoryContact, DirectoryEntry, DirectoryTag, Organisation, User
-from app.regions import check_org_identifier, normalise_regions
-from app.services import audit, users
+from app.services import audit, profiles, users
 from app.services.directory import body_of
 from app.services.directory_names import accent_folded, duplicate_key
 from app.services.errors import Conflict, ValidationFailed
 from app.text import check_name, check_one_line
 
-PROFILE_FIELDS = ("name", "identifier", "homes_owned", "regions", "website")
+PROFILE_FIELDS = profiles.PROFILE_FIELDS
 
 
 def clean_profile(values: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """The profile values checked and normalised. Raises ValidationFailed naming each bad field.
-
-    The one place the directory checks a profile, so that the shared profile rules can replace it.
-    """
+    """The profile values checked and normalised by the shared profile rules (``app.services.profiles``), after
+    reading what people type in a form or a file ("1,200" homes, "NW; WAL" regions). Raises ValidationFailed
+    naming each bad field."""
     errors: dict[str, list[str]] = {}
-    out: dict[str, Any] = {}
-
-    def check(name, fn):
-        if name in values:
-            try:
-                out[name] = fn(values[name])
-            except (ValueError, TypeError) as exc:
-                errors.setdefault(name, []).append(str(exc))
-
-    check("name", _name)
-    check("identifier", lambda v: check_org_identifier(v or None))
-    check("homes_owned", _homes)
-    check("regions", lambda v: normalise_regions(_region_list(v)))
-    check("website", _website)
-    if not partial and "name" not in values:
-        errors["name"] = ["Enter the organisation's name."]
+    typed: dict[str, Any] = {}
+    for name in PROFILE_FIELDS:
+        if name not in values:
+            continue
+        try:
+            typed[name] = _READ.get(name, _blank_none)(values[name])
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if partial and "name" not in typed:
+        typed = {"name": "placeholder", **typed}  # profile_values always checks a name
+        out = profiles.profile_values(typed, errors)
+        out.pop("name", None)
+    else:
+        out = profiles.profile_values(typed, errors)
     if errors:
         raise ValidationFailed(errors)
     return out
 
 
-def _name(value) -> str:
-    name = check_name(value or "", "organisation name")
-    if not name:
-        raise ValueError("Enter the organisation's name.")
-    if len(name) > 200:
-        raise ValueError("The organisation name must be 200 characters or fewer.")
-    return name
+def _blank_none(value):
+    return None if value in (None, "") else value
 
 
 def _homes(value) -> int | None:
     if value in (None, ""):
         return None
+    if isinstance(value, int):
+        return value
     text = str(value).replace(",", "").strip()
     if not text.isdigit():
         raise ValueError("Enter the number of homes owned as a whole number, for example 12400.")
@@ -77,17 +70,7 @@ def _region_list(value) -> list[str]:
     return [str(v).strip().upper() for v in value]
 
 
-def _website(value) -> str | None:
-    if value in (None, ""):
-        return None
-    text = check_one_line(value, "website")
-    if "://" not in text:
-        text = "https://" + text
-    scheme, _, rest = text.partition("://")
-    host = rest.split("/")[0]
-    if scheme.lower() not in ("http", "https") or "." not in host or " " in text or len(text) > 300:
-        raise ValueError("Enter the website as an address, for example https://www.example.org.")
-    return f"{scheme.lower()}://{rest}"
+_READ = {"homes_owned": _homes, "regions": _region_list, "name": lambda v: v or ""}
 
 
 @dataclass

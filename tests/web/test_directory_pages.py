@@ -78,7 +78,7 @@ def test_add_by_hand_with_errors_beside_the_fields_then_saved(data, login, count
     )
     assert refused.status_code == 422
     errors = field_errors(refused)
-    assert errors["website"] == ["Enter the website as an address, for example https://www.example.org."]
+    assert errors["website"] == ["A website address cannot contain spaces."]
     assert errors["homes_owned"] == ["Enter the number of homes owned as a whole number, for example 12400."]
     assert count(DirectoryEntry) == 0
     done = browser.post_form(
