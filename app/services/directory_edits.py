@@ -204,7 +204,10 @@ def _set_tags(body_id: int, entry: DirectoryEntry, names) -> None:
         names = names.replace(";", ",").split(",")
     wanted: dict[str, str] = {}
     for raw in names:
-        name = check_one_line(str(raw), "tag")
+        try:
+            name = check_one_line(str(raw), "tag")
+        except ValueError as exc:
+            raise ValidationFailed({"tags": [str(exc)]}) from None
         if not name:
             continue
         if len(name) > 80:
