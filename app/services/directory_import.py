@@ -80,8 +80,9 @@ def import_directory(actor: User, data: bytes | str, filename: str | None = None
         raise ValidationFailed({"file": [exc.message]}) from None
     report = ImportReport(header=_header_of(table), separator=table.separator)
     run = _Run(actor, body_id)
-    for row in table.rows:
-        report.rows.append(run.take(row, table.width))
+    with db.session.no_autoflush:  # one flush at the end, not one per row
+        for row in table.rows:
+            report.rows.append(run.take(row, table.width))
     db.session.flush()
     audit.record(
         "directory.imported",
@@ -117,14 +118,13 @@ class _Run:
         self.folded: dict[str, DirectoryEntry] = {}
         self.identifiers: dict[str, DirectoryEntry] = {}
         for entry in self.entries.values():
-            self._index(entry)
+            self._index(entry, entry.profile())
         self.lines: dict[str, int] = {}  #: name key -> first line in this file
         self.tags = {
             t.name_key: t for t in db.session.scalars(sa.select(DirectoryTag).where(DirectoryTag.body_id == body_id))
         }
 
-    def _index(self, entry: DirectoryEntry) -> None:
-        profile = entry.profile()
+    def _index(self, entry: DirectoryEntry, profile: dict) -> None:
         key = duplicate_key(profile["name"])
         self.dup.setdefault(key, entry)
         self.folded.setdefault(accent_folded(key), entry)
@@ -189,7 +189,7 @@ class _Run:
         entry.tags = []
         db.session.add(entry)
         self.entries[key] = entry
-        self._index(entry)
+        self._index(entry, profile)
         self.lines[key] = out.line
         if email:
             entry.contacts.append(DirectoryContact(email=email, name=contact_name, job_title=job, is_primary=True))
