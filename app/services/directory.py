@@ -120,7 +120,8 @@ def _columns(body_id: int):
         .scalar_subquery()
     )
     pledged = (
-        sa.select(sa.func.coalesce(sa.func.sum(Pledge.amount_pence), 0))
+        # cast: PostgreSQL's sum of a bigint is numeric, and money is integer pence
+        sa.select(sa.cast(sa.func.coalesce(sa.func.sum(Pledge.amount_pence), 0), sa.BigInteger))
         .join(Bid, Bid.id == Pledge.bid_id)
         .where(
             Pledge.organisation_id == DirectoryEntry.organisation_id,
@@ -208,7 +209,8 @@ def _ordered(query, cols, flt: Filter):
 
 def _rows(result) -> list[Row]:
     return [
-        Row(r[0], r.name, r.identifier, r.homes, list(r.regions or []), r.bids or 0, r.pledged or 0) for r in result
+        Row(r[0], r.name, r.identifier, r.homes, list(r.regions or []), int(r.bids or 0), int(r.pledged or 0))
+        for r in result
     ]
 
 

@@ -33,6 +33,7 @@ class InviteRow:
     reason: str | None = None
     field: str = "organisation_name"  #: the field the reason is about
     possible_match: str | None = None  #: an existing organisation the name matches or looks like, unconfirmed
+    note: str | None = None  #: e.g. the same organisation as an earlier line, with another address
     #: the row as it was given (every cell, in its separator, quoted where needed), to offer back when refused
     source: str | None = None
 

@@ -21,6 +21,7 @@ from app.models import (
     Invitation,
     InvitationStatus,
     JoinRequest,
+    Organisation,
     OrganisationKind,
     Pledge,
     Role,
@@ -83,6 +84,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     }
     match = join_requests.InviteMatcher(bid, existing)
     seen: dict[str, int] = {}
+    names: dict[str, int] = {}  #: organisation name key -> first line invited, to flag one organisation twice
     report = InviteReport()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     for parsed in rows:
@@ -121,6 +123,9 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             report.refused.append(row)
             continue
         seen[email] = line
+        first = names.setdefault(Organisation.key_for(name), line)
+        if first != line:
+            row.note = f"The same organisation as line {first}, with another address: one organisation, two contacts."
         match.remember(email)
         bound, possible = match.organisation_for(name, email)
         invitation = Invitation(

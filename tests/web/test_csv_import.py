@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app.models import AuditEvent, Bid, Invitation
+from app.models import AuditEvent, Bid, DirectoryEntry, Invitation
 from tests.factories import BidFactory, InvitationFactory
 from tests.web.pages import csrf_token, field_errors, flashes, post_prefixed, report_rows, text_of
 
@@ -309,3 +309,14 @@ def test_spreadsheet_paste_under_a_typed_comma_header(inviter, data):
     assert refused_box(response) == "Beta\tbeta"
     with data() as s:
         assert s.scalar(sa.select(Invitation.organisation_name)) == "Wheatley Housing Group, Ltd"
+
+
+def test_one_organisation_twice_with_different_addresses_is_flagged(inviter, data):
+    browser, bid_id = inviter
+    response = paste(browser, bid_id, "Alpha Homes,a@alpha.example\nalpha homes,b@alpha.example\n")
+    assert "2 invited, 0 refused." in flashes(response)
+    assert "The same organisation as line 1, with another address: one organisation, two contacts." in text_of(response)
+    with data() as s:
+        entries = s.scalars(sa.select(DirectoryEntry)).all()
+        assert len(entries) == 1
+        assert sorted(c.email for c in entries[0].contacts) == ["a@alpha.example", "b@alpha.example"]
