@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.directory.forms import ContactForm, ImportForm, MergeForm, NewOrganisationForm, OrganisationForm, TagsForm
 from app.exports.directory import directory_csv, directory_xlsx
 from app.regions import REGIONS
-from app.services import directory, directory_edits, directory_import, directory_invites, directory_merge
+from app.services import access, directory, directory_edits, directory_import, directory_invites, directory_merge
 from app.services.directory import Filter
 from app.web.forms import FLASH, Refused, call_service
 from app.web.support import ActionForm, load_bid
@@ -23,8 +23,14 @@ def index():
         return redirect(url_for("directory.mine"))
     flt = Filter.from_args(request.args)
     page = directory.list_entries(current_user, flt)
+    inviting = [b for b in access.visible_bids(current_user) if b.takes_invitations]
     return render_template(
-        "directory/index.html", page=page, flt=flt, tags=directory.tags_of(current_user), regions=REGIONS
+        "directory/index.html",
+        page=page,
+        flt=flt,
+        tags=directory.tags_of(current_user),
+        regions=REGIONS,
+        inviting=inviting,
     )
 
 

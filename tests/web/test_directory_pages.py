@@ -141,3 +141,19 @@ def test_a_member_sees_only_their_own_organisations_page(data, login):
     assert name in page.text and "Invited to 1 bid" in page.text
     assert "Add a contact" not in page.text
     assert browser.get("/directory/import").status_code == 403
+
+
+def test_the_current_filter_can_be_invited_to_an_open_bid(data, login):
+    with data():
+        bid = BidFactory()
+        convenor = bid.created_by
+        directory_edits.add_organisation(convenor, {"name": "Tagged"}, contact={"email": "t@x.example"}, tags=["Wales"])
+        directory_edits.add_organisation(convenor, {"name": "Other"}, contact={"email": "o@x.example"})
+        email, bid_id = convenor.email, bid.id
+    browser = login(email)
+    page = browser.get("/directory?tag=Wales")
+    link = f"/bids/{bid_id}/invitations/directory?tag=Wales"
+    assert f'href="{link}"' in page.text
+    preview = browser.get(link)
+    assert "1 organisation will be emailed" in text_of(preview)
+    assert "Tagged" in preview.text and "Other" not in preview.text
