@@ -102,7 +102,7 @@ def bare_import(url: str, data: bytes) -> dict:
     started = time.perf_counter()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))[1:]
     with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS bench_bare_orgs (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS bench_bare_orgs (name TEXT UNIQUE)"))
         conn.execute(sa.text("CREATE TABLE IF NOT EXISTS bench_bare_contacts (org TEXT, email TEXT)"))
         names = sorted({r[0] for r in rows})
         conn.execute(sa.text("INSERT INTO bench_bare_orgs (name) VALUES (:n)"), [{"n": n} for n in names])
@@ -249,6 +249,11 @@ def main(small: bool = False, repeats: int | None = None) -> dict:
     with workdir("directory") as work:
         for label, url in database_targets(work, "directory"):
             result["databases"].append(run_database(label, url, work, repeats, organisations))
+            for r in rows_for({"databases": result["databases"][-1:]}):  # shown as each database finishes
+                print(
+                    " | ".join(str(r[k]) for k in ("case", "measure", "project", "baseline", "ratio", "met")),
+                    flush=True,
+                )
     result["rows"] = rows_for(result)
     return result
 
