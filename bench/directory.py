@@ -189,7 +189,8 @@ def run_database(label: str, url: str, work, repeats: int, organisations: int) -
         "statements_before": before,
         "statements_after": after,
         "pages": pages,
-        "organisations": organisations + 39,
+        "organisations": organisations + 59,
+        "small": 59,
     }
 
 
@@ -249,6 +250,7 @@ def main(small: bool = False, repeats: int | None = None) -> dict:
     with workdir("directory") as work:
         for label, url in database_targets(work, "directory"):
             result["databases"].append(run_database(label, url, work, repeats, organisations))
+            print(json.dumps(result["databases"][-1], default=str), flush=True)  # the raw figures first
             for r in rows_for({"databases": result["databases"][-1:]}):  # shown as each database finishes
                 print(
                     " | ".join(str(r[k]) for k in ("case", "measure", "project", "baseline", "ratio", "met")),
