@@ -66,6 +66,16 @@ def create_app(url: str | None = None) -> Flask:
     def health():
         return "ok"
 
+    @application.get("/directory/<int:body_id>")
+    def directory(body_id: int):
+        # The directory scenario's baseline: one page of 50 names by name, and the count, as bare SQL.
+        where = "WHERE body_id = :b" + (" AND lower(name) LIKE :q" if request.args.get("q") else "")
+        params = {"b": body_id, "q": f"%{request.args.get('q', '').lower()}%"}
+        total = db.session.execute(sa.text(f"SELECT count(*) FROM directory_entries {where}"), params).scalar()  # noqa: S608
+        page = f"SELECT name FROM directory_entries {where} ORDER BY lower(name) LIMIT 50"  # noqa: S608
+        names = db.session.execute(sa.text(page), params).scalars()
+        return f"<p>{total}</p><ul>" + "".join(f"<li>{n}</li>" for n in names) + "</ul>"
+
     @application.post("/rows")
     def insert():
         db.session.add(

@@ -29,6 +29,7 @@ SCENARIOS = [
     ("dashboard", "dashboard and totals at 39, 500 and 2,000 members: latency and SQL statements"),
     ("live_fanout", "live fan-out: 200 open streams, commit-to-arrival latency"),
     ("packs", "bid pack PDF and ZIP vs a bare reportlab document of the same size"),
+    ("directory", "directory at 5,000 organisations and 10,000 contacts: pages, SQL statements, a 10,000-row import"),
     ("scheduler_sweep", "scheduler: one sweep over 1,000 open bids with 100 invitees each"),
 ]
 COLUMNS = ("scenario", "case", "measure", "project", "baseline", "ratio", "target", "met")

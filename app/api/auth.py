@@ -65,6 +65,7 @@ def before_request() -> None:
 def _refuse_unknown_query_parameters(operation: Operation | None) -> None:
     """Only an operation declared ``paged`` takes ``?page`` and ``?per_page``; no other takes any."""
     allowed = {"page", "per_page"} if operation and operation.paged else set()
+    allowed |= set(operation.query) if operation else set()
     unknown = sorted(k for k in request.args if k not in allowed)
     if unknown:
         raise invalid({k[:100]: ["Unknown query parameter."] for k in unknown[:20]}, "Check the query parameters.")

@@ -18,7 +18,7 @@ from app.api.validation import read_body
 from app.database import reading
 from app.extensions import db
 from app.models import JoinRequest
-from app.services import api_tokens, invitation_rows, invitations, join_requests
+from app.services import api_tokens, directory_invites, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
 from app.web.transaction import end_read
 
@@ -33,11 +33,18 @@ class InviteRow(Body, total=False):
 
 
 class InviteBody(Body, total=False):
-    """Organisations to invite: each row is invited or refused with its reason."""
+    """Organisations to invite: each row is invited or refused with its reason. Give one of ``invitations``
+    (names and addresses), ``organisation_ids`` (directory organisations, each to its primary contact) or
+    ``tag`` (every directory organisation with the tag)."""
 
-    __pydantic_config__ = body_config("invitations")
+    __pydantic_config__ = body_config()
 
     invitations: Annotated[list[InviteRow], field("One entry per organisation.", max_items=invitation_rows.MAX_ROWS)]
+    organisation_ids: Annotated[
+        list[Annotated[int, field(minimum=1, maximum=2147483647)]],
+        field("Ids of organisations in your directory.", max_items=invitation_rows.MAX_ROWS),
+    ]
+    tag: Annotated[Text, field("A tag of your directory.", max_length=80)]
 
 
 class OrganisationProfile(Body, total=False):
@@ -81,6 +88,16 @@ class AcceptBody(Body, total=False):
 def create_invitations(bid_id: int):
     bid = convenor_bid(bid_id)
     values = read_body()
+    given = [k for k in ("invitations", "organisation_ids", "tag") if k in values]
+    if len(given) > 1:
+        raise ValidationFailed({given[1]: ["Give one of invitations, organisation_ids or tag, not more."]})
+    if given and given[0] != "invitations":
+        ids, tag = values.get("organisation_ids"), values.get("tag")
+        if given[0] == "organisation_ids" and not ids:
+            raise ValidationFailed({"organisation_ids": ["Give at least one organisation id."]})
+        report = directory_invites.invite_entries(caller(), bid, entry_ids=ids, tag=tag)
+        db.session.flush()
+        return ok(_report_body(report))
     rows = values.get("invitations")
     errors: dict[str, list[str]] = {}
     if not rows:
@@ -95,6 +112,10 @@ def create_invitations(bid_id: int):
         caller(), bid, [(i + 1, row["organisation_name"], row["email"]) for i, row in enumerate(rows)]
     )
     db.session.flush()
+    return ok(_report_body(report))
+
+
+def _report_body(report) -> dict:
     results = [
         {
             "line": r.line,
@@ -117,8 +138,12 @@ def create_invitations(bid_id: int):
         for r in report.refused
     ]
     results.sort(key=lambda r: r["line"])
-    body = {"invited": len(report.accepted), "refused": len(report.refused), "results": results}
-    return ok(body)
+    # Directory organisations skipped (already invited, no contact) come last, numbered after the rest.
+    last = max((x["line"] for x in results), default=0)
+    for number, result in enumerate((x for x in results if x["line"] == 0), start=last + 1):
+        result["line"] = number
+    results.sort(key=lambda x: x["line"])
+    return {"invited": len(report.accepted), "refused": len(report.refused), "results": results}
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/invitations")

@@ -53,6 +53,30 @@ PARAMETERS = {
         "schema": {"type": "string"},
     },
     "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    "tag": {
+        "name": "tag",
+        "in": "query",
+        "description": "Only organisations with this tag.",
+        "schema": {"type": "string"},
+    },
+    "region": {
+        "name": "region",
+        "in": "query",
+        "description": "Only organisations in this ITL1 region (code).",
+        "schema": {"type": "string"},
+    },
+    "q": {
+        "name": "q",
+        "in": "query",
+        "description": "Search in the name, identifier and contact email addresses.",
+        "schema": {"type": "string"},
+    },
+    "pledged": {
+        "name": "pledged",
+        "in": "query",
+        "description": "`yes`: has pledged to one of the body's bids; `no`: has not.",
+        "schema": {"type": "string", "enum": ["yes", "no"]},
+    },
     "per_page": {
         "name": "per_page",
         "in": "query",
@@ -133,11 +157,17 @@ def _operation(rule: Rule, operation: Operation, refs: dict[type, dict[str, str]
     out: dict[str, Any] = {"operationId": operation.operation_id, "summary": operation.summary, "tags": [operation.tag]}
     # The route's converters, by argument (Werkzeug keeps them on the rule and has no public accessor).
     parameters = [_path_parameter(name, converter) for name, converter in rule._converters.items()]
-    names = (*operation.headers, *(("page", "per_page") if operation.paged else ()))
+    names = (*operation.headers, *(("page", "per_page") if operation.paged else ()), *operation.query)
     parameters += [{"$ref": f"#/components/parameters/{name}"} for name in names]
     if parameters:
         out["parameters"] = parameters
     errors = {*operation.errors, 422, 429}
+    if operation.raw_body:
+        out["requestBody"] = {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in operation.raw_body},
+        }
+        errors |= {400, 413, 422}
     if operation.body is not None:
         out["requestBody"] = {
             "required": operation.body_required,

@@ -61,6 +61,10 @@ class Operation:
     headers: tuple[str, ...] = ()
     #: Takes ``?page`` and ``?per_page``; every other operation refuses any query parameter.
     paged: bool = False
+    #: Other query parameters it takes, named in openapi.QUERY (e.g. the directory's filters).
+    query: tuple[str, ...] = ()
+    #: A body that is not JSON: the media types it takes (read with ``request.get_data``), e.g. a CSV file.
+    raw_body: tuple[str, ...] = ()
     #: ``required``: a bearer token; ``optional``: with or without one; ``none``: never looks at a token.
     auth: Literal["required", "optional", "none"] = "required"
 

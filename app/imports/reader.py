@@ -55,6 +55,7 @@ class Table:
     has_header: bool
     encoding: str  #: "UTF-8", "UTF-8 with BOM", "Windows-1252", "XLSX" or "text" (pasted)
     separator: str | None  #: None for a workbook
+    width: int = 0  #: the number of header cells (0 without a header)
 
     @property
     def separator_name(self) -> str:
@@ -125,7 +126,8 @@ def read_table(
         raise TableRefused(f"The {noun} has {len(records):,} rows; at most {max_rows:,} are read at a time.")
     rows = [_row(line, cells, mapping, columns) for line, cells in records]
     matched = [mapping[i] for i in sorted(mapping)] if has_header else [c.key for c in columns]
-    return Table(rows, matched, has_header, encoding, separator)
+    width = len(first) if has_header else 0
+    return Table(rows, matched, has_header, encoding, separator, width)
 
 
 def detect_separator(text: str) -> str:
@@ -186,6 +188,10 @@ def _check_header(cells: list[str], mapping: dict[int, str], columns: Sequence[C
                 f"The columns ‘{seen[key]}’ and ‘{cells[index].strip()}’ both give the {_label(key, columns)}."
             )
         seen[key] = cells[index].strip()
+    missing = [c.label for c in columns if c.required and c.key not in seen]
+    if missing:
+        found = ", ".join(f"‘{c.strip()}’" for c in cells if c.strip())
+        raise TableRefused(f"There is no ‘{missing[0]}’ column (the columns found are {found}).")
     strays = [c.strip() for i, c in enumerate(cells) if i not in mapping and c.strip()]
     if strays and unknown == "refuse":
         names = ", ".join(f"‘{s}’" for s in strays)
@@ -193,10 +199,6 @@ def _check_header(cells: list[str], mapping: dict[int, str], columns: Sequence[C
             f"The column{'s' if len(strays) > 1 else ''} {names} {'are' if len(strays) > 1 else 'is'} not read here. "
             f"The columns are: {', '.join(c.label for c in columns)}."
         )
-    missing = [c.label for c in columns if c.required and c.key not in seen]
-    if missing:
-        found = ", ".join(f"‘{c.strip()}’" for c in cells if c.strip())
-        raise TableRefused(f"There is no ‘{missing[0]}’ column (the columns found are {found}).")
 
 
 def _label(key: str, columns: Sequence[Column]) -> str:

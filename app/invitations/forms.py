@@ -24,7 +24,9 @@ class BulkInviteForm(FlaskForm):
         "email. You can paste two columns straight from a spreadsheet.",
     )
     file = FileField(
-        "Or upload a CSV file", description="Two columns: organisation name, contact email. Saved as CSV UTF-8."
+        "Or upload a CSV or XLSX file",
+        description="Two columns: organisation name, contact email. CSV (UTF-8 or Windows-1252, "
+        "comma, semicolon or tab separated) or an Excel workbook (.xlsx, first sheet).",
     )
 
 

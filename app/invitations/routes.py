@@ -45,7 +45,9 @@ def index(bid_id: int):
             uploaded = upload is not None and bool(getattr(upload, "filename", ""))
             report = call_service(
                 bulk,
-                lambda: invitations.invite_many(current_user, bid, invitation_rows.parse_rows(data)),
+                lambda: invitations.invite_many(
+                    current_user, bid, invitation_rows.parse_rows(data, upload.filename if uploaded else None)
+                ),
                 {"file": "file" if uploaded else "rows"},
                 message_to=FLASH,
             )

@@ -4,6 +4,7 @@ from app.models.account import AccountLink, LinkPurpose, UserSession
 from app.models.audit import AuditEvent, BidEvent
 from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
+from app.models.directory import DirectoryContact, DirectoryEntry, DirectoryTag, entry_invitations, entry_tags
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
 from app.models.invitation import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
 from app.models.organisation import Organisation, OrganisationKind, Role, User
@@ -26,6 +27,9 @@ __all__ = [
     "BidStatus",
     "BodyIdentity",
     "ConvenorSend",
+    "DirectoryContact",
+    "DirectoryEntry",
+    "DirectoryTag",
     "EmailMessage",
     "EmailStatus",
     "FunderLink",
@@ -47,5 +51,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserSession",
+    "entry_invitations",
+    "entry_tags",
     "utcnow",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from app.extensions import db
 from app.infra import clock
 from app.models import Invitation, InvitationStatus, User
-from app.services import audit
+from app.services import audit, directory_members
 
 
 def accept_as(invitation: Invitation, user: User) -> None:
@@ -20,6 +20,7 @@ def accept_as(invitation: Invitation, user: User) -> None:
     invitation.responded_at = clock.received_at()
     invitation.token_hash = None  # single use
     db.session.flush()
+    directory_members.note_accepted(invitation, user)
     audit.record(
         "invitation.accepted",
         actor=user,

@@ -1,19 +1,25 @@
-"""Reading a pasted list or an uploaded CSV of ``organisation name, contact email`` into invitation rows.
+"""Reading a pasted list or an uploaded CSV or XLSX file of ``organisation name, contact email`` into rows.
 
-Raises ValidationFailed (field ``file``) when the whole input is unusable.
+Reads through ``app.imports`` (encodings, separator per paste, quoting, headers by name). Raises
+ValidationFailed (field ``file``) when the whole input is unusable.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from app.imports import Column, TableRefused, read_table
+from app.imports.reader import TableRow, offer_back
 from app.models import Invitation
 from app.services.errors import ValidationFailed
 
 MAX_ROWS = 2000
+
+COLUMNS = [
+    Column("organisation_name", "organisation name", ("organisation", "name", "organisation", "org name"), True),
+    Column("email", "contact email", ("email", "email address", "contact email address", "contact"), True),
+]
 
 
 @dataclass
@@ -27,12 +33,19 @@ class InviteRow:
     reason: str | None = None
     field: str = "organisation_name"  #: the field the reason is about
     possible_match: str | None = None  #: an existing organisation the name matches or looks like, unconfirmed
+    note: str | None = None  #: e.g. the same organisation as an earlier line, with another address
+    #: the row as it was given (every cell, in its separator, quoted where needed), to offer back when refused
+    source: str | None = None
 
 
 @dataclass
 class InviteReport:
     accepted: list[InviteRow] = field(default_factory=list)
     refused: list[InviteRow] = field(default_factory=list)
+
+    def refused_text(self) -> str:
+        """The refused rows, each whole as given, ready to correct and paste again."""
+        return "\n".join(r.source or offer_back_cells([r.organisation_name, r.email]) for r in self.refused)
 
 
 class _Fields(NamedTuple):
@@ -45,52 +58,32 @@ class Row(_Fields):
     """One line of the list: (line number, organisation name, contact email), compared as that tuple.
 
     ``too_many_values`` is set on a line that held more than two values; invite_many refuses it with the reason.
+    ``source`` is the line as given, offered back whole if the row is refused.
     """
 
     too_many_values: bool = False
+    source: str | None = None
 
 
-def parse_rows(data: bytes | str) -> list[Row]:
-    """Read ``organisation name, contact email`` rows from pasted text or an uploaded CSV file.
+def offer_back_cells(cells: list[str], separator: str | None = ",") -> str:
+    """One row's cells as a line of text in ``separator``, quoted where needed."""
+    return offer_back([TableRow(0, {}, cells)], separator).rstrip("\n")
 
-    A header row is optional. Raises ValidationFailed (field ``file``) when the whole input is unusable.
+
+def parse_rows(data: bytes | str, filename: str | None = None) -> list[Row]:
+    """Read ``organisation name, contact email`` rows from pasted text or an uploaded CSV or XLSX file.
+
+    A header row is optional (its columns may come in either order). Raises ValidationFailed (field ``file``)
+    when the whole input is unusable.
     """
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationFailed(
-                {
-                    "file": [
-                        "The file is not UTF-8 text. In your spreadsheet choose ‘Save as CSV UTF-8’ and upload that."
-                    ]
-                }
-            ) from None
-    else:
-        text = data
-    if "\x00" in text:
-        raise ValidationFailed({"file": ["The file is not a CSV text file."]})
-    if not text.strip():
-        raise ValidationFailed({"file": ["The list is empty. Give one organisation name and email per line."]})
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in r)]
-    # A header names the columns; a first row holding an address is data, whatever its words.
-    if rows and any("email" in cell.lower() for cell in rows[0]) and not any("@" in cell for cell in rows[0]):
-        header = [c.strip().lower() for c in rows[0]]
-        if len(header) != 2 or "email" not in header[1]:
-            raise ValidationFailed({"file": ["The columns must be ‘organisation name, contact email’, in that order."]})
-        rows = rows[1:]
-        offset = 2
-    else:
-        offset = 1
-    if not rows:
-        raise ValidationFailed({"file": ["The list has a header but no rows."]})
-    if len(rows) > MAX_ROWS:
-        raise ValidationFailed({"file": [f"The list has {len(rows):,} rows; invite at most {MAX_ROWS:,} at a time."]})
-    if all(len(r) != 2 for r in rows):
+        table = read_table(data, COLUMNS, filename=filename, max_rows=MAX_ROWS)
+    except TableRefused as exc:
+        message = exc.message
+        if message == "The list is empty.":
+            message = "The list is empty. Give one organisation name and email per line."
+        raise ValidationFailed({"file": [message]}) from None
+    if not table.has_header and all(len(r.cells) != 2 for r in table.rows):
         raise ValidationFailed(
             {
                 "file": [
@@ -99,9 +92,9 @@ def parse_rows(data: bytes | str) -> list[Row]:
             }
         )
     parsed = []
-    for index, row in enumerate(rows):
-        cells = [c.strip() for c in row] + ["", ""]
-        parsed_row = Row(index + offset, cells[0], cells[1])
-        parsed_row.too_many_values = any(c.strip() for c in row[2:])
-        parsed.append(parsed_row)
+    for table_row in table.rows:
+        row = Row(table_row.line, table_row.values["organisation_name"], table_row.values["email"])
+        row.too_many_values = bool(table_row.extra)
+        row.source = offer_back_cells(table_row.cells, table.separator)
+        parsed.append(row)
     return parsed

@@ -21,13 +21,14 @@ from app.models import (
     Invitation,
     InvitationStatus,
     JoinRequest,
+    Organisation,
     OrganisationKind,
     Pledge,
     Role,
     User,
 )
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, join_requests, users
+from app.services import audit, directory_members, join_requests, users
 from app.services.acceptance import accept_as
 from app.services.access import is_bid_convenor
 from app.services.errors import (
@@ -83,11 +84,12 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     }
     match = join_requests.InviteMatcher(bid, existing)
     seen: dict[str, int] = {}
+    names: dict[str, int] = {}  #: organisation name key -> first line invited, to flag one organisation twice
     report = InviteReport()
     expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
     for parsed in rows:
         line, name, email_raw = parsed
-        row = InviteRow(line, name, email_raw)
+        row = InviteRow(line, name, email_raw, source=getattr(parsed, "source", None))
         reason, row.field = None, "organisation_name"
         if getattr(parsed, "too_many_values", False):
             reason = "This line has more than two values; give just the organisation name and the email."
@@ -121,6 +123,9 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             report.refused.append(row)
             continue
         seen[email] = line
+        first = names.setdefault(Organisation.key_for(name), line)
+        if first != line:
+            row.note = f"The same organisation as line {first}, with another address: one organisation, two contacts."
         match.remember(email)
         bound, possible = match.organisation_for(name, email)
         invitation = Invitation(
@@ -143,6 +148,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             if row.invitation.possible_organisation_id is not None:
                 row.possible_match = row.invitation.possible_organisation.name
             _issue_link(actor, bid, row.invitation, "invitation.sent")
+        directory_members.note_invited(bid, [row.invitation for row in report.accepted])
     return report
 
 

@@ -29,6 +29,10 @@ from app.services import (
     bids,
     body,
     digest,
+    directory_edits,
+    directory_import,
+    directory_invites,
+    directory_merge,
     erasure,
     funder,
     invitations,
@@ -76,6 +80,8 @@ EXEMPT = {
     "reminders.send_due": "automatic reminders: each send is a reminder_sends row, the ledger the history page shows",
     "reminders.claim": "the claim row of a reminder send (reminder_sends) is its record",
     "scheduling.drain_outbox": "sends queued email; the outbox row's status, attempts and error are its record",
+    "directory_members.note_invited": "adds directory entries inside invite_many, which records invitation.sent",
+    "directory_members.note_accepted": "links the directory entry inside accept_as, which records invitation.accepted",
     "scheduling.run_sweep": "runs close_due_bids, reminders.send_due, digest.send_due and drain_outbox (covered here)",
 }
 
@@ -99,10 +105,14 @@ READERS = {
     "bids": "validate_bid_values",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "digest": "build describe_event",
+    "directory": "all_entries body_of entries_of_member filtered get_entry history list_entries tags_of",
+    "directory_edits": "clean_profile duplicate_groups possible_duplicates",
+    "directory_invites": "plan",
+    "directory_names": "accent_folded duplicate_key",
     "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
     "funder": "accesses_for get_link letter_in_pack link_state links_for",
-    "invitation_rows": "parse_rows",
+    "invitation_rows": "offer_back_cells parse_rows",
     "invitations": "display_state get_for_convenor list_for_bid read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
@@ -225,7 +235,52 @@ def _join_request():
     return manager, request
 
 
+def _entry(name="Alpha Homes"):
+    convenor = ConvenorFactory()
+    return convenor, directory_edits.add_organisation(convenor, {"name": name}, contact={"email": "a@alpha.example"})
+
+
+def _two_entries():
+    convenor, keep = _entry()
+    return convenor, keep, directory_edits.add_organisation(convenor, {"name": "Alpha Homes Ltd"})
+
+
+def _bid_with_directory():
+    bid = BidFactory()
+    return bid, directory_edits.add_organisation(
+        bid.created_by, {"name": "Dir Homes"}, contact={"email": "d@x.example"}
+    )
+
+
 SCENARIOS: dict[str, list[Setup]] = {
+    "directory_edits.add_organisation": [
+        lambda: (lambda c: lambda: directory_edits.add_organisation(c, {"name": "Beta"}))(ConvenorFactory())
+    ],
+    "directory_edits.update_organisation": [
+        lambda: (lambda ce: lambda: directory_edits.update_organisation(ce[0], ce[1], {"homes_owned": 3}))(_entry())
+    ],
+    "directory_edits.add_contact": [
+        lambda: (lambda ce: lambda: directory_edits.add_contact(ce[0], ce[1], {"email": "b@alpha.example"}))(_entry())
+    ],
+    "directory_edits.set_primary_contact": [
+        lambda: (lambda ce: lambda: directory_edits.set_primary_contact(ce[0], ce[1], ce[1].contacts[0].id))(_entry())
+    ],
+    "directory_import.import_directory": [
+        lambda: (lambda c: lambda: directory_import.import_directory(c, "Organisation\nBeta\n"))(ConvenorFactory())
+    ],
+    "directory_invites.invite_contacts": [
+        lambda: (lambda b: lambda: directory_invites.invite_contacts(b[0].created_by, b[0], [b[1].contacts[0].id]))(
+            _bid_with_directory()
+        )
+    ],
+    "directory_invites.invite_entries": [
+        lambda: (lambda b: lambda: directory_invites.invite_entries(b[0].created_by, b[0], entry_ids=[b[1].id]))(
+            _bid_with_directory()
+        )
+    ],
+    "directory_merge.merge_entries": [
+        lambda: (lambda t: lambda: directory_merge.merge_entries(t[0], t[2], t[1]))(_two_entries())
+    ],
     "api_tokens.create_token": [lambda: (lambda u: lambda: api_tokens.create_token(u, "ci"))(_user())],
     "api_tokens.revoke_token": [lambda: (lambda t: lambda: api_tokens.revoke_token(t[0], t[2].id))(_api_token())],
     "api_tokens.authenticate": [lambda: (lambda t: lambda: api_tokens.authenticate(t[1]))(_api_token())],

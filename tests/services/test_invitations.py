@@ -35,10 +35,10 @@ def test_parse_rows_with_and_without_header():
     [
         (b"", "empty"),
         ("   \n\n", "empty"),
-        ("name,email,phone\nA,a@x.org,1", "columns must be"),
+        ("name,email,phone\nA,a@x.org,1", "The column ‘phone’ is not read here."),
         ("Organisation,Email\n", "header but no rows"),
         ("\n".join(f"Org {i},o{i}@x.org" for i in range(2001)), "at most 2,000"),
-        ("Caf\xe9 Homes,a@x.org".encode("latin-1"), "not UTF-8"),
+        (b"Caf\x81 Homes,a@x.org", "neither UTF-8 nor Windows-1252"),
         ("just one value per line\nanother", "two values"),
     ],
 )
@@ -46,6 +46,10 @@ def test_unusable_files_are_refused_whole(data, message):
     with pytest.raises(ValidationFailed) as caught:
         invitation_rows.parse_rows(data)
     assert message in caught.value.errors["file"][0]
+
+
+def test_windows_1252_bytes_are_read():
+    assert invitation_rows.parse_rows("Caf\xe9 Homes,a@x.org".encode("cp1252")) == [(1, "Café Homes", "a@x.org")]
 
 
 def test_bulk_invite_reports_refused_rows_and_saves_the_rest(ctx, outbox):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app.models import AuditEvent, Bid, Invitation
+from app.models import AuditEvent, Bid, DirectoryEntry, Invitation
 from tests.factories import BidFactory, InvitationFactory
 from tests.web.pages import csrf_token, field_errors, flashes, post_prefixed, report_rows, text_of
 
@@ -135,35 +137,42 @@ def test_uploading_the_same_file_twice_doubles_nothing(inviter, count):
         (b"\r\n  \r\n", "The list is empty. Give one organisation name and email per line."),
         (
             b"organisation name,contact email,phone\r\nAlpha Homes,alpha@example.org,0161 000 0000\r\n",
-            "The columns must be ‘organisation name, contact email’, in that order.",
+            "The column ‘phone’ is not read here. The columns are: organisation name, contact email.",
         ),
         (
-            b"contact email,organisation name\r\nalpha@example.org,Alpha Homes\r\n",
-            "The columns must be ‘organisation name, contact email’, in that order.",
+            b"organisation name,homes\r\nAlpha Homes,12\r\n",
+            "There is no ‘contact email’ column (the columns found are ‘organisation name’, ‘homes’).",
         ),
         (
             b"Alpha Homes,alpha@example.org,1\r\nBeta Homes,beta@example.org,2\r\n",
             "Each line needs two values: the organisation name, then the contact email, separated by a comma.",
         ),
         (b"organisation name,contact email\r\n", "The list has a header but no rows."),
-        (csv_of(10_000), "The list has 10,000 rows; invite at most 2,000 at a time."),
-        (csv_of(2_001), "The list has 2,001 rows; invite at most 2,000 at a time."),
+        (csv_of(10_000), "The list has 10,000 rows; at most 2,000 are read at a time."),
+        (csv_of(2_001), "The list has 2,001 rows; at most 2,000 are read at a time."),
         (
-            "Société Générale Habitat,contact@sgh.example\r\n".encode("latin-1"),
-            "The file is not UTF-8 text. In your spreadsheet choose ‘Save as CSV UTF-8’ and upload that.",
+            b"Alpha Homes\x81,contact@sgh.example\r\n",
+            "The file is neither UTF-8 nor Windows-1252 text: byte 12 (line 1) is not UTF-8, and byte 12 (line 1) "
+            "is not Windows-1252. In your spreadsheet choose ‘Save as CSV UTF-8’ and upload that.",
         ),
-        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "The file is not a CSV text file."),
+        (
+            b"PK\x03\x04\x14\x00\x00\x00\x08\x00",
+            "The file looks like an XLSX workbook but could not be opened (BadZipFile). "
+            "Save it again from your spreadsheet, or as CSV.",
+        ),
+        (b"Alpha\x00Homes,a@example.org\r\n", "The file is not a CSV text file or an XLSX workbook."),
     ],
     ids=[
         "empty",
         "blank-lines",
         "three-columns",
-        "columns-swapped",
+        "no-email-column",
         "three-values-no-header",
         "header-only",
         "10000-rows",
         "2001-rows",
-        "latin-1",
+        "neither-encoding",
+        "broken-xlsx",
         "binary",
     ],
 )
@@ -232,3 +241,82 @@ def test_a_file_over_the_size_limit_gets_the_friendly_page(inviter, app, count):
     assert response.status_code == 413
     assert "That file or form is too large" in response.text
     assert count(Invitation) == 0
+
+
+def test_columns_in_either_order_are_matched_by_header(inviter, data):
+    browser, bid_id = inviter
+    response = upload(browser, bid_id, b"Contact email,Organisation name\r\nalpha@example.org,Alpha Homes\r\n")
+    assert "1 invited, 0 refused." in flashes(response)
+    with data() as s:
+        assert s.execute(sa.select(Invitation.organisation_name, Invitation.email)).all() == [
+            ("Alpha Homes", "alpha@example.org")
+        ]
+
+
+def test_windows_1252_file_is_accepted(inviter, data):
+    browser, bid_id = inviter
+    content = "organisation name,contact email\r\nSociété Générale – Cymru,contact@sgh.example\r\n".encode("cp1252")
+    response = upload(browser, bid_id, content)
+    assert "1 invited, 0 refused." in flashes(response)
+    with data() as s:
+        assert s.scalar(sa.select(Invitation.organisation_name)) == "Société Générale – Cymru"
+
+
+def test_xlsx_workbook_is_accepted(inviter, data, outbox):
+    from openpyxl import Workbook
+
+    browser, bid_id = inviter
+    book = Workbook()
+    for row in [["Organisation name", "Contact email"], ["Wheatley Housing Group, Ltd", "w@example.org"], ["Beta", 12]]:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    response = upload(browser, bid_id, out.getvalue(), filename="members.xlsx")
+    assert "1 invited, 1 refused." in flashes(response)
+    assert report_rows(response) == [("3", "Beta", "12", "The email address is not valid: '12'.")]
+    assert [m.to[0] for m in outbox] == ["w@example.org"]
+    with data() as s:
+        assert s.scalar(sa.select(Invitation.organisation_name)) == "Wheatley Housing Group, Ltd"
+
+
+def refused_box(response) -> str:
+    box = re.search(r'<textarea[^>]*name="bulk-rows"[^>]*>(.*?)</textarea>', response.text, re.S)
+    return html.unescape(box.group(1)).strip()
+
+
+def test_quoted_name_with_a_comma_and_a_refused_row_offered_back_whole(inviter, data):
+    browser, bid_id = inviter
+    response = paste(
+        browser,
+        bid_id,
+        '"Wheatley Housing Group, Ltd",wheatley@example.org\n'
+        '"Riverside, Homes",not-an-email\nGamma,g@example.org,extra\n',
+    )
+    assert "1 invited, 2 refused." in flashes(response)
+    with data() as s:
+        assert s.scalar(sa.select(Invitation.organisation_name)) == "Wheatley Housing Group, Ltd"
+    assert refused_box(response) == '"Riverside, Homes",not-an-email\nGamma,g@example.org,extra'
+
+
+def test_spreadsheet_paste_under_a_typed_comma_header(inviter, data):
+    browser, bid_id = inviter
+    response = paste(
+        browser,
+        bid_id,
+        "organisation name, contact email\nWheatley Housing Group, Ltd\twheatley@example.org\nBeta\tbeta\n",
+    )
+    assert "1 invited, 1 refused." in flashes(response)
+    assert refused_box(response) == "Beta\tbeta"
+    with data() as s:
+        assert s.scalar(sa.select(Invitation.organisation_name)) == "Wheatley Housing Group, Ltd"
+
+
+def test_one_organisation_twice_with_different_addresses_is_flagged(inviter, data):
+    browser, bid_id = inviter
+    response = paste(browser, bid_id, "Alpha Homes,a@alpha.example\nalpha homes,b@alpha.example\n")
+    assert "2 invited, 0 refused." in flashes(response)
+    assert "The same organisation as line 1, with another address: one organisation, two contacts." in text_of(response)
+    with data() as s:
+        entries = s.scalars(sa.select(DirectoryEntry)).all()
+        assert len(entries) == 1
+        assert sorted(c.email for c in entries[0].contacts) == ["a@alpha.example", "b@alpha.example"]

@@ -13,13 +13,22 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.infra import clock, tokens
-from app.models import AuditEvent, InvitationStatus, JoinRequest, LinkPurpose, UserSession
-from app.services import account_links, api_tokens, sessions
+from app.models import (
+    AuditEvent,
+    DirectoryContact,
+    DirectoryEntry,
+    Invitation,
+    InvitationStatus,
+    JoinRequest,
+    LinkPurpose,
+    UserSession,
+)
+from app.services import account_links, api_tokens, directory_members, sessions
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
 
 #: Blueprints this matrix covers. Other areas (documents, funder, api, ...) keep their own matrices.
-COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.", "team.")
+COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.", "team.", "directory.")
 ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
 
 OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
@@ -44,6 +53,10 @@ CONVENOR_ACTION = roles(convenor=DONE)
 MEMBER_PAGE = roles(member_a=OK, member_b=OK)
 MEMBER_ACTION = roles(member_a=DONE, member_b=DONE)
 EVERYONE_LOGGED_IN = roles(**dict.fromkeys(ROLES[1:], OK))
+MEMBERS = ("member_a", "member_b", "member_c")
+#: a page of the visitor's own body's directory: each convenor sees their own; members are refused
+BODY_PAGE = roles(convenor=OK, other_convenor=OK, member_a=403, member_b=403, member_c=403)
+BODY_ACTION = roles(convenor=DONE, other_convenor=DONE, member_a=403, member_b=403, member_c=403)
 
 BID_FORM = {
     "title": "Renamed bid",
@@ -299,6 +312,66 @@ MATRIX: dict[str, list[tuple]] = {
             roles(convenor=DONE, other_convenor=403, member_a=DONE, member_b=DONE, member_c=403),
         ),
     ],
+    # The directory: each body's own (another body's convenor sees its own, empty one); members are sent to
+    # their own organisation's entry and refused everything else.
+    "directory.index": [
+        ("GET", "/directory", None, "", roles(convenor=OK, other_convenor=OK, **dict.fromkeys(MEMBERS, REDIRECT)))
+    ],
+    "directory.mine": [("GET", "/directory/mine", None, "", roles(**dict.fromkeys(ROLES[1:], REDIRECT)))],
+    "directory.export": [
+        ("GET", "/directory/export.csv", None, "", BODY_PAGE),
+        ("GET", "/directory/export.xlsx", None, "", BODY_PAGE),
+    ],
+    "directory.duplicates": [("GET", "/directory/duplicates", None, "", BODY_PAGE)],
+    "directory.new": [
+        ("GET", "/directory/organisations/new", None, "", BODY_PAGE),
+        ("POST", "/directory/organisations/new", {"name": "Hand Homes"}, "", BODY_ACTION),
+    ],
+    "directory.import_page": [
+        ("GET", "/directory/import", None, "", BODY_PAGE),
+        ("POST", "/directory/import", {"rows": "Organisation\nImported Homes"}, "", BODY_PAGE),
+    ],
+    "directory.show": [
+        ("GET", "/directory/organisations/{entry_a}", None, "", roles(convenor=OK, member_a=OK)),
+        (
+            "POST",
+            "/directory/organisations/{entry_a}",
+            {"kind": "tags", "tags-tags": "Wales"},
+            "tags-",
+            roles(convenor=DONE, member_a=403),
+        ),
+    ],
+    "directory.add_contact": [
+        (
+            "POST",
+            "/directory/organisations/{entry_a}/contacts",
+            {"contact-email": "new@a-homes.example"},
+            "contact-",
+            roles(convenor=DONE, member_a=403),
+        )
+    ],
+    "directory.make_primary": [
+        (
+            "POST",
+            "/directory/organisations/{entry_a}/contacts/{contact_a}/primary",
+            {},
+            "",
+            roles(convenor=DONE, member_a=403),
+        )
+    ],
+    "directory.invite_preview": [("GET", "/bids/{bid}/invitations/directory", None, "", CONVENOR_PAGE)],
+    "directory.invite_send": [
+        ("POST", "/bids/{bid}/invitations/directory", {"contact": "{contact_keep}"}, "", CONVENOR_ACTION)
+    ],
+    "directory.merge": [
+        (
+            "POST",
+            "/directory/organisations/{entry_dup}/merge",
+            {"merge-into": "{entry_keep}"},
+            "merge-",
+            roles(convenor=DONE),
+        )
+    ],
 }
 
 
@@ -374,6 +447,19 @@ def world(data):
         bid.created_by.is_manager = True
         s.flush()
         session_a = s.scalar(sa.select(UserSession.id).where(UserSession.user_id == member_a.id))
+        # The directories as the invitation services keep them: A and B in X's, C in Y's; two look-alikes in X's.
+        for user, on in ((member_a, bid), (member_b, bid), (member_c, other)):
+            invitation = s.scalar(sa.select(Invitation).where(Invitation.email == user.email))
+            directory_members.note_invited(on, [invitation])
+            directory_members.note_accepted(invitation, user)
+        entry_a = s.scalar(sa.select(DirectoryEntry).where(DirectoryEntry.organisation_id == member_a.organisation_id))
+        keep = DirectoryEntry(body_id=bid.organisation_id, name="Dup Homes", name_key="dup homes", regions=[])
+        dup = DirectoryEntry(body_id=bid.organisation_id, name="Dup Homes Ltd", name_key="dup homes ltd", regions=[])
+        s.add_all([keep, dup])
+        s.flush()
+        contact_keep = DirectoryContact(entry_id=keep.id, email="dup@homes.example", is_primary=True)
+        s.add(contact_keep)
+        s.flush()
         return {
             "bid": bid.id,
             "body": bid.organisation_id,
@@ -403,6 +489,11 @@ def world(data):
                 "member_c": member_c.email,
             },
             "member_a_email": member_a.email,
+            "entry_a": entry_a.id,
+            "contact_a": entry_a.contacts[0].id,
+            "entry_keep": keep.id,
+            "entry_dup": dup.id,
+            "contact_keep": contact_keep.id,
         }
 
 
@@ -474,7 +565,7 @@ def test_permission(world, login, make_browser, data, method, path, form, prefix
         if expected == 404:
             assert "Page not found" in response.text
             own = {"member_a": "A Homes", "member_b": "B Homes"}.get(role)
-            for secret in {"Bid X", "A Homes", "B Homes", "Draft X"} - {own}:
+            for secret in {"Bid X", "A Homes", "B Homes", "Draft X", "Dup Homes"} - {own}:
                 assert secret not in response.text
 
 

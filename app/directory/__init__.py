@@ -1,0 +1,1 @@
+"""The directory area: a convening body's organisations, contacts and tags."""
