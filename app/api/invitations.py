@@ -18,7 +18,7 @@ from app.api.validation import read_body
 from app.database import reading
 from app.extensions import db
 from app.models import JoinRequest
-from app.services import api_tokens, invitation_rows, invitations, join_requests
+from app.services import api_tokens, invitation_links, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
 from app.web.transaction import end_read
 
@@ -182,7 +182,7 @@ def accept_invitation():
     if missing:
         raise ValidationFailed(missing)
     with reading():
-        invitation = invitations.read_token(values["token"])
+        invitation = invitation_links.read_token(values["token"])
         bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
     end_read()  # that only read: the password hash in accept_new_user then runs outside any transaction
     user = invitations.accept_new_user(

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user
 from app.database import reading
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
 from app.models import JoinRequest
-from app.services import invitation_rows, invitations
+from app.services import invitation_links, invitation_rows, invitations
 from app.services import join_requests as joining
 from app.services.errors import PermissionDenied, TokenInvalid
 from app.web.forms import FLASH, Refused, call_service
@@ -109,7 +109,7 @@ def respond(token: str):
     """The link in the email: accept by creating an account, join as the logged-in member, or decline."""
     try:
         with reading():
-            invitation = invitations.read_token(token)
+            invitation = invitation_links.read_token(token)
             # Read now, in the read transaction: after it ends they would be loaded again under the write lock.
             bound_organisation, possible_organisation = invitation.organisation_id, invitation.possible_organisation_id
     except TokenInvalid as exc:

@@ -4,7 +4,14 @@ from app.models.audit import AuditEvent, BidEvent
 from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
-from app.models.invitation import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
+from app.models.invitation import (
+    Invitation,
+    InvitationLink,
+    InvitationStatus,
+    JoinRequest,
+    JoinRequestStatus,
+    LinkEnd,
+)
 from app.models.organisation import Organisation, OrganisationKind, Role, User
 from app.models.outbox import EmailMessage, EmailStatus
 from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
@@ -29,10 +36,12 @@ __all__ = [
     "FunderLink",
     "FunderLinkAccess",
     "Invitation",
+    "InvitationLink",
     "InvitationStatus",
     "JoinRequest",
     "JoinRequestStatus",
     "Letter",
+    "LinkEnd",
     "Organisation",
     "OrganisationKind",
     "Pledge",

@@ -5,22 +5,18 @@ Raises ValidationFailed, Conflict, TokenInvalid, InvalidTransition and Permissio
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from app import notifications
 from app.extensions import db
-from app.infra import clock, tokens
-from app.infra.links import path_for
+from app.infra import clock
 from app.models import (
-    AuditEvent,
     Bid,
     Invitation,
     InvitationStatus,
     JoinRequest,
+    LinkEnd,
     OrganisationKind,
     Pledge,
     Role,
@@ -35,14 +31,12 @@ from app.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
-    TokenInvalid,
     ValidationFailed,
     require,
 )
+from app.services.invitation_links import end_links, expiry_for, read_token, send_invitation
 from app.services.invitation_rows import InviteReport, InviteRow
 from app.text import check_name
-
-PURPOSE = "invitation"
 
 
 def display_state(invitation: Invitation, now, pledged_org_ids: set[int]) -> str:
@@ -84,7 +78,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     match = join_requests.InviteMatcher(bid, existing)
     seen: dict[str, int] = {}
     report = InviteReport()
-    expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
+    expires = expiry_for(bid, now)
     for parsed in rows:
         line, name, email_raw = parsed
         row = InviteRow(line, name, email_raw)
@@ -142,12 +136,16 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
         for row in report.accepted:
             if row.invitation.possible_organisation_id is not None:
                 row.possible_match = row.invitation.possible_organisation.name
-            _issue_link(actor, bid, row.invitation, "invitation.sent")
+            send_invitation(actor, bid, row.invitation, "invitation.sent", reason="invitation")
     return report
 
 
 def resend(actor: User, invitation: Invitation) -> Invitation:
-    """A fresh link (the old one stops working) with a fresh expiry."""
+    """Send the invitation again with a further link and a fresh expiry.
+
+    The links already sent keep working (a resend is for an email that went astray); links withdrawn by a revoke
+    stay withdrawn, so resending a revoked invitation reaches only whoever gets the new email.
+    """
     bid = invitation.bid
     _require_convenor(actor, bid)
     if invitation.status not in (InvitationStatus.SENT, InvitationStatus.REVOKED):
@@ -156,10 +154,10 @@ def resend(actor: User, invitation: Invitation) -> Invitation:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
     before = {"status": str(invitation.status), "expires_at": invitation.expires_at}
     invitation.status = InvitationStatus.SENT
-    invitation.expires_at = clock.now() + timedelta(days=current_app.config["INVITATION_DAYS"])
+    invitation.expires_at = expiry_for(bid, clock.now())
     invitation.sent_at = clock.now()
     invitation.send_count += 1
-    _issue_link(actor, bid, invitation, "invitation.resent", before=before)
+    send_invitation(actor, bid, invitation, "invitation.resent", reason="resend", before=before)
     return invitation
 
 
@@ -168,7 +166,7 @@ def revoke(actor: User, invitation: Invitation) -> Invitation:
     if invitation.status != InvitationStatus.SENT:
         raise InvalidTransition(f"An invitation that was {invitation.status} cannot be revoked.")
     invitation.status = InvitationStatus.REVOKED
-    invitation.token_hash = None
+    end_links(invitation, LinkEnd.REVOKED)
     join_requests.cancel_for_invitation(actor, invitation)
     audit.record(
         "invitation.revoked",
@@ -178,60 +176,6 @@ def revoke(actor: User, invitation: Invitation) -> Invitation:
         before={"status": "sent"},
         after={"status": "revoked"},
     )
-    return invitation
-
-
-def _issue_link(actor: User, bid: Bid, invitation: Invitation, action: str, before: dict | None = None) -> None:
-    token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
-    audit.record(
-        action,
-        actor=actor,
-        bid=bid,
-        subject=invitation,
-        before=before,
-        after={
-            "email": invitation.email,
-            "organisation_name": invitation.organisation_name,
-            "expires_at": invitation.expires_at,
-        },
-    )
-    notifications.queue(
-        invitation.email,
-        "invitation",
-        f"Invitation to pledge: {bid.title}",
-        bid=bid,
-        invitation=invitation,
-        link=path_for("invitations.respond", token=token),
-        convening_body=bid.organisation.name,
-    )
-
-
-def read_token(token: str) -> Invitation:
-    """The invitation a link opens, or TokenInvalid saying why it cannot be used."""
-    invitation_id = tokens.read(PURPOSE, token)
-    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
-    if invitation is None:
-        raise TokenInvalid(
-            "tampered",
-            "This invitation link is not valid. Check that you copied the whole link "
-            "from the email, or ask the convenor to send it again.",
-        )
-    if invitation.status == InvitationStatus.REVOKED:
-        raise TokenInvalid("revoked", "This invitation has been withdrawn by the convenor.")
-    if invitation.status == InvitationStatus.ACCEPTED:
-        raise TokenInvalid("used", "This invitation has already been accepted. Log in to see the bid.")
-    if invitation.status == InvitationStatus.DECLINED:
-        raise TokenInvalid(
-            "used", "This invitation was declined. Ask the convenor if you would like to join after all."
-        )
-    if invitation.token_hash != tokens.digest(token):
-        raise TokenInvalid(
-            "superseded", "A newer invitation email was sent since this one. Use the link in the newest email."
-        )
-    if invitation.is_expired(clock.received_at()):  # judged when the answer reached the server
-        raise TokenInvalid("expired", "This invitation has expired. Ask the convenor to send it again.")
-    if not invitation.bid.takes_invitations:
-        raise TokenInvalid("closed", f"This bid is {invitation.bid.status} and no longer taking new members.")
     return invitation
 
 
@@ -309,7 +253,7 @@ def decline(token: str, reason: str | None = None) -> Invitation:
     invitation.status = InvitationStatus.DECLINED
     invitation.decline_reason = reason or None
     invitation.responded_at = clock.received_at()
-    invitation.token_hash = None
+    end_links(invitation, LinkEnd.USED)
     audit.record(
         "invitation.declined",
         actor=None,
@@ -352,56 +296,3 @@ def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
 def _require_convenor(actor: User, bid: Bid) -> None:
     if not is_bid_convenor(actor, bid):
         raise PermissionDenied("Only the bid's convenors can manage invitations.")
-
-
-def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
-    """A fresh link for an invitation still waiting for an answer, for a reminder email; returns its path.
-
-    The previous link stops working (only the newest email's link does), as with a resend; the expiry is kept.
-    """
-    if invitation.status != InvitationStatus.SENT:
-        raise InvalidTransition(f"An invitation that was {invitation.status} has no link to send.")
-    token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
-    audit.record(
-        "invitation.link_reissued",
-        bid=invitation.bid,
-        subject=invitation,
-        organisation_id=invitation.bid.organisation_id,
-        after={"reason": reason},
-    )
-    return path_for("invitations.respond", token=token)
-
-
-def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminder") -> dict[int, str]:
-    """``reissue_link`` for many invitations of one bid in two statements (the scheduler's batches).
-
-    Only invitations still waiting for an answer change; returns invitation id → path of its new link.
-    """
-    if not invitation_ids:
-        return {}
-    now = clock.now()
-    paths, updates, events = {}, [], []
-    for invitation_id in invitation_ids:
-        token, token_hash = tokens.make(PURPOSE, invitation_id)
-        paths[invitation_id] = path_for("invitations.respond", token=token)
-        updates.append({"b_id": invitation_id, "b_hash": token_hash})
-        events.append(
-            {
-                "action": "invitation.link_reissued",
-                "bid_id": bid.id,
-                "organisation_id": bid.organisation_id,
-                "subject_type": "Invitation",
-                "subject_id": invitation_id,
-                "after": {"reason": reason},
-                "created_at": now,
-            }
-        )
-    table = Invitation.__table__
-    db.session.execute(
-        table.update()
-        .where(table.c.id == sa.bindparam("b_id"), table.c.status == InvitationStatus.SENT.value)
-        .values(token_hash=sa.bindparam("b_hash")),
-        updates,
-    )
-    db.session.execute(sa.insert(AuditEvent.__table__), events)
-    return paths

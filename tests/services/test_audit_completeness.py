@@ -30,6 +30,7 @@ from app.services import (
     body,
     digest,
     funder,
+    invitation_links,
     invitations,
     join_requests,
     letters,
@@ -59,6 +60,9 @@ EXEMPT = {
     "digest.send_due": "the daily digest email run: each message is its own outbox row; nothing in a bid changes",
     "funder.open_link": "checks a funder link's token and reads; the view logs the visit with record_access",
     "funder.record_access": "is itself the log of a funder link's use (funder_link_accesses, shown to the convenor)",
+    "invitation_links.end_links": "runs inside accepting, declining, a join request and revoking, each audited",
+    "invitation_links.keep_until_deadline": "runs inside extend_deadline and update_bid, which record the change",
+    "invitation_links.send_invitation": "records the action its caller names (invitation.sent or invitation.resent)",
     "notices.bid_closed": "emails queued inside close_bid, whose transaction records bid.closed",
     "notices.deadline_changed": "emails queued inside extend_deadline, whose transaction records the change",
     "notices.claim_convenor": "the once-only claim row of a notice email (reminder_sends), inside an audited change",
@@ -83,7 +87,8 @@ READERS = {
     "errors": "require",
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
-    "invitations": "display_state get_for_convenor list_for_bid read_token",
+    "invitations": "display_state get_for_convenor list_for_bid",
+    "invitation_links": "expiry_for read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
@@ -130,7 +135,7 @@ def _bid_values() -> dict:
 
 
 def _token_for(invitation) -> str:
-    return invitations.reissue_link(invitation).rsplit("/", 1)[1]
+    return invitation_links.reissue_link(invitation).rsplit("/", 1)[1]
 
 
 def _api_token():
@@ -249,9 +254,11 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.decline": [
         lambda: (lambda t: lambda: invitations.decline(t, "Budget committed"))(_token_for(InvitationFactory()))
     ],
-    "invitations.reissue_link": [lambda: (lambda i: lambda: invitations.reissue_link(i))(InvitationFactory())],
-    "invitations.reissue_links": [
-        lambda: (lambda i: lambda: invitations.reissue_links(i.bid, [i.id]))(InvitationFactory())
+    "invitation_links.reissue_link": [
+        lambda: (lambda i: lambda: invitation_links.reissue_link(i))(InvitationFactory())
+    ],
+    "invitation_links.reissue_links": [
+        lambda: (lambda i: lambda: invitation_links.reissue_links(i.bid, [i.id]))(InvitationFactory())
     ],
     "body.update_identity": [
         lambda: (lambda c: lambda: body.update_identity(c, c.organisation_id, display_name="Alliance"))(

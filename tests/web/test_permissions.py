@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.infra import clock, tokens
-from app.models import AuditEvent, InvitationStatus, JoinRequest
+from app.models import AuditEvent, InvitationLink, InvitationStatus, JoinRequest
 from app.services import api_tokens
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
@@ -241,7 +241,8 @@ def world(data):
         InvitationFactory(bid=other, organisation=member_c.organisation, status="accepted", email=member_c.email)
         pledge_a, pledge_b = pledge_for(member_a, bid), pledge_for(member_b, bid)
         pending = InvitationFactory(bid=bid, email="pending@homes.example")
-        token, pending.token_hash = tokens.make("invitation", pending.id)
+        token, token_hash = tokens.make("invitation", pending.id)
+        s.add(InvitationLink(invitation_id=pending.id, token_hash=token_hash, reason="invitation"))
         foreign = InvitationFactory(bid=other, email="elsewhere@homes.example")
         # Someone asks to join A Homes (whose manager is member_a) through an invitation naming it.
         asks = InvitationFactory(bid=bid, email="asks@a-homes.example", organisation=member_a.organisation)
