@@ -38,6 +38,13 @@ class InviteBody(Body, total=False):
     __pydantic_config__ = body_config("invitations")
 
     invitations: Annotated[list[InviteRow], field("One entry per organisation.", max_items=invitation_rows.MAX_ROWS)]
+    message: Annotated[
+        Text | None,
+        field(
+            "A personal message from the convenor at the top of every invitation email (replies go to the convenor).",
+            max_length=invitations.MAX_MESSAGE,
+        ),
+    ]
 
 
 class OrganisationProfile(Body, total=False):
@@ -92,7 +99,10 @@ def create_invitations(bid_id: int):
     if errors:
         raise ValidationFailed(errors)
     report = invitations.invite_many(
-        caller(), bid, [(i + 1, row["organisation_name"], row["email"]) for i, row in enumerate(rows)]
+        caller(),
+        bid,
+        [(i + 1, row["organisation_name"], row["email"]) for i, row in enumerate(rows)],
+        message=values.get("message"),
     )
     db.session.flush()
     results = [

@@ -15,6 +15,10 @@ class InviteForm(FlaskForm):
     email = EmailField(
         "Contact email", validators=[DataRequired("Enter the contact's email address."), Length(max=254)]
     )
+    message = TextAreaField(
+        "Personal message (optional)",
+        description="Goes at the top of the invitation email, with your name as their contact. Up to 2,000 characters.",
+    )
 
 
 class BulkInviteForm(FlaskForm):
@@ -25,6 +29,11 @@ class BulkInviteForm(FlaskForm):
     )
     file = FileField(
         "Or upload a CSV file", description="Two columns: organisation name, contact email. Saved as CSV UTF-8."
+    )
+    message = TextAreaField(
+        "Personal message (optional)",
+        description="Goes at the top of every invitation email, with your name as their contact. "
+        "Up to 2,000 characters.",
     )
 
 

@@ -44,7 +44,9 @@ def index(bid_id: int):
             uploaded = upload is not None and bool(getattr(upload, "filename", ""))
             report = call_service(
                 bulk,
-                lambda: invitations.invite_many(current_user, bid, invitation_rows.parse_rows(data)),
+                lambda: invitations.invite_many(
+                    current_user, bid, invitation_rows.parse_rows(data), message=bulk.message.data
+                ),
                 {"file": "file" if uploaded else "rows"},
                 message_to=FLASH,
             )
@@ -59,7 +61,9 @@ def index(bid_id: int):
         elif request.form.get("kind") == "one" and form.validate_on_submit():
             invitation = call_service(
                 form,
-                lambda: invitations.invite(current_user, bid, form.organisation_name.data, form.email.data),
+                lambda: invitations.invite(
+                    current_user, bid, form.organisation_name.data, form.email.data, message=form.message.data
+                ),
                 message_to=FLASH,
             )
             if not isinstance(invitation, Refused):

@@ -50,6 +50,8 @@ class Invitation(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: the convenor's personal message, shown in the invitation email (and again in a resend)
+    message: Mapped[str | None] = mapped_column(sa.Text)
 
     bid: Mapped[Bid] = relationship()
     organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])

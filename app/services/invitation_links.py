@@ -87,6 +87,9 @@ def send_invitation(
         invitation=invitation,
         link=link,
         convening_body=bid.organisation.name,
+        message=invitation.message,
+        contact=actor,  # the convenor who sends it is the invitee's contact, and replies go to them
+        reply_to=actor.email,
     )
 
 

@@ -36,7 +36,7 @@ from app.services.errors import (
 )
 from app.services.invitation_links import end_links, expiry_for, read_token, send_invitation
 from app.services.invitation_rows import InviteReport, InviteRow
-from app.text import check_name
+from app.text import check_name, clean_text, without_format_characters
 
 
 def display_state(invitation: Invitation, now, pledged_org_ids: set[int]) -> str:
@@ -48,18 +48,41 @@ def display_state(invitation: Invitation, now, pledged_org_ids: set[int]) -> str
     return str(invitation.status)
 
 
-def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitation:
+#: the longest personal message a convenor can put in an invitation email
+MAX_MESSAGE = 2000
+
+
+def personal_message(value: object) -> str | None:
+    """The convenor's message cleaned for an email (None when empty). Raises ValidationFailed on ``message``.
+
+    Line endings are normalised; control characters and invisible format characters (bidi overrides,
+    zero-width joiners), which could make the text read differently from what was typed, are removed.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed({"message": ["The message must be text."]})
+    text = without_format_characters(clean_text(value)).strip()
+    if len(text) > MAX_MESSAGE:
+        raise ValidationFailed(
+            {"message": [f"Keep the message to {MAX_MESSAGE:,} characters or fewer (it has {len(text):,})."]}
+        )
+    return text or None
+
+
+def invite(actor: User, bid: Bid, organisation_name: str, email: str, *, message: str | None = None) -> Invitation:
     """Invite one organisation. Raises ValidationFailed (per field) or Conflict when already invited."""
-    report = invite_many(actor, bid, [(1, organisation_name, email)])
+    report = invite_many(actor, bid, [(1, organisation_name, email)], message=message)
     if report.refused:
         row = report.refused[0]
         raise ValidationFailed({row.field: [row.reason or "Refused."]})
     return report.accepted[0].invitation
 
 
-def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
+def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]], *, message: str | None = None) -> InviteReport:
     """Invite each row (line, organisation name, email: an invitation_rows.Row or a plain tuple); refuse
     duplicates (within the list and against existing invitations) and lines with too many values, with reasons.
+    ``message`` is the convenor's personal message for every invitation email (see ``personal_message``).
 
     A name binds the invitation to an existing organisation only as ``join_requests.InviteMatcher`` allows;
     otherwise a matching or look-alike name is only a possible match, which that organisation's managers
@@ -68,6 +91,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     _require_convenor(actor, bid)
     if not bid.takes_invitations:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
+    message = personal_message(message)
     now = clock.now()
     existing = {
         e: str(s)
@@ -126,6 +150,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             sent_at=now,
             organisation_id=bound,
             possible_organisation_id=possible,
+            message=message,
         )
         db.session.add(invitation)
         row.invitation = invitation

@@ -1,4 +1,5 @@
-"""invitation links: one stored link per email, each working until used, revoked or expired
+"""invitation links: one stored link per email, each working until used, revoked or expired; the convenor's
+personal message on an invitation; a reply-to address on outgoing email
 
 Revision ID: 0007_invitation_links
 Revises: 0006_join_requests
@@ -45,9 +46,18 @@ def upgrade():
         " SELECT id, token_hash, 'invitation', sent_at FROM invitations WHERE token_hash IS NOT NULL"
     )
     op.execute("UPDATE invitations SET token_hash = NULL")
+    # Plain columns, added (and dropped) in place on SQLite too.
+    op.add_column("invitations", sa.Column("message", sa.Text(), nullable=True))
+    op.add_column("email_messages", sa.Column("reply_to", sa.String(length=254), nullable=True))
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE email_messages DROP COLUMN reply_to")
+        op.execute("ALTER TABLE invitations DROP COLUMN message")
+    else:
+        op.drop_column("email_messages", "reply_to")
+        op.drop_column("invitations", "message")
     # Back to one link per invitation: the newest link still working.
     op.execute(
         "UPDATE invitations SET token_hash = (SELECT l.token_hash FROM invitation_links l"

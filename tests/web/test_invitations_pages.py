@@ -466,3 +466,19 @@ def test_accepting_hashes_the_new_password_without_holding_the_write_lock(
     with data() as s:
         user = s.scalar(sa.select(User).where(User.email == "chief@northern.example"))
         assert user.check_password("a-long-enough-passphrase")
+
+
+def test_the_personal_message_goes_in_the_email_and_a_long_one_is_refused_beside_the_box(login, bid, outbox, data):
+    bid_id, email = bid
+    browser = login(email)
+    data_one = {"kind": "one", "one-organisation_name": "Northern Homes", "one-email": "chief@northern.example"}
+    refused = post_prefixed(browser, f"/bids/{bid_id}/invitations", "one", {**data_one, "one-message": "x" * 2001})
+    assert refused.status_code == 422
+    assert field_errors(refused)["one-message"] == ["Keep the message to 2,000 characters or fewer (it has 2,001)."]
+    assert outbox == []
+    with data() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    sent = post_prefixed(browser, f"/bids/{bid_id}/invitations", "one", {**data_one, "one-message": "Join us, Priya."})
+    assert sent.status_code == 302
+    [message] = outbox
+    assert "Join us, Priya." in message.body and message.reply_to == [email]
