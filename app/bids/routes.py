@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app import notifications
-from app.bids.forms import BidForm, ExtendForm
+from app.bids.forms import BidForm, CopyForm, ExtendForm
 from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
-from app.services import access, audit, bids, disclosure, pledges
+from app.services import access, audit, bid_copy, bids, disclosure, pledges
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
 from app.web.support import ActionForm, form_version, load_bid
@@ -178,6 +178,32 @@ def extend(bid_id: int):
                 return redirect(url_for("bids.show", bid_id=bid.id))
     status = 422 if request.method == "POST" else 200
     return render_template("bids/extend.html", form=form, bid=bid), status
+
+
+@bp.route("/bids/<int:bid_id>/copy", methods=["GET", "POST"])
+@login_required
+def copy(bid_id: int):
+    bid = load_bid(bid_id, convenor=True)
+    form = CopyForm()
+    if request.method == "GET":
+        form.title.data = bid_copy.copy_title(bid.title)
+    if form.validate_on_submit():
+        deadline = london_datetime(form.deadline_date, form.deadline_time)
+        if deadline is not None:
+            result = call_service(
+                form,
+                lambda: bid_copy.copy_bid(
+                    current_user, bid, deadline=deadline, title=form.title.data, invite=form.invite.data
+                ),
+                {"deadline": "deadline_date"},
+            )
+            if not isinstance(result, Refused):
+                copied, report = result
+                invited = f" {len(report.accepted)} organisations invited." if report else ""
+                flash(f"Copied as a draft: check it and open it when ready.{invited}", "success")
+                return redirect(url_for("bids.show", bid_id=copied.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("bids/copy.html", form=form, bid=bid), status
 
 
 @bp.get("/bids/<int:bid_id>")

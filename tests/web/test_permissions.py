@@ -130,6 +130,16 @@ MATRIX: dict[str, list[tuple]] = {
             CONVENOR_ACTION,
         ),
     ],
+    "bids.copy": [
+        ("GET", "/bids/{bid}/copy", None, "", CONVENOR_PAGE),
+        (
+            "POST",
+            "/bids/{bid}/copy",
+            {"title": "Bid X again", "deadline_date": "{future_date}", "deadline_time": "17:00", "invite": "pledged"},
+            "",
+            CONVENOR_ACTION,
+        ),
+    ],
     "bids.transition": [
         ("POST", "/bids/{bid}/close", {}, "", CONVENOR_ACTION),
         ("POST", "/bids/{bid}/cancel", {}, "", CONVENOR_ACTION),
