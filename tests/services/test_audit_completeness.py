@@ -26,6 +26,7 @@ from app.services import (
     acceptance,
     api_tokens,
     audit,
+    bid_copy,
     bids,
     body,
     digest,
@@ -81,13 +82,14 @@ READERS = {
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv",
     "bids": "validate_bid_values",
+    "bid_copy": "copy_title",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "digest": "build describe_event",
     "disclosure": "as_released hides_amounts_from released totals_for",
     "errors": "require",
     "funder": "accesses_for letter_in_pack link_state links_for",
     "invitation_rows": "parse_rows",
-    "invitations": "display_state get_for_convenor list_for_bid",
+    "invitations": "display_state get_for_convenor list_for_bid personal_message",
     "invitation_links": "expiry_for read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
@@ -259,6 +261,11 @@ SCENARIOS: dict[str, list[Setup]] = {
     ],
     "invitation_links.reissue_links": [
         lambda: (lambda i: lambda: invitation_links.reissue_links(i.bid, [i.id]))(InvitationFactory())
+    ],
+    "bid_copy.copy_bid": [
+        lambda: (lambda b: lambda: bid_copy.copy_bid(b.created_by, b, deadline=clock.now() + timedelta(days=9)))(
+            BidFactory()
+        )
     ],
     "body.update_identity": [
         lambda: (lambda c: lambda: body.update_identity(c, c.organisation_id, display_name="Alliance"))(
