@@ -17,7 +17,7 @@ from app.api.validation import page_args as pagination
 from app.api.validation import read_body
 from app.extensions import db
 from app.models import Bid
-from app.services import access, audit, bids, disclosure
+from app.services import access, audit, bid_copy, bids, disclosure
 from app.services.errors import ValidationFailed
 
 TEXT = 20_000
@@ -55,6 +55,19 @@ class ExtendBody(Body, total=False):
     __pydantic_config__ = body_config("deadline")
 
     deadline: Annotated[When, field("The new deadline (ISO 8601 with offset).")]
+
+
+class CopyBody(Body, total=False):
+    """The new bid's deadline, and optionally its title and whom to invite again."""
+
+    __pydantic_config__ = body_config("deadline")
+
+    deadline: Annotated[When, field("The new bid's deadline (ISO 8601 with offset); it is not copied.")]
+    title: Annotated[Text, field("The new bid's title; by default the title marked as a copy.", max_length=200)]
+    invite: Annotated[
+        one_of(*bid_copy.INVITE),
+        field("Whom to invite now: nobody (none), those who pledged (pledged), or everyone invited (invited)."),
+    ]
 
 
 BID_REPLY = {200: reply(r.Bid, "The bid with its totals.", etag=True)}
@@ -171,6 +184,29 @@ def extend_bid(bid_id: int):
     bids.extend_deadline(caller(), bid, values["deadline"])
     db.session.flush()
     return _bid_response(bid)
+
+
+@bp.post(f"/bids/<{ID}:bid_id>/copy")
+@describe(
+    "copyBid",
+    "Copy a bid as a new draft with its own deadline, optionally inviting the same organisations (convenors).",
+    tag="bids",
+    body=CopyBody,
+    replies={201: reply(r.Bid, "The new draft bid.", etag=True, location=True)},
+    errors=(403, 404, 409),
+)
+def copy_bid(bid_id: int):
+    source = convenor_bid(bid_id)
+    values = read_body()
+    bid, _report = bid_copy.copy_bid(
+        caller(),
+        source,
+        deadline=values.get("deadline"),
+        title=values.get("title"),
+        invite=values.get("invite", "none"),
+    )
+    db.session.flush()
+    return _bid_response(bid, 201, location=url_for("api.get_bid", bid_id=bid.id))
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/totals")

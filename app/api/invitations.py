@@ -18,7 +18,7 @@ from app.api.validation import read_body
 from app.database import reading
 from app.extensions import db
 from app.models import JoinRequest
-from app.services import api_tokens, directory_invites, invitation_rows, invitations, join_requests
+from app.services import api_tokens, directory_invites, invitation_links, invitation_rows, invitations, join_requests
 from app.services.errors import ValidationFailed
 from app.web.transaction import end_read
 
@@ -45,6 +45,13 @@ class InviteBody(Body, total=False):
         field("Ids of organisations in your directory.", max_items=invitation_rows.MAX_ROWS),
     ]
     tag: Annotated[Text, field("A tag of your directory.", max_length=80)]
+    message: Annotated[
+        Text | None,
+        field(
+            "A personal message from the convenor at the top of every invitation email (replies go to the convenor).",
+            max_length=invitations.MAX_MESSAGE,
+        ),
+    ]
 
 
 class OrganisationProfile(Body, total=False):
@@ -109,7 +116,10 @@ def create_invitations(bid_id: int):
     if errors:
         raise ValidationFailed(errors)
     report = invitations.invite_many(
-        caller(), bid, [(i + 1, row["organisation_name"], row["email"]) for i, row in enumerate(rows)]
+        caller(),
+        bid,
+        [(i + 1, row["organisation_name"], row["email"]) for i, row in enumerate(rows)],
+        message=values.get("message"),
     )
     db.session.flush()
     return ok(_report_body(report))
@@ -207,7 +217,7 @@ def accept_invitation():
     if missing:
         raise ValidationFailed(missing)
     with reading():
-        invitation = invitations.read_token(values["token"])
+        invitation = invitation_links.read_token(values["token"])
         bid_ref = {"id": invitation.bid_id, "title": invitation.bid.title}
     end_read()  # that only read: the password hash in accept_new_user then runs outside any transaction
     user = invitations.accept_new_user(

@@ -194,6 +194,13 @@ class InviteReport(ResponseBody):
     results: list[InviteResult]
 
 
+class ReminderSent(ResponseBody):
+    group: str
+    sent: int = Field(description="People reminded now.")
+    already_sent: int = Field(description="People this send_id had already reached, not reminded again.")
+    send_id: str
+
+
 class User(ResponseBody):
     id: int
     name: str

@@ -1,9 +1,10 @@
 """Bid forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, RadioField, SelectChoice, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.services.bid_copy import INVITE
 from app.web.forms import MoneyField, WholeNumberField
 
 POUNDS_HINT = "In pounds, for example £250,000."
@@ -62,3 +63,16 @@ class BidForm(FlaskForm):
 class ExtendForm(FlaskForm):
     deadline_date = DateField("New deadline date", validators=[DataRequired("Enter the new deadline date.")])
     deadline_time = TimeField("New deadline time (UK time)", validators=[DataRequired("Enter the new deadline time.")])
+
+
+class CopyForm(FlaskForm):
+    title = StringField(
+        "Title of the new bid", validators=[Length(max=200, message="Keep the title to 200 characters.")]
+    )
+    deadline_date = DateField("Deadline date", validators=[DataRequired("Enter the new bid's deadline date.")])
+    deadline_time = TimeField(
+        "Deadline time (UK time)", validators=[DataRequired("Enter the new bid's deadline time.")]
+    )
+    invite = RadioField(
+        "Invite to the new bid", choices=[SelectChoice(k, label) for k, label in INVITE.items()], default="none"
+    )

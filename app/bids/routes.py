@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 
 from app import notifications
 from app.bids import confirmations
-from app.bids.forms import BidForm, ExtendForm
+from app.bids.forms import BidForm, CopyForm, ExtendForm
 from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
-from app.services import access, bids, disclosure, pledges
+from app.services import access, bid_copy, bids, disclosure, pledges
 from app.services import audit_log as audit_log_service
 from app.web import confirm
 from app.web.downloads import send_private
@@ -190,6 +190,32 @@ def extend(bid_id: int):
                 return redirect(url_for("bids.show", bid_id=bid.id))
     status = 422 if request.method == "POST" else 200
     return render_template("bids/extend.html", form=form, bid=bid), status
+
+
+@bp.route("/bids/<int:bid_id>/copy", methods=["GET", "POST"])
+@login_required
+def copy(bid_id: int):
+    bid = load_bid(bid_id, convenor=True)
+    form = CopyForm()
+    if request.method == "GET":
+        form.title.data = bid_copy.copy_title(bid.title)
+    if form.validate_on_submit():
+        deadline = london_datetime(form.deadline_date, form.deadline_time)
+        if deadline is not None:
+            result = call_service(
+                form,
+                lambda: bid_copy.copy_bid(
+                    current_user, bid, deadline=deadline, title=form.title.data, invite=form.invite.data
+                ),
+                {"deadline": "deadline_date"},
+            )
+            if not isinstance(result, Refused):
+                copied, report = result
+                invited = f" {len(report.accepted)} organisations invited." if report else ""
+                flash(f"Copied as a draft: check it and open it when ready.{invited}", "success")
+                return redirect(url_for("bids.show", bid_id=copied.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("bids/copy.html", form=form, bid=bid), status
 
 
 @bp.get("/bids/<int:bid_id>")

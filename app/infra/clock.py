@@ -94,6 +94,13 @@ def format_uk(moment: datetime | None, *, with_time: bool = True) -> str:
     return london_datetime(moment)
 
 
+def format_uk_zoned(moment: datetime | None) -> str:
+    """``format_uk`` naming the UK's zone at that moment: ``5pm on Friday 14 August 2026 (BST)``."""
+    if moment is None:
+        return ""
+    return f"{format_uk(moment)} ({to_london(moment).tzname()})"
+
+
 def format_remaining(deadline: datetime, at: datetime | None = None) -> str:
     """``3 days``, ``5 hours``, or ``closed`` once the deadline has passed."""
     at = at or now()

@@ -15,6 +15,10 @@ class InviteForm(FlaskForm):
     email = EmailField(
         "Contact email", validators=[DataRequired("Enter the contact's email address."), Length(max=254)]
     )
+    message = TextAreaField(
+        "Personal message (optional)",
+        description="Goes at the top of the invitation email, with your name as their contact. Up to 2,000 characters.",
+    )
 
 
 class BulkInviteForm(FlaskForm):
@@ -27,6 +31,11 @@ class BulkInviteForm(FlaskForm):
         "Or upload a CSV or XLSX file",
         description="Two columns: organisation name, contact email. CSV (UTF-8 or Windows-1252, "
         "comma, semicolon or tab separated) or an Excel workbook (.xlsx, first sheet).",
+    )
+    message = TextAreaField(
+        "Personal message (optional)",
+        description="Goes at the top of every invitation email, with your name as their contact. "
+        "Up to 2,000 characters.",
     )
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.database import reading
 from app.invitations.forms import AcceptForm, BulkInviteForm, DeclineForm, InviteForm, JoinForm
 from app.models import InvitationStatus, JoinRequest
-from app.services import invitation_rows, invitations
+from app.services import invitation_links, invitation_rows, invitations
 from app.services import join_requests as joining
 from app.services.errors import PermissionDenied, TokenInvalid
 from app.web import confirm
@@ -46,7 +46,10 @@ def index(bid_id: int):
             report = call_service(
                 bulk,
                 lambda: invitations.invite_many(
-                    current_user, bid, invitation_rows.parse_rows(data, upload.filename if uploaded else None)
+                    current_user,
+                    bid,
+                    invitation_rows.parse_rows(data, upload.filename if uploaded else None),
+                    message=bulk.message.data,
                 ),
                 {"file": "file" if uploaded else "rows"},
                 message_to=FLASH,
@@ -62,7 +65,9 @@ def index(bid_id: int):
         elif request.form.get("kind") == "one" and form.validate_on_submit():
             invitation = call_service(
                 form,
-                lambda: invitations.invite(current_user, bid, form.organisation_name.data, form.email.data),
+                lambda: invitations.invite(
+                    current_user, bid, form.organisation_name.data, form.email.data, message=form.message.data
+                ),
                 message_to=FLASH,
             )
             if not isinstance(invitation, Refused):
@@ -134,7 +139,7 @@ def respond(token: str):
     """The link in the email: accept by creating an account, join as the logged-in member, or decline."""
     try:
         with reading():
-            invitation = invitations.read_token(token)
+            invitation = invitation_links.read_token(token)
             # Read now, in the read transaction: after it ends they would be loaded again under the write lock.
             bound_organisation, possible_organisation = invitation.organisation_id, invitation.possible_organisation_id
     except TokenInvalid as exc:

@@ -6,7 +6,14 @@ from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
 from app.models.directory import DirectoryContact, DirectoryEntry, DirectoryTag, entry_invitations, entry_tags
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
-from app.models.invitation import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
+from app.models.invitation import (
+    Invitation,
+    InvitationLink,
+    InvitationStatus,
+    JoinRequest,
+    JoinRequestStatus,
+    LinkEnd,
+)
 from app.models.organisation import Organisation, OrganisationKind, Role, User
 from app.models.outbox import EmailMessage, EmailStatus
 from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
@@ -35,10 +42,12 @@ __all__ = [
     "FunderLink",
     "FunderLinkAccess",
     "Invitation",
+    "InvitationLink",
     "InvitationStatus",
     "JoinRequest",
     "JoinRequestStatus",
     "Letter",
+    "LinkEnd",
     "LinkPurpose",
     "Organisation",
     "OrganisationKind",

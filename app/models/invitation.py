@@ -41,8 +41,7 @@ class Invitation(db.Model):
         str_enum(InvitationStatus),
         default=InvitationStatus.SENT,
     )
-    #: SHA-256 of the current link's token; a resend replaces it, so older links stop working
-    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: when every link of the invitation stops working; never before the bid's deadline plus its grace window
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -51,6 +50,8 @@ class Invitation(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: the convenor's personal message, shown in the invitation email (and again in a resend)
+    message: Mapped[str | None] = mapped_column(sa.Text)
 
     bid: Mapped[Bid] = relationship()
     organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
@@ -70,6 +71,43 @@ class Invitation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} {self.email} {self.status}>"
+
+
+class LinkEnd(enum.StrEnum):
+    """Why a link stopped working before its invitation expired."""
+
+    USED = "used"
+    REVOKED = "revoked"
+
+
+class InvitationLink(db.Model):
+    """One link sent in one email for an invitation, kept only as its token's SHA-256.
+
+    Every email (the invitation, a resend, a reminder, a deadline notice) carries its own link, and each works
+    until the invitation is answered (used), the convenor withdraws it (revoked), or the invitation expires:
+    a newer email never breaks an older one.
+    """
+
+    __tablename__ = "invitation_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(sa.ForeignKey("invitations.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: which email carried it: invitation, resend, reminder, deadline changed
+    reason: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended: Mapped[LinkEnd | None] = mapped_column(str_enum(LinkEnd))
+
+    invitation: Mapped[Invitation] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("ended IS NULL OR ended IN ('used', 'revoked')", name="ended_valid"),
+        sa.CheckConstraint("(ended IS NULL) = (ended_at IS NULL)", name="ended_with_time"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<InvitationLink {self.id} of invitation {self.invitation_id} {self.ended or 'live'}>"
 
 
 class JoinRequestStatus(enum.StrEnum):

@@ -34,6 +34,8 @@ class EmailMessage(db.Model):
     #: crash is recognisable as the same message
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True, default=new_message_id)
     to_address: Mapped[str] = mapped_column(sa.String(254))
+    #: where replies go (the convenor who sent an invitation); the sender's address when empty
+    reply_to: Mapped[str | None] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)

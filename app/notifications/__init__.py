@@ -32,15 +32,22 @@ SEND_LEASE = timedelta(minutes=10)
 MARK_MARGIN = timedelta(minutes=1)
 
 
-def queue(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
+def queue(
+    to: str, kind: str, subject: str, bid: Bid | None = None, *, reply_to: str | None = None, **context
+) -> EmailMessage:
     """Render and queue one email; it is sent once the current transaction commits."""
-    message = render(to, kind, subject, bid, **context)
+    message = render(to, kind, subject, bid, reply_to=reply_to, **context)
     queue_all([message])
     return message
 
 
-def render(to: str, kind: str, subject: str, bid: Bid | None = None, **context) -> EmailMessage:
-    """Render one email into an outbox row, not yet added to the session (see ``queue_all``)."""
+def render(
+    to: str, kind: str, subject: str, bid: Bid | None = None, *, reply_to: str | None = None, **context
+) -> EmailMessage:
+    """Render one email into an outbox row, not yet added to the session (see ``queue_all``).
+
+    ``reply_to`` is where replies go (a person's address); by default they go to the sender.
+    """
     context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
     context["bid"] = bid
     text = render_template(f"email/{kind}.txt", subject=subject, **context)
@@ -57,6 +64,7 @@ def render(to: str, kind: str, subject: str, bid: Bid | None = None, **context) 
     return EmailMessage(
         message_id=new_message_id(sender_domain()),
         to_address=to,
+        reply_to=reply_to,
         subject=subject,
         body_text=text,
         body_html=html,
@@ -226,6 +234,7 @@ def _deliver(message: EmailMessage) -> None:
         from_email=current_app.config["MAIL_DEFAULT_SENDER"],
         to=[message.to_address],
         headers={"Message-ID": message.message_id},
+        reply_to=[message.reply_to] if message.reply_to else None,
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")

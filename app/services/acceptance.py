@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.infra import clock
-from app.models import Invitation, InvitationStatus, User
+from app.models import Invitation, InvitationStatus, LinkEnd, User
 from app.services import audit, directory_members
+from app.services.invitation_links import end_links
 
 
 def accept_as(invitation: Invitation, user: User) -> None:
@@ -18,7 +19,7 @@ def accept_as(invitation: Invitation, user: User) -> None:
     invitation.organisation_id = user.organisation_id
     invitation.accepted_by_id = user.id
     invitation.responded_at = clock.received_at()
-    invitation.token_hash = None  # single use
+    end_links(invitation, LinkEnd.USED)  # single use: every link of it stops
     db.session.flush()
     directory_members.note_accepted(invitation, user)
     audit.record(

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.infra import clock
 from app.models import Bid, BidStatus, User
 from app.money import MAX_PENCE
-from app.services import audit, notices
+from app.services import audit, invitation_links, notices
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
 from app.text import check_one_line
@@ -196,6 +196,8 @@ def update_bid(actor: User, bid: Bid, values: dict[str, Any], *, expected_versio
     for key, value in clean.items():
         setattr(bid, key, value)
     db.session.flush()
+    if "deadline" in before or "grace_minutes" in before:
+        invitation_links.keep_until_deadline(bid)
     audit.record(
         "bid.edited", actor=actor, bid=bid, subject=bid, before=before, after={k: getattr(bid, k) for k in before}
     )
@@ -274,6 +276,7 @@ def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
     action = "bid.reopened" if reopening else "bid.extended"
     audit.record(action, actor=actor, bid=bid, subject=bid, before={"deadline": old}, after={"deadline": new_deadline})
     audit.emit(bid, action, {"deadline": new_deadline.isoformat(), "previous": old.isoformat()})
+    invitation_links.keep_until_deadline(bid)  # before the notices: they go to everyone whose link still works
     notices.deadline_changed(bid, previous=old, reopened=reopening)
     return bid
 

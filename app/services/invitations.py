@@ -5,22 +5,18 @@ Raises ValidationFailed, Conflict, TokenInvalid, InvalidTransition and Permissio
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from app import notifications
 from app.extensions import db
-from app.infra import clock, tokens
-from app.infra.links import path_for
+from app.infra import clock
 from app.models import (
-    AuditEvent,
     Bid,
     Invitation,
     InvitationStatus,
     JoinRequest,
+    LinkEnd,
     Organisation,
     OrganisationKind,
     Pledge,
@@ -36,14 +32,12 @@ from app.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
-    TokenInvalid,
     ValidationFailed,
     require,
 )
+from app.services.invitation_links import end_links, expiry_for, read_token, send_invitation
 from app.services.invitation_rows import InviteReport, InviteRow
-from app.text import check_name
-
-PURPOSE = "invitation"
+from app.text import check_name, clean_text, without_format_characters
 
 
 def display_state(invitation: Invitation, now, pledged_org_ids: set[int]) -> str:
@@ -55,18 +49,41 @@ def display_state(invitation: Invitation, now, pledged_org_ids: set[int]) -> str
     return str(invitation.status)
 
 
-def invite(actor: User, bid: Bid, organisation_name: str, email: str) -> Invitation:
+#: the longest personal message a convenor can put in an invitation email
+MAX_MESSAGE = 2000
+
+
+def personal_message(value: object) -> str | None:
+    """The convenor's message cleaned for an email (None when empty). Raises ValidationFailed on ``message``.
+
+    Line endings are normalised; control characters and invisible format characters (bidi overrides,
+    zero-width joiners), which could make the text read differently from what was typed, are removed.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed({"message": ["The message must be text."]})
+    text = without_format_characters(clean_text(value)).strip()
+    if len(text) > MAX_MESSAGE:
+        raise ValidationFailed(
+            {"message": [f"Keep the message to {MAX_MESSAGE:,} characters or fewer (it has {len(text):,})."]}
+        )
+    return text or None
+
+
+def invite(actor: User, bid: Bid, organisation_name: str, email: str, *, message: str | None = None) -> Invitation:
     """Invite one organisation. Raises ValidationFailed (per field) or Conflict when already invited."""
-    report = invite_many(actor, bid, [(1, organisation_name, email)])
+    report = invite_many(actor, bid, [(1, organisation_name, email)], message=message)
     if report.refused:
         row = report.refused[0]
         raise ValidationFailed({row.field: [row.reason or "Refused."]})
     return report.accepted[0].invitation
 
 
-def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> InviteReport:
+def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]], *, message: str | None = None) -> InviteReport:
     """Invite each row (line, organisation name, email: an invitation_rows.Row or a plain tuple); refuse
     duplicates (within the list and against existing invitations) and lines with too many values, with reasons.
+    ``message`` is the convenor's personal message for every invitation email (see ``personal_message``).
 
     A name binds the invitation to an existing organisation only as ``join_requests.InviteMatcher`` allows;
     otherwise a matching or look-alike name is only a possible match, which that organisation's managers
@@ -75,6 +92,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     _require_convenor(actor, bid)
     if not bid.takes_invitations:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
+    message = personal_message(message)
     now = clock.now()
     existing = {
         e: str(s)
@@ -86,7 +104,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
     seen: dict[str, int] = {}
     names: dict[str, int] = {}  #: organisation name key -> first line invited, to flag one organisation twice
     report = InviteReport()
-    expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
+    expires = expiry_for(bid, now)
     for parsed in rows:
         line, name, email_raw = parsed
         row = InviteRow(line, name, email_raw, source=getattr(parsed, "source", None))
@@ -137,6 +155,7 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
             sent_at=now,
             organisation_id=bound,
             possible_organisation_id=possible,
+            message=message,
         )
         db.session.add(invitation)
         row.invitation = invitation
@@ -147,13 +166,17 @@ def invite_many(actor: User, bid: Bid, rows: list[tuple[int, str, str]]) -> Invi
         for row in report.accepted:
             if row.invitation.possible_organisation_id is not None:
                 row.possible_match = row.invitation.possible_organisation.name
-            _issue_link(actor, bid, row.invitation, "invitation.sent")
+            send_invitation(actor, bid, row.invitation, "invitation.sent", reason="invitation")
         directory_members.note_invited(bid, [row.invitation for row in report.accepted])
     return report
 
 
 def resend(actor: User, invitation: Invitation) -> Invitation:
-    """A fresh link (the old one stops working) with a fresh expiry."""
+    """Send the invitation again with a further link and a fresh expiry.
+
+    The links already sent keep working (a resend is for an email that went astray); links withdrawn by a revoke
+    stay withdrawn, so resending a revoked invitation reaches only whoever gets the new email.
+    """
     bid = invitation.bid
     _require_convenor(actor, bid)
     if invitation.status not in (InvitationStatus.SENT, InvitationStatus.REVOKED):
@@ -162,10 +185,10 @@ def resend(actor: User, invitation: Invitation) -> Invitation:
         raise InvalidTransition(f"Invitations cannot be sent for a {bid.status} bid.")
     before = {"status": str(invitation.status), "expires_at": invitation.expires_at}
     invitation.status = InvitationStatus.SENT
-    invitation.expires_at = clock.now() + timedelta(days=current_app.config["INVITATION_DAYS"])
+    invitation.expires_at = expiry_for(bid, clock.now())
     invitation.sent_at = clock.now()
     invitation.send_count += 1
-    _issue_link(actor, bid, invitation, "invitation.resent", before=before)
+    send_invitation(actor, bid, invitation, "invitation.resent", reason="resend", before=before)
     return invitation
 
 
@@ -174,7 +197,7 @@ def revoke(actor: User, invitation: Invitation) -> Invitation:
     if invitation.status != InvitationStatus.SENT:
         raise InvalidTransition(f"An invitation that was {invitation.status} cannot be revoked.")
     invitation.status = InvitationStatus.REVOKED
-    invitation.token_hash = None
+    end_links(invitation, LinkEnd.REVOKED)
     join_requests.cancel_for_invitation(actor, invitation)
     audit.record(
         "invitation.revoked",
@@ -184,60 +207,6 @@ def revoke(actor: User, invitation: Invitation) -> Invitation:
         before={"status": "sent"},
         after={"status": "revoked"},
     )
-    return invitation
-
-
-def _issue_link(actor: User, bid: Bid, invitation: Invitation, action: str, before: dict | None = None) -> None:
-    token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
-    audit.record(
-        action,
-        actor=actor,
-        bid=bid,
-        subject=invitation,
-        before=before,
-        after={
-            "email": invitation.email,
-            "organisation_name": invitation.organisation_name,
-            "expires_at": invitation.expires_at,
-        },
-    )
-    notifications.queue(
-        invitation.email,
-        "invitation",
-        f"Invitation to pledge: {bid.title}",
-        bid=bid,
-        invitation=invitation,
-        link=path_for("invitations.respond", token=token),
-        convening_body=bid.organisation.name,
-    )
-
-
-def read_token(token: str) -> Invitation:
-    """The invitation a link opens, or TokenInvalid saying why it cannot be used."""
-    invitation_id = tokens.read(PURPOSE, token)
-    invitation = db.session.get(Invitation, invitation_id) if invitation_id else None
-    if invitation is None:
-        raise TokenInvalid(
-            "tampered",
-            "This invitation link is not valid. Check that you copied the whole link "
-            "from the email, or ask the convenor to send it again.",
-        )
-    if invitation.status == InvitationStatus.REVOKED:
-        raise TokenInvalid("revoked", "This invitation has been withdrawn by the convenor.")
-    if invitation.status == InvitationStatus.ACCEPTED:
-        raise TokenInvalid("used", "This invitation has already been accepted. Log in to see the bid.")
-    if invitation.status == InvitationStatus.DECLINED:
-        raise TokenInvalid(
-            "used", "This invitation was declined. Ask the convenor if you would like to join after all."
-        )
-    if invitation.token_hash != tokens.digest(token):
-        raise TokenInvalid(
-            "superseded", "A newer invitation email was sent since this one. Use the link in the newest email."
-        )
-    if invitation.is_expired(clock.received_at()):  # judged when the answer reached the server
-        raise TokenInvalid("expired", "This invitation has expired. Ask the convenor to send it again.")
-    if not invitation.bid.takes_invitations:
-        raise TokenInvalid("closed", f"This bid is {invitation.bid.status} and no longer taking new members.")
     return invitation
 
 
@@ -317,7 +286,7 @@ def decline(token: str, reason: str | None = None, *, actor: User | None = None)
     invitation.status = InvitationStatus.DECLINED
     invitation.decline_reason = reason or None
     invitation.responded_at = clock.received_at()
-    invitation.token_hash = None
+    end_links(invitation, LinkEnd.USED)
     audit.record(
         "invitation.declined",
         actor=actor,
@@ -360,56 +329,3 @@ def get_for_convenor(actor: User, bid: Bid, invitation_id: int) -> Invitation:
 def _require_convenor(actor: User, bid: Bid) -> None:
     if not is_bid_convenor(actor, bid):
         raise PermissionDenied("Only the bid's convenors can manage invitations.")
-
-
-def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
-    """A fresh link for an invitation still waiting for an answer, for a reminder email; returns its path.
-
-    The previous link stops working (only the newest email's link does), as with a resend; the expiry is kept.
-    """
-    if invitation.status != InvitationStatus.SENT:
-        raise InvalidTransition(f"An invitation that was {invitation.status} has no link to send.")
-    token, invitation.token_hash = tokens.make(PURPOSE, invitation.id)
-    audit.record(
-        "invitation.link_reissued",
-        bid=invitation.bid,
-        subject=invitation,
-        organisation_id=invitation.bid.organisation_id,
-        after={"reason": reason},
-    )
-    return path_for("invitations.respond", token=token)
-
-
-def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminder") -> dict[int, str]:
-    """``reissue_link`` for many invitations of one bid in two statements (the scheduler's batches).
-
-    Only invitations still waiting for an answer change; returns invitation id → path of its new link.
-    """
-    if not invitation_ids:
-        return {}
-    now = clock.now()
-    paths, updates, events = {}, [], []
-    for invitation_id in invitation_ids:
-        token, token_hash = tokens.make(PURPOSE, invitation_id)
-        paths[invitation_id] = path_for("invitations.respond", token=token)
-        updates.append({"b_id": invitation_id, "b_hash": token_hash})
-        events.append(
-            {
-                "action": "invitation.link_reissued",
-                "bid_id": bid.id,
-                "organisation_id": bid.organisation_id,
-                "subject_type": "Invitation",
-                "subject_id": invitation_id,
-                "after": {"reason": reason},
-                "created_at": now,
-            }
-        )
-    table = Invitation.__table__
-    db.session.execute(
-        table.update()
-        .where(table.c.id == sa.bindparam("b_id"), table.c.status == InvitationStatus.SENT.value)
-        .values(token_hash=sa.bindparam("b_hash")),
-        updates,
-    )
-    db.session.execute(sa.insert(AuditEvent.__table__), events)
-    return paths

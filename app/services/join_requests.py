@@ -21,6 +21,7 @@ from app.models import (
     InvitationStatus,
     JoinRequest,
     JoinRequestStatus,
+    LinkEnd,
     Organisation,
     OrganisationKind,
     Role,
@@ -29,6 +30,7 @@ from app.models import (
 from app.services import audit, users
 from app.services.acceptance import accept_as
 from app.services.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
+from app.services.invitation_links import end_links
 from app.text import skeleton
 
 
@@ -136,7 +138,7 @@ def request_to_join(
         password_hash=password_hash or generate_password_hash(password),
     )
     db.session.add(request)
-    invitation.token_hash = None  # the link is used: the answer comes by email
+    end_links(invitation, LinkEnd.USED)  # the link is used: the answer comes by email
     db.session.flush()
     audit.record(
         "join_request.created",
@@ -250,7 +252,7 @@ def refuse(actor: User, request: JoinRequest) -> JoinRequest:
         invitation.status = InvitationStatus.DECLINED
         invitation.decline_reason = f"{request.organisation.name} did not recognise {request.email}."
         invitation.responded_at = clock.now()
-        invitation.token_hash = None
+        end_links(invitation, LinkEnd.USED)
         invitation.organisation_id = None  # not the organisation's answer to the bid: it never joined through this
     notifications.queue(
         request.email,

@@ -31,7 +31,7 @@ from app.models import (
     User,
 )
 from app.money import format_pence
-from app.services import invitations, totals
+from app.services import invitation_links, totals
 from app.services.reminder_plan import Slot, deadline_key, describe
 
 
@@ -228,7 +228,7 @@ def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
                     name=None,
                     organisation_name=invitation.organisation_name,
                     invitee=True,
-                    link=invitations.reissue_link(invitation, reason="deadline changed"),
+                    link=invitation_links.reissue_link(invitation, reason="deadline changed"),
                     **context,
                 )
             ]

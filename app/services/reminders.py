@@ -32,7 +32,7 @@ from app.models import (
     ReminderSlot,
     User,
 )
-from app.services import audit, invitations
+from app.services import audit, invitation_links
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.services.reminder_plan import Slot, due_slots, skip_reason
@@ -213,7 +213,7 @@ def _send_slot(bid: Bid, slot: Slot, reason: str | None, chased: list[Candidate]
         decided.append((candidate, note))
     try:
         with db.session.begin_nested():
-            links = invitations.reissue_links(
+            links = invitation_links.reissue_links(
                 bid, [c.invitation_id for c, note in decided if note is None and c.kind == NOT_RESPONDED]
             )
             messages = [
@@ -258,7 +258,7 @@ def claim(
             if not skip:
                 link = None
                 if candidate.kind == NOT_RESPONDED:
-                    link = invitations.reissue_links(bid, [candidate.invitation_id])[candidate.invitation_id]
+                    link = invitation_links.reissue_links(bid, [candidate.invitation_id])[candidate.invitation_id]
                 email = _render(bid, candidate, now, message, link)
                 notifications.queue_all([email])
                 email_id = email.id

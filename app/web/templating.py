@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
         money=format_pence,
         pounds_input=pence_to_pounds_text,
         uk_datetime=clock.format_uk,
+        uk_datetime_zoned=clock.format_uk_zoned,
         uk_date=lambda value: clock.format_uk(value, with_time=False),
         remaining=lambda deadline: clock.format_remaining(deadline),
         region_names=region_names,

@@ -16,7 +16,7 @@ import time_machine
 from app.extensions import db
 from app.infra import clock
 from app.models import Bid, Invitation, InvitationStatus, Pledge, PledgeRevision
-from app.services import invitations, pledges
+from app.services import invitation_links, pledges
 from app.web.received import HEADER
 from tests.api.test_invitations import NEW, invite, token_in
 
@@ -93,7 +93,7 @@ def test_an_invitation_answer_received_before_it_expires_is_accepted_after_waiti
     expires = committed(lambda: db.session.scalar(sa.select(Invitation.expires_at).order_by(Invitation.id.desc())))
     received = expires - timedelta(seconds=1)
     with time_machine.travel(received, tick=False) as traveller:
-        _held_up(monkeypatch, invitations.tokens, "digest", traveller, expires + timedelta(seconds=10))
+        _held_up(monkeypatch, invitation_links.tokens, "digest", traveller, expires + timedelta(seconds=10))
         response = api.post("/invitations/accept", json={"token": token, **NEW})
     assert response.status_code == 201, response.text
     state = committed(

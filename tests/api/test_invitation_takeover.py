@@ -103,7 +103,7 @@ def test_accepting_an_invitation_naming_riverside_makes_no_account_and_no_token(
     assert [i["awaiting_approval"] for i in listed if i["email"] == ATTACKER] == [True]
     # The same link cannot be used again, for a second request or a new organisation.
     again = api.post("/invitations/accept", json={"token": _link_token(outbox), **NEW})
-    assert again.status_code == 422 and again.json["reason"] == "superseded"
+    assert again.status_code == 422 and again.json["reason"] == "used"
     # Riverside's manager sees the request; neither convenor can decide it; the manager refuses.
     listed = api.get("/join-requests", world.manager).json["items"]
     assert [(r["email"], r["status"], r["bid"]["id"]) for r in listed] == [(ATTACKER, "pending", bid_id)]

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from app.infra import clock, tokens
+from app.infra import clock
 from app.models import Bid, FunderLink, Invitation, Organisation, User
-from app.services import audit, bids, funder, invitations, packs, pledges
+from app.services import audit, bids, funder, invitation_links, invitations, packs, pledges
 from config import TestConfig
 
 CONVENOR_EMAIL = "convenor@browser.example.org"
@@ -94,7 +94,7 @@ class Seeder:
             bid = db.session.get(Bid, bid_id)
             invitation = invitations.invite(self.convenor(), bid, organisation_name, address)
             # The link's token is only in the email; take a fresh one as the service would for a resend.
-            token, invitation.token_hash = tokens.make(invitations.PURPOSE, invitation.id)
+            token = invitation_links.reissue_link(invitation).rsplit("/", 1)[1]
             user = invitations.accept_new_user(
                 token,
                 name=name,

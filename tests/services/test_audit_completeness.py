@@ -26,6 +26,7 @@ from app.services import (
     acceptance,
     api_tokens,
     audit,
+    bid_copy,
     bids,
     body,
     digest,
@@ -35,6 +36,7 @@ from app.services import (
     directory_merge,
     erasure,
     funder,
+    invitation_links,
     invitations,
     join_requests,
     letters,
@@ -74,6 +76,9 @@ EXEMPT = {
     "digest.send_due": "the daily digest email run: each message is its own outbox row; nothing in a bid changes",
     "funder.open_link": "checks a funder link's token and reads; the view logs the visit with record_access",
     "funder.record_access": "is itself the log of a funder link's use (funder_link_accesses, shown to the convenor)",
+    "invitation_links.end_links": "runs inside accepting, declining, a join request and revoking, each audited",
+    "invitation_links.keep_until_deadline": "runs inside extend_deadline and update_bid, which record the change",
+    "invitation_links.send_invitation": "records the action its caller names (invitation.sent or invitation.resent)",
     "notices.bid_closed": "emails queued inside close_bid, whose transaction records bid.closed",
     "notices.deadline_changed": "emails queued inside extend_deadline, whose transaction records the change",
     "notices.claim_convenor": "the once-only claim row of a notice email (reminder_sends), inside an audited change",
@@ -103,6 +108,7 @@ READERS = {
     "audit_kinds": "declare differences describe in_words label plan_in_words title",
     "audit_log": "export_csv options page parse_day rows",
     "bids": "validate_bid_values",
+    "bid_copy": "copy_title",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "digest": "build describe_event",
     "directory": "all_entries body_of entries_of_member filtered get_entry history list_entries tags_of",
@@ -113,7 +119,8 @@ READERS = {
     "errors": "require",
     "funder": "accesses_for get_link letter_in_pack link_state links_for",
     "invitation_rows": "offer_back_cells parse_rows",
-    "invitations": "display_state get_for_convenor list_for_bid read_token",
+    "invitations": "display_state get_for_convenor list_for_bid personal_message",
+    "invitation_links": "expiry_for read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
@@ -162,7 +169,7 @@ def _bid_values() -> dict:
 
 
 def _token_for(invitation) -> str:
-    return invitations.reissue_link(invitation).rsplit("/", 1)[1]
+    return invitation_links.reissue_link(invitation).rsplit("/", 1)[1]
 
 
 def _api_token():
@@ -350,9 +357,16 @@ SCENARIOS: dict[str, list[Setup]] = {
     "invitations.decline": [
         lambda: (lambda t: lambda: invitations.decline(t, "Budget committed"))(_token_for(InvitationFactory()))
     ],
-    "invitations.reissue_link": [lambda: (lambda i: lambda: invitations.reissue_link(i))(InvitationFactory())],
-    "invitations.reissue_links": [
-        lambda: (lambda i: lambda: invitations.reissue_links(i.bid, [i.id]))(InvitationFactory())
+    "invitation_links.reissue_link": [
+        lambda: (lambda i: lambda: invitation_links.reissue_link(i))(InvitationFactory())
+    ],
+    "invitation_links.reissue_links": [
+        lambda: (lambda i: lambda: invitation_links.reissue_links(i.bid, [i.id]))(InvitationFactory())
+    ],
+    "bid_copy.copy_bid": [
+        lambda: (lambda b: lambda: bid_copy.copy_bid(b.created_by, b, deadline=clock.now() + timedelta(days=9)))(
+            BidFactory()
+        )
     ],
     "body.update_identity": [
         lambda: (lambda c: lambda: body.update_identity(c, c.organisation_id, display_name="Alliance"))(

@@ -11,7 +11,7 @@ import time_machine
 
 from app.extensions import db
 from app.models import Bid, InvitationStatus, PledgeStatus, ReminderSend, ReminderSlot
-from app.services import bids, invitations, reminders
+from app.services import bids, invitation_links, reminders
 from tests.factories import BidFactory, InvitationFactory
 from tests.services.scheduler_helpers import T0, emails, make_cast, recipients
 
@@ -56,7 +56,7 @@ def test_each_email_says_what_to_do_how_long_is_left_and_links_to_the_right_page
     assert "Pledges close at 9am on Thursday 12 March 2026: 2 days left." in waiting.body_text
     token = re.search(r"http://localhost/invitations/(\S+)", waiting.body_text).group(1)
     with time_machine.travel(cast.bid.deadline - timedelta(days=2), tick=False):
-        assert invitations.read_token(token).id == cast.waiting.id  # the fresh link works
+        assert invitation_links.read_token(token).id == cast.waiting.id  # the fresh link works
     assert f'href="http://localhost/invitations/{token}"' in waiting.body_html
     pledge_page = f"http://localhost/bids/{cast.bid.id}/pledge"
     nopledge = by_to["nopledge@example.org"]
@@ -91,10 +91,12 @@ def test_an_extension_re_plans_and_past_slots_are_not_sent_late(cast, ctx):
         bid = db.session.get(Bid, cast.bid.id)
         bids.extend_deadline(cast.convenors[0], bid, new_deadline)
         db.session.commit()
-    # Everyone still in the bid is told: the invitee with a fresh link, every member user.
+    # Everyone still in the bid is told: the invitees with a further link, every member user. The invitation
+    # that had expired is waiting again: no invitation expires before the (new) deadline and its grace window.
     assert recipients("deadline_changed") == [
         "colleague@example.org",
         "confirmed@example.org",
+        "expired@example.org",
         "indicative@example.org",
         "nopledge@example.org",
         "waiting@example.org",
@@ -109,11 +111,12 @@ def test_an_extension_re_plans_and_past_slots_are_not_sent_late(cast, ctx):
     assert skipped.outcome == "skipped" and "not sent late" in skipped.note
     # The old deadline's 24-hour moment passes quietly; the new 2-day slot fires at its own moment.
     assert sweep_at(deadline - timedelta(hours=24))["sent"] == 0
-    assert sweep_at(new_deadline - timedelta(days=2)) == {"sent": 3, "skipped": 0, "slots": 1, "clashed": 0}
+    # Chased again: the three as before and the invitee whose invitation the extension kept waiting.
+    assert sweep_at(new_deadline - timedelta(days=2)) == {"sent": 4, "skipped": 0, "slots": 1, "clashed": 0}
     latest = db.session.scalars(sa.select(ReminderSend).where(ReminderSend.slot.like("plan:2880@2026-03-14%"))).all()
-    assert len(latest) == 3
+    assert len(latest) == 4
     assert "(2 days left)" in emails("reminder")[-1].subject
-    assert len(emails("reminder")) == 9
+    assert len(emails("reminder")) == 10
 
 
 def test_catch_up_after_an_outage_sends_what_still_makes_sense_and_records_the_rest(cast):

@@ -225,7 +225,9 @@ def test_reopening_tells_everyone_and_the_second_close_is_announced_again(ctx, o
         bids.extend_deadline(cast.convenors[0], bid, second)
         db.session.commit()
     reopened = emails("deadline_changed")
-    assert len(reopened) == 6  # the invitee still to answer and the five member users
+    # The two invitees still to answer (the one that had expired is waiting again: no invitation expires before
+    # the new deadline) and the five member users.
+    assert len(reopened) == 7
     assert all(
         m.subject.startswith(f"Reopened: {cast.bid.title} now closes 9am on Sunday 15 March 2026") for m in reopened
     )

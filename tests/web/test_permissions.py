@@ -18,6 +18,7 @@ from app.models import (
     DirectoryContact,
     DirectoryEntry,
     Invitation,
+    InvitationLink,
     InvitationStatus,
     JoinRequest,
     LinkPurpose,
@@ -173,6 +174,16 @@ MATRIX: dict[str, list[tuple]] = {
             "POST",
             "/bids/{bid}/extend",
             {"deadline_date": "{future_date}", "deadline_time": "18:00"},
+            "",
+            CONVENOR_ACTION,
+        ),
+    ],
+    "bids.copy": [
+        ("GET", "/bids/{bid}/copy", None, "", CONVENOR_PAGE),
+        (
+            "POST",
+            "/bids/{bid}/copy",
+            {"title": "Bid X again", "deadline_date": "{future_date}", "deadline_time": "17:00", "invite": "pledged"},
             "",
             CONVENOR_ACTION,
         ),
@@ -414,7 +425,8 @@ def world(data):
         InvitationFactory(bid=other, organisation=member_c.organisation, status="accepted", email=member_c.email)
         pledge_a, pledge_b = pledge_for(member_a, bid), pledge_for(member_b, bid)
         pending = InvitationFactory(bid=bid, email="pending@homes.example")
-        token, pending.token_hash = tokens.make("invitation", pending.id)
+        token, token_hash = tokens.make("invitation", pending.id)
+        s.add(InvitationLink(invitation_id=pending.id, token_hash=token_hash, reason="invitation"))
         foreign = InvitationFactory(bid=other, email="elsewhere@homes.example")
         # Someone asks to join A Homes (whose manager is member_a) through an invitation naming it.
         asks = InvitationFactory(bid=bid, email="asks@a-homes.example", organisation=member_a.organisation)
