@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Bid, Invitation, InvitationStatus, Pledge, User
 from app.models.pledge import LIVE_STATUSES
-from app.services import audit, bids, invitations
+from app.services import audit, audit_kinds, bids, invitations
 from app.services.access import is_bid_convenor
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.invitation_rows import InviteReport
@@ -103,3 +103,9 @@ def _rows_to_invite(source: Bid, invite: str) -> list[tuple[int, str, str]]:
         seen.add(email.casefold())
         rows.append((len(rows) + 1, name, email))
     return rows
+
+
+audit_kinds.declare(
+    "bid.copied", lambda e: f"{e.actor} made this draft as a copy of another bid.", title="Bid copied from"
+)
+audit_kinds.declare("bid.copied_to", lambda e: f"{e.actor} copied this bid to a new draft.", title="Bid copied")

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.infra import clock
 from app.models import DirectoryContact, DirectoryEntry, DirectoryTag, Organisation, User
-from app.services import audit, profiles, users
+from app.services import audit, audit_kinds, profiles, users
 from app.services.directory import body_of
 from app.services.directory_names import accent_folded, duplicate_key
 from app.services.errors import Conflict, ValidationFailed
-from app.text import check_name, check_one_line
+from app.text import check_name, check_one_line, possessive
 
 PROFILE_FIELDS = profiles.PROFILE_FIELDS
 
@@ -299,3 +299,23 @@ def _snapshot(entry: DirectoryEntry) -> dict:
         "website": entry.website,
         "tags": [t.name for t in entry.tags],
     }
+
+
+audit_kinds.declare(
+    "directory.organisation_added",
+    lambda e: f"{e.actor} added {e.value('name') or 'an organisation'} to the directory.",
+    title="Directory organisation added",
+)
+audit_kinds.declare(
+    "directory.organisation_changed",
+    lambda e: f"{e.actor} changed {possessive(e.value('name') or 'an organisation')} directory entry.",
+    title="Directory entry changed",
+)
+audit_kinds.declare(
+    "directory.contact_added", lambda e: f"{e.actor} added a contact to a directory entry.", title="Contact added"
+)
+audit_kinds.declare(
+    "directory.primary_contact_changed",
+    lambda e: f"{e.actor} changed a directory entry's primary contact.",
+    title="Primary contact changed",
+)

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.imports import Column, TableRefused, TableRow, offer_back, read_table
 from app.infra import clock
 from app.models import DirectoryContact, DirectoryEntry, DirectoryTag, Organisation, User
-from app.services import audit, users
+from app.services import audit, audit_kinds, users
 from app.services.directory import body_of
 from app.services.directory_edits import clean_profile
 from app.services.directory_names import accent_folded, duplicate_key
@@ -241,3 +241,14 @@ class _Run:
                 entry.tags.append(tag)
                 added = True
         return added
+
+
+audit_kinds.declare(
+    "directory.imported",
+    lambda e: (
+        f"{e.actor} imported organisations into the directory: {e.after.get('added', 0):,} added, "
+        f"{e.after.get('updated', 0):,} updated, {e.after.get('skipped', 0):,} skipped and "
+        f"{e.after.get('refused', 0):,} refused."
+    ),
+    title="Directory import",
+)

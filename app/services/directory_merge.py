@@ -29,7 +29,7 @@ from app.models import (
     entry_invitations,
     entry_tags,
 )
-from app.services import audit
+from app.services import audit, audit_kinds
 from app.services.directory import body_of
 from app.services.errors import Conflict, ValidationFailed
 
@@ -139,3 +139,11 @@ def _move_entry(merged: DirectoryEntry, survivor: DirectoryEntry) -> None:
     db.session.flush()
     db.session.expire(survivor, ["contacts", "tags"])
     db.session.expire(merged, ["contacts", "tags"])
+
+
+def _merged(e: audit_kinds.Entry) -> str:
+    return f"{e.actor} merged two directory entries into {e.organisation or 'one organisation'}."
+
+
+audit_kinds.declare("directory.merged", _merged, title="Directory entries merged")
+audit_kinds.declare("organisation.merged", _merged, title="Organisations merged")

@@ -26,7 +26,7 @@ from app.models import (
     User,
     UserSession,
 )
-from app.services import audit, team
+from app.services import audit, audit_kinds, team
 from app.services.errors import Conflict, NotFound, PermissionDenied
 
 #: a link inside an email, as the download shows it
@@ -205,3 +205,10 @@ def personal_data(user: User) -> dict[str, Any]:
             for m in emails
         ],
     }
+
+
+audit_kinds.declare(
+    "user.erased",
+    lambda e: f"{e.actor} erased a person who has left; they are shown as {e.after.get('pseudonym', 'a former user')}.",
+    title="Person erased",
+)

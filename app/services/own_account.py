@@ -15,7 +15,7 @@ from app import notifications
 from app.extensions import db
 from app.infra.links import path_for
 from app.models import AccountLink, LinkPurpose, User
-from app.services import account_links, audit
+from app.services import account_links, audit, audit_kinds
 from app.services.errors import Conflict, TokenInvalid, ValidationFailed
 from app.services.users import lookalike_user_email, normalise_email, person_name
 
@@ -107,3 +107,12 @@ def confirm_email_change(token: str) -> User:
     account_links.mark_used(link)
     audit.record("user.email_changed", actor=user, subject=user, before={"email": before}, after={"email": user.email})
     return user
+
+
+audit_kinds.declare("user.name_changed", lambda e: f"{e.actor} changed their name.", title="Name changed")
+audit_kinds.declare(
+    "user.email_change_requested",
+    lambda e: f"{e.actor} asked to change their email address.",
+    title="Email change asked for",
+)
+audit_kinds.declare("user.email_changed", lambda e: f"{e.actor} confirmed a new email address.", title="Email changed")

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.infra import clock, tokens
 from app.infra.links import path_for
 from app.models import AccountLink, LinkPurpose, User
-from app.services import account_links, audit, sessions
+from app.services import account_links, audit, audit_kinds, sessions
 from app.services.errors import NotFound, TokenInvalid, require
 from app.services.users import normalise_email, password_problems
 
@@ -122,3 +122,18 @@ def reset_password(token: str, password: str, *, password_hash: str | None = Non
     )
     audit.record("user.password_reset", actor=user, subject=user, ip_address=ip_address)
     return user
+
+
+audit_kinds.declare(
+    "auth.password_reset_requested",
+    lambda e: (
+        "An operator made a password reset link."
+        if e.after.get("by") == "operator"
+        else "Someone asked for a password reset link"
+        + ("; it was sent." if e.after.get("sent") else "; none was sent.")
+    ),
+    title="Password reset asked for",
+)
+audit_kinds.declare(
+    "user.password_reset", lambda e: f"{e.actor} set a new password with a reset link.", title="Password reset"
+)

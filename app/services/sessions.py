@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.infra import clock, tokens
 from app.models import User, UserSession
-from app.services import audit
+from app.services import audit, audit_kinds
 from app.services.errors import NotFound
 
 
@@ -94,3 +94,13 @@ def end_other_sessions(user: User) -> int:
     ended = end_all(user)
     audit.record("auth.signed_out_everywhere", actor=user, subject=user, after={"sessions": ended})
     return ended
+
+
+audit_kinds.declare(
+    "auth.session_ended", lambda e: f"{e.actor} ended one of their other sessions.", title="Session ended"
+)
+audit_kinds.declare(
+    "auth.signed_out_everywhere",
+    lambda e: f"{e.actor} signed out everywhere ({e.after.get('sessions', 0):,} sessions ended).",
+    title="Signed out everywhere",
+)

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.infra import clock
 from app.infra.links import path_for
 from app.models import AccountLink, ApiToken, LinkPurpose, Organisation, OrganisationKind, Role, User
-from app.services import account_links, audit, sessions, users
+from app.services import account_links, audit, audit_kinds, sessions, users
 from app.services.errors import Conflict, NotFound, PermissionDenied, TokenInvalid, ValidationFailed
 
 PURPOSE = LinkPurpose.COLLEAGUE
@@ -239,3 +239,19 @@ def remove_colleague(actor: User, user_id: int) -> User:
     stop_access(user)
     audit.record("team.colleague_removed", actor=actor, organisation_id=user.organisation_id, subject=user)
     return user
+
+
+audit_kinds.declare(
+    "team.colleague_invited", lambda e: f"{e.actor} invited a colleague to join.", title="Colleague invited"
+)
+audit_kinds.declare(
+    "team.invitation_withdrawn",
+    lambda e: f"{e.actor} withdrew a colleague's invitation.",
+    title="Colleague's invitation withdrawn",
+)
+audit_kinds.declare("team.colleague_joined", lambda e: f"{e.actor} joined as a colleague.", title="Colleague joined")
+audit_kinds.declare("team.manager_made", lambda e: f"{e.actor} made a colleague a manager.", title="Manager made")
+audit_kinds.declare(
+    "team.manager_unmade", lambda e: f"{e.actor} made a colleague no longer a manager.", title="Manager role removed"
+)
+audit_kinds.declare("team.colleague_removed", lambda e: f"{e.actor} removed a colleague.", title="Colleague removed")

@@ -46,7 +46,11 @@ def _recorded_actions() -> tuple[set[str], set[str]]:
             ):
                 collect(node.args[0])
             # helpers that pass an action through (invitations._issue_link(actor, bid, invitation, "invitation.sent"))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_issue_link":
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_issue_link", "send_invitation")
+            ):
                 collect(node.args[3])
     return literals, prefixes
 
