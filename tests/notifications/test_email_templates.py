@@ -25,6 +25,8 @@ BID = NS(
     scheme="Community Match Fund",
     organisation=BODY,
     target_pence=600_000_000,
+    target_homes=1_100_000,
+    min_pledge_pence=5_000_000,
 )
 USER = NS(name="Sam Lee", email="sam@riverside.example")
 THRESHOLD = NS(label="Minimum total match funding", required="£5,000,000", actual="£3,250,000", met=False)
@@ -94,7 +96,14 @@ VARIANTS = {
             "sender": USER,
         }
     ],
-    "invitation": [{"invitation": NS(organisation_name="Riverside Homes", expires_at=DEADLINE)}],
+    "invitation": [
+        {
+            "invitation": NS(organisation_name="Riverside Homes", expires_at=DEADLINE, invited_by=USER),
+            "contact": USER,
+            "message": message,
+        }
+        for message in ("", "We would love you to join.\n\nDo call me.")
+    ],
     "join_decided": [{"approved": True, "request": REQUEST}, {"approved": False, "request": REQUEST}],
     "join_request": [{"request": REQUEST, "organisation": ORG, "manager": USER}],
     "pledge_receipt": [{"pledge": PLEDGE, "action": "created"}, {"pledge": PLEDGE, "action": "withdrawn"}],
@@ -104,6 +113,29 @@ VARIANTS = {
         for message in ("", "Please pledge by Friday.\n\nThank you.")
     ],
 }
+#: emails about a person's account, not about a bid: their parts must agree all the same
+ACCOUNT_VARIANTS = {
+    "password_reset": [{"name": "Sam Lee", "link": "/reset/token", "minutes": 60}],
+    "password_changed": [{"name": "Sam Lee", "link": "/reset"}],
+    "email_change_confirm": [
+        {
+            "name": "Sam Lee",
+            "link": "/account/email/token",
+            "hours": 24,
+            "new_email": "n@x.example",
+            "old_email": "o@x.example",
+        }
+    ],
+    "email_change_notice": [
+        {"name": "Sam Lee", "link": "/reset", "new_email": "n@x.example", "old_email": "o@x.example"}
+    ],
+    "colleague_invitation": [
+        {"inviter": "Sam Lee", "organisation": "Riverside Homes", "link": "/team/join/t", "days": 7}
+    ],
+}
+ACCOUNT_CASES = [
+    pytest.param(kind, i, id=f"{kind}-{i}") for kind, variants in ACCOUNT_VARIANTS.items() for i in range(len(variants))
+]
 CASES = [pytest.param(kind, i, id=f"{kind}-{i}") for kind, variants in VARIANTS.items() for i in range(len(variants))]
 
 GREETING = re.compile(r"^(Hello|Dear)\b")
@@ -114,7 +146,7 @@ FACTS = re.compile(
 
 def test_every_template_has_variants_here():
     kinds = {p.stem for p in TEMPLATES.glob("*.txt") if not p.name.startswith("_")}
-    assert kinds == set(VARIANTS), "add the new email template's variants to VARIANTS"
+    assert kinds == set(VARIANTS) | set(ACCOUNT_VARIANTS), "add the new email template's variants to VARIANTS"
     assert kinds == {p.stem for p in TEMPLATES.glob("*.html")}, "every email has a plain-text and an HTML part"
 
 
@@ -157,3 +189,13 @@ def test_a_subject_that_does_not_name_the_bid_gets_it(app):
     assert _render(app, "invitation", 0, "You are invited").subject == f"You are invited – {BID.title}"
     named = _render(app, "invitation", 0, f"Invitation to pledge: {BID.title}")
     assert named.subject == f"Invitation to pledge: {BID.title}"
+
+
+@pytest.mark.parametrize(("kind", "index"), ACCOUNT_CASES)
+def test_the_parts_of_an_account_email_agree(app, kind, index):
+    with app.test_request_context():
+        message = notifications.render("to@example.org", kind, "Your account", **ACCOUNT_VARIANTS[kind][index])
+    text_facts = set(FACTS.findall(message.body_text))
+    assert text_facts, f"{kind}: the text gives no link or figure"
+    assert text_facts == set(FACTS.findall(_html_text(message.body_html))), kind
+    assert message.subject == "Your account"  # no bid, so nothing is added to the subject

@@ -10,7 +10,8 @@ import pytest
 import time_machine
 
 from app.infra import clock, tokens
-from app.services import audit, bids, invitations, pledges, reminder_plan
+from app.models import InvitationLink
+from app.services import audit, bids, invitation_links, invitations, pledges, reminder_plan
 from tests.factories import BidFactory, InvitationFactory, member_of
 from tests.web.pages import text_of
 
@@ -38,7 +39,8 @@ def log(data):
         reminder_plan.set_plan(convenor, bid, [10080, 2880, 120])
         invitation = InvitationFactory(bid=bid, organisation_name="Glen Housing", email="g@glen.example")
         s.flush()
-        token, invitation.token_hash = tokens.make(invitations.PURPOSE, invitation.id)
+        token, token_hash = tokens.make(invitation_links.PURPOSE, invitation.id)
+        s.add(InvitationLink(invitation_id=invitation.id, token_hash=token_hash, reason="invitation"))
         invitations.decline(token, "Not this year")
         ids = {"bid": bid.id, "riverside": riverside.organisation_id, "sam": riverside.id}
     with time_machine.travel(datetime(2026, 12, 3, 15, 42, tzinfo=UTC), tick=False), data() as s:

@@ -277,4 +277,4 @@ def test_nul_bytes_never_reach_the_database_and_line_breaks_never_reach_a_subjec
         user=member,
         action="created",
     )
-    assert message.subject == "To Bcc: x@example.org y"
+    assert message.subject == f"To Bcc: x@example.org y – {bid.title}"  # one line; the bid named after it
