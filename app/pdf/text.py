@@ -45,8 +45,7 @@ def markup(value: object) -> str:
 
 def text_paragraphs(value: object) -> list[str]:
     """Display text split into paragraphs at blank lines (not escaped: see app.pdf.paged.plain_paragraph)."""
-    text = display_text(value)
-    return [block.strip().replace("\t", " ") for block in re.split(r"\n\s*\n", text) if block.strip()]
+    return ["\n".join(lines).replace("\t", " ") for lines in paragraphs(display_text(value))]
 
 
 def markup_paragraphs(value: object) -> list[str]:
