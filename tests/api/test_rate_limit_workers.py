@@ -21,7 +21,7 @@ def _status(url: str, token: str) -> int:
         url, headers={"Authorization": f"Bearer {token}", "Connection": "close"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
