@@ -1,8 +1,9 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
 from app.models.audit import AuditEvent, BidEvent
-from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
+from app.models.bid import DEFAULT_REMINDER_PLAN, OUTCOMES, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
+from app.models.delivery import GRANT_FIELDS, BidOutcome, Grant
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
 from app.models.invitation import Invitation, InvitationStatus, JoinRequest, JoinRequestStatus
 from app.models.organisation import Organisation, OrganisationKind, Role, User
@@ -14,12 +15,15 @@ from app.models.types import UTCDateTime, utcnow
 
 __all__ = [
     "DEFAULT_REMINDER_PLAN",
+    "GRANT_FIELDS",
+    "OUTCOMES",
     "LIVE_STATUSES",
     "TRANSITIONS",
     "ApiToken",
     "AuditEvent",
     "Bid",
     "BidEvent",
+    "BidOutcome",
     "BidPack",
     "BidStatus",
     "BodyIdentity",
@@ -28,6 +32,7 @@ __all__ = [
     "EmailStatus",
     "FunderLink",
     "FunderLinkAccess",
+    "Grant",
     "Invitation",
     "InvitationStatus",
     "JoinRequest",

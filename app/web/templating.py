@@ -7,6 +7,7 @@ from flask import Flask
 from app.infra import clock
 from app.infra.links import path_for
 from app.money import format_pence, pence_to_pounds_text
+from app.text import london_date
 from app.regions import REGION_CHOICES, REGIONS, region_names
 
 
@@ -16,6 +17,7 @@ def register(app: Flask) -> None:
         pounds_input=pence_to_pounds_text,
         uk_datetime=clock.format_uk,
         uk_date=lambda value: clock.format_uk(value, with_time=False),
+        day=lambda value: london_date(value) if value else "—",
         remaining=lambda deadline: clock.format_remaining(deadline),
         region_names=region_names,
         iso=lambda value: value.isoformat() if value else "",
