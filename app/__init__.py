@@ -13,6 +13,7 @@ from flask import Flask
 from app import api, cli, database
 from app.auth.routes import bp as auth_bp
 from app.bids.routes import bp as bids_bp
+from app.delivery import bp as delivery_bp
 from app.documents.routes import bp as documents_bp
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.funder.routes import bp as funder_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         reminders_bp,
         live_bp,
         settings_bp,
+        delivery_bp,
     ):
         app.register_blueprint(bp)
     api.register(app)

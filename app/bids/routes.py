@@ -11,7 +11,7 @@ from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
-from app.services import access, audit, bids, disclosure, pledges
+from app.services import access, audit, bids, disclosure, outcomes, pledges
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
 from app.web.support import ActionForm, form_version, load_bid
@@ -198,6 +198,7 @@ def show(bid_id: int):
             sort=request.args.get("sort", "amount"),
             failed_emails=notifications.failed_count(bid),
             now=live["now"],
+            outcome=outcomes.outcome_of(bid),
         )
     pledge = pledges.current_pledge(bid, current_user.organisation_id)
     return render_template(
@@ -209,6 +210,7 @@ def show(bid_id: int):
         members=live["members"],
         now=live["now"],
         started=bid.had_started(pledge),
+        outcome=outcomes.outcome_of(bid),
     )
 
 

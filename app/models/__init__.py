@@ -16,8 +16,8 @@ from app.models.types import UTCDateTime, utcnow
 __all__ = [
     "DEFAULT_REMINDER_PLAN",
     "GRANT_FIELDS",
-    "OUTCOMES",
     "LIVE_STATUSES",
+    "OUTCOMES",
     "TRANSITIONS",
     "ApiToken",
     "AuditEvent",

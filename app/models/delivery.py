@@ -101,8 +101,9 @@ class Grant(db.Model):
         sa.CheckConstraint("amount_pence > 0", name="amount_positive"),
         sa.CheckConstraint("funder_pence >= 0 AND match_pence >= 0", name="sources_positive"),
         sa.CheckConstraint("funder_pence + match_pence = amount_pence", name="sources_add_up"),
-        sa.CheckConstraint("planned_end IS NULL OR planned_start IS NULL OR planned_end >= planned_start",
-                           name="planned_order"),
+        sa.CheckConstraint(
+            "planned_end IS NULL OR planned_start IS NULL OR planned_end >= planned_start", name="planned_order"
+        ),
         sa.Index("ix_grants_bid_organisation", "bid_id", "organisation_id"),
     )
 

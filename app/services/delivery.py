@@ -105,8 +105,11 @@ def summary(actor: User, bid: Bid) -> dict[str, Any]:
         if convenor or org_id == actor.organisation_id
     ]
     out: dict[str, Any] = {
-        "totals": {**total.as_dict(), "members": len(names),
-                   "members_with_grants": sum(1 for f in members.values() if f.grants)},
+        "totals": {
+            **total.as_dict(),
+            "members": len(names),
+            "members_with_grants": sum(1 for f in members.values() if f.grants),
+        },
         "members": member_rows,
         "by_region": [
             {"code": code or None, "name": REGIONS.get(code, "Not given"), **regions[code].as_dict()}

@@ -28,8 +28,12 @@ GSS_TYPES: dict[str, str] = {
     "N92": "CTRY",
 }
 #: Charity numbers: England and Wales (6-7 digits, with an optional -N suffix for a linked charity),
-#: Scotland (SC + 6 digits), Northern Ireland (NIC + 6 digits, or 6 digits written 1xxxxx).
-CHARITY_SHAPES = (re.compile(r"^[0-9]{6,7}(?:-[0-9]{1,2})?$"), re.compile(r"^SC[0-9]{6}$"), re.compile(r"^NIC?[0-9]{6}$"))
+#: Scotland (SC + 6 digits), Northern Ireland (NIC + 6 digits).
+CHARITY_SHAPES = (
+    re.compile(r"^[0-9]{6,7}(?:-[0-9]{1,2})?$"),
+    re.compile(r"^SC[0-9]{6}$"),
+    re.compile(r"^NIC[0-9]{6}$"),
+)
 COMPANY_SHAPE = re.compile(r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$")
 EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 _STOP = re.compile(r"\b(the|ltd|limited|cic|cio|inc|and|of)\b")
@@ -80,8 +84,10 @@ def validate_grant(values: dict[str, Any]) -> dict[str, Any]:
         if len(value) > limit:
             fail(name, f"The {label} must be {limit:,} characters or fewer.")
         elif (address := find_email(value)) is not None:
-            fail(name, f"Remove the email address ({address}): grants data is published, and must hold no "
-                 "personal details.")
+            fail(
+                name,
+                f"Remove the email address ({address}): grants data is published, and must hold no personal details.",
+            )
         else:
             clean[name] = value
 
@@ -134,7 +140,11 @@ def validate_grant(values: dict[str, Any]) -> dict[str, Any]:
             clean["funder_pence"] = amount - match
         elif match is None:
             clean["match_pence"] = amount - funder
-        if clean["funder_pence"] < 0 or clean["match_pence"] < 0 or clean["funder_pence"] + clean["match_pence"] != amount:
+        if (
+            clean["funder_pence"] < 0
+            or clean["match_pence"] < 0
+            or clean["funder_pence"] + clean["match_pence"] != amount
+        ):
             fail("match_pence", "The funder's money and the match funding must add up to the amount.")
     start, end = clean.get("planned_start"), clean.get("planned_end")
     if start and end and end < start:
@@ -180,8 +190,11 @@ def _location(values: dict[str, Any], clean: dict[str, Any], fail) -> None:
     elif not isinstance(code, str) or not GSS_SHAPE.match(code.strip().upper()):
         fail("location_gss", "A GSS code is a letter E, N, S or W and eight digits, e.g. E08000003.")
     elif gss_type(code.strip().upper()) is None:
-        fail("location_gss", "Use the code of a local authority district (E06–E09, W06, S12 or N09), a region "
-             "(E12) or a nation: the app cannot say what kind of place this code is.")
+        fail(
+            "location_gss",
+            "Use the code of a local authority district (E06–E09, W06, S12 or N09), a region "
+            "(E12) or a nation: the app cannot say what kind of place this code is.",
+        )
     else:
         clean["location_gss"] = code.strip().upper()
     if clean.get("location_gss") and not (clean.get("location_name") or "").strip():

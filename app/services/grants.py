@@ -109,8 +109,9 @@ def update_grant(
     grant.updated_at = clock.now()
     grant.updated_by_id = actor.id
     db.session.flush()
-    audit.record("grant.edited", actor=actor, bid=bid, subject=grant, before=before,
-                 after={k: getattr(grant, k) for k in before})
+    audit.record(
+        "grant.edited", actor=actor, bid=bid, subject=grant, before=before, after={k: getattr(grant, k) for k in before}
+    )
     return grant
 
 

@@ -19,13 +19,22 @@ from app.models.bid import OUTCOMES
 from app.money import MAX_PENCE, format_pence
 from app.services import audit, bids, totals
 from app.services.access import is_bid_convenor
-from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed, require
+from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, require
 from app.text import check_one_line
 
 MAX_TEXT = 20_000
 #: The outcome's fields, as the API and the form name them.
-FIELDS = ("result", "amount_awarded_pence", "award_date", "grant_reference", "conditions", "spend_by", "reason",
-          "feedback", "grants_due_by")
+FIELDS = (
+    "result",
+    "amount_awarded_pence",
+    "award_date",
+    "grant_reference",
+    "conditions",
+    "spend_by",
+    "reason",
+    "feedback",
+    "grants_due_by",
+)
 
 
 def outcome_of(bid: Bid) -> BidOutcome | None:
@@ -100,13 +109,27 @@ def validate_outcome(values: dict[str, Any]) -> dict[str, Any]:
     elif result in (BidStatus.LOST, BidStatus.WITHDRAWN):
         text("reason", "reason", MAX_TEXT)
         text("feedback", "funder's feedback", MAX_TEXT)
-        for name in ("amount_awarded_pence", "award_date", "spend_by", "grant_reference", "conditions",
-                     "grants_due_by"):
+        for name in (
+            "amount_awarded_pence",
+            "award_date",
+            "spend_by",
+            "grant_reference",
+            "conditions",
+            "grants_due_by",
+        ):
             if values.get(name) not in (None, ""):
                 errors.setdefault(name, []).append("Only a won bid has an award: leave this out.")
     require(errors)
-    blank = {"amount_awarded_pence": None, "award_date": None, "spend_by": None, "grants_due_by": None,
-             "grant_reference": "", "conditions": "", "reason": "", "feedback": ""}
+    blank = {
+        "amount_awarded_pence": None,
+        "award_date": None,
+        "spend_by": None,
+        "grants_due_by": None,
+        "grant_reference": "",
+        "conditions": "",
+        "reason": "",
+        "feedback": "",
+    }
     return {**blank, **clean, "grant_reference": clean.get("grant_reference") or None}
 
 
@@ -143,8 +166,14 @@ def record_outcome(actor: User, bid: Bid, values: dict[str, Any], *, expected_ve
     after = _values(outcome)
     if before == after:
         return outcome
-    audit.record("outcome.corrected" if before else "outcome.recorded", actor=actor, bid=bid, subject=outcome,
-                 before=before, after=after)
+    audit.record(
+        "outcome.corrected" if before else "outcome.recorded",
+        actor=actor,
+        bid=bid,
+        subject=outcome,
+        before=before,
+        after=after,
+    )
     _tell_members(bid, outcome, corrected=before is not None)
     return outcome
 
@@ -186,8 +215,15 @@ def _tell_members(bid: Bid, outcome: BidOutcome, *, corrected: bool) -> None:
                 continue
             messages.append(
                 notifications.render(
-                    person.email, "outcome", subject, bid, name=person.name, outcome=outcome, corrected=corrected,
-                    link=link, awarded=format_pence(outcome.amount_awarded_pence),
+                    person.email,
+                    "outcome",
+                    subject,
+                    bid,
+                    name=person.name,
+                    outcome=outcome,
+                    corrected=corrected,
+                    link=link,
+                    awarded=format_pence(outcome.amount_awarded_pence),
                 )
             )
     notifications.queue_all(messages)

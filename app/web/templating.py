@@ -7,8 +7,8 @@ from flask import Flask
 from app.infra import clock
 from app.infra.links import path_for
 from app.money import format_pence, pence_to_pounds_text
-from app.text import london_date
 from app.regions import REGION_CHOICES, REGIONS, region_names
+from app.text import london_date
 
 
 def register(app: Flask) -> None:

@@ -30,7 +30,7 @@ def _defer_foreign_keys() -> None:
 
 def _status_check(sql: str) -> None:
     with op.batch_alter_table("bids", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_bids_status_valid", type_="check")
+        batch_op.drop_constraint(op.f("ck_bids_status_valid"), type_="check")
         batch_op.create_check_constraint("status_valid", sql)
 
 

@@ -1,0 +1,9 @@
+"""After the bid: the outcome, the grants members make, the delivery dashboard and the 360Giving export."""
+
+from app.delivery import grant_routes, routes
+from app.delivery.blueprint import bp
+
+#: The page modules: importing them attaches their routes to ``bp``.
+PAGES = (grant_routes, routes)
+
+__all__ = ["PAGES", "bp"]
