@@ -18,7 +18,7 @@ from app.regions import REGIONS
 When = Annotated[datetime, Field(description="ISO 8601 with offset (UTC).")]
 Money = Annotated[str, Field(description="The amount formatted as GBP, e.g. £6,250,000.")]
 RegionCode = Literal[tuple(REGIONS)]  # type: ignore[valid-type]
-BidStatus = Literal["draft", "open", "closed", "submitted", "cancelled"]
+BidStatus = Literal["draft", "open", "closed", "submitted", "cancelled", "won", "lost", "withdrawn"]
 
 
 class Problem(BaseModel):

@@ -28,7 +28,7 @@ from app.infra.links import path_for
 from app.models import Bid, Grant, User
 from app.regions import REGION_GSS, REGIONS
 from app.services.access import is_bid_convenor
-from app.services.errors import DomainError, InvalidTransition, PermissionDenied
+from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.services.grant_values import find_email, gss_type, recipient_org_id
 from app.text import iso_utc
 
@@ -38,17 +38,18 @@ LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-class ExportRefused(DomainError):
-    """Some grants fail the checks: ``problems`` lists each with its reasons."""
+class ExportRefused(ValidationFailed):
+    """Some grants fail the checks: ``problems`` lists each with its reasons; ``errors`` has them by grant id."""
 
-    status = 422
     type_slug = "export-refused"
     title = "The 360Giving export is refused"
 
     def __init__(self, problems: list[dict]):
+        many = len(problems) != 1
         super().__init__(
-            f"{len(problems):,} grant{'s' if len(problems) != 1 else ''} cannot be published yet: fix "
-            f"{'them' if len(problems) != 1 else 'it'}, or export without {'them' if len(problems) != 1 else 'it'}."
+            {f"grants/{p['id']}": p["reasons"] for p in problems},
+            f"{len(problems):,} grant{'s' if many else ''} cannot be published yet: fix {'them' if many else 'it'}, "
+            f"or export without {'them' if many else 'it'}.",
         )
         self.problems = problems
 

@@ -131,5 +131,5 @@ def _check_version(grant: Grant, expected: int | None) -> None:
     if expected is not None and expected != grant.version:
         raise StaleVersion(
             "Someone else changed this grant after you opened it. Check the values and try again.",
-            current={**grant.snapshot(), "version": grant.version},
+            current=audit.jsonable({**grant.snapshot(), "version": grant.version}),
         )

@@ -145,7 +145,7 @@ def record_outcome(actor: User, bid: Bid, values: dict[str, Any], *, expected_ve
     if expected_version is not None and expected_version != (outcome.version if outcome else 0):
         raise StaleVersion(
             "Someone else recorded this outcome after you opened it. Check it and try again.",
-            current=_values(outcome) if outcome else {},
+            current=audit.jsonable(_values(outcome)) if outcome else {},
         )
     if outcome is not None and outcome.delivery_closed_at and clean["result"] != BidStatus.WON:
         raise InvalidTransition("Delivery is closed: the outcome can no longer change from won.")
