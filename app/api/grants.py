@@ -147,7 +147,7 @@ GRANT_REPLY = {200: reply(dr.Grant, "The grant.", etag=True)}
 def list_grants(bid_id: int):
     bid = _delivery_bid(bid_id)
     page, per_page = pagination()
-    rows = grants.grants_for(caller(), bid)
+    rows = grants.list_grants(caller(), bid)
     items = [grant_json(g) for g in s.slice_page(rows, page, per_page)]
     return ok(s.page(items, page=page, per_page=per_page, total=len(rows)))
 

@@ -23,7 +23,7 @@ def grants_index(bid_id: int):
     bid = load_bid(bid_id)
     if not bid.in_delivery:
         abort(404)
-    rows = grants.grants_for(current_user, bid)
+    rows = grants.list_grants(current_user, bid)
     return render_template("delivery/grants.html", bid=bid, grants=rows, action_form=ActionForm())
 
 

@@ -73,13 +73,13 @@ def validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def publisher_prefix(bid: Bid) -> str:
+def prefix_of(bid: Bid) -> str:
     """The publisher part of every id: the convening body's org-id, or ``cbm-<its number>`` without one."""
     body = bid.organisation
     return _UNSAFE_ID.sub("-", body.identifier) if body.identifier else f"cbm-{body.id}"
 
 
-def grant_json(grant: Grant, bid: Bid, prefix: str, source: str) -> dict[str, Any]:
+def as_360_grant(grant: Grant, bid: Bid, prefix: str, source: str) -> dict[str, Any]:
     """One grant in the standard's JSON shape. Fields left blank are left out."""
     pounds = grant.amount_pence / 100 if grant.amount_pence % 100 else grant.amount_pence // 100
     recipient: dict[str, Any] = {
@@ -169,7 +169,7 @@ def build(actor: User, bid: Bid, *, now: datetime) -> Export:
         raise PermissionDenied("Only the bid's convenors export its grants.")
     if not bid.in_delivery:
         raise InvalidTransition("Only a won bid has grants to publish.")
-    prefix = publisher_prefix(bid)
+    prefix = prefix_of(bid)
     base = current_app.config["BASE_URL"].rstrip("/")
     source = base + path_for("delivery.dashboard", bid_id=bid.id)
     grants = db.session.scalars(
@@ -177,7 +177,7 @@ def build(actor: User, bid: Bid, *, now: datetime) -> Export:
     )
     items, problems = [], []
     for grant in grants:
-        item = grant_json(grant, bid, prefix, source)
+        item = as_360_grant(grant, bid, prefix, source)
         reasons = check(item)
         if reasons:
             problems.append(

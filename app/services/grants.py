@@ -40,7 +40,7 @@ def _require_member(actor: User, bid: Bid) -> None:
         raise PermissionDenied("Only member organisations record grants; convenors read them.")
 
 
-def grants_for(actor: User, bid: Bid) -> list[Grant]:
+def list_grants(actor: User, bid: Bid) -> list[Grant]:
     """The grants the actor may see: every grant for the bid's convenors, the organisation's own for a member."""
     stmt = sa.select(Grant).where(Grant.bid_id == bid.id)
     if not is_bid_convenor(actor, bid):

@@ -101,8 +101,8 @@ def test_another_organisations_grant_is_not_found_and_cannot_be_changed(ctx):
         grants.update_grant(b, bid, grant, {"title": "Mine now"})
     with pytest.raises(NotFound):
         grants.delete_grant(b, bid, grant)
-    assert grants.grants_for(b, bid) == [] and grants.grants_for(a, bid) == [grant]
-    assert grants.grants_for(bid.created_by, bid) == [grant]  # the convenors read every grant
+    assert grants.list_grants(b, bid) == [] and grants.list_grants(a, bid) == [grant]
+    assert grants.list_grants(bid.created_by, bid) == [grant]  # the convenors read every grant
     with pytest.raises(PermissionDenied):
         grants.create_grant(bid.created_by, bid, GRANT)
 

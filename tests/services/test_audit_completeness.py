@@ -30,9 +30,11 @@ from app.services import (
     body,
     digest,
     funder,
+    grants,
     invitations,
     join_requests,
     letters,
+    outcomes,
     packs,
     pledges,
     reminder_plan,
@@ -40,6 +42,7 @@ from app.services import (
     scheduling,
     users,
 )
+from tests.delivery.helpers import WON, grant_by, submitted_bid, won_bid
 from tests.factories import PASSWORD, BidFactory, ConvenorFactory, InvitationFactory, UserFactory, member_of
 from tests.packdata import populated_bid
 from tests.pdfs import clean_storage, make_pdf
@@ -75,7 +78,12 @@ READERS = {
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
-    "audit": "events_for_bid export_csv",
+    "audit": "events_for_bid export_csv jsonable",
+    "delivery": "recipient_identity summary",
+    "giving360": "as_360_grant build check export prefix_of render validator",
+    "grant_values": "find_email gss_type name_key recipient_org_id validate_grant",
+    "grants": "get_grant list_grants new_reference require_open_delivery",
+    "outcomes": "outcome_of validate_outcome",
     "bids": "validate_bid_values",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
     "digest": "build describe_event",
@@ -196,6 +204,30 @@ SCENARIOS: dict[str, list[Setup]] = {
     "bids.cancel_bid": [lambda: (lambda b: lambda: bids.cancel_bid(b.created_by, b))(BidFactory())],
     "bids.mark_submitted": [
         lambda: (lambda b: lambda: bids.mark_submitted(b.created_by, b))(BidFactory(status=BidStatus.CLOSED))
+    ],
+    "bids.move_to_outcome": [
+        lambda: (lambda b: lambda: bids.move_to_outcome(b.created_by, b, BidStatus.LOST))(submitted_bid(1)[0])
+    ],
+    "outcomes.record_outcome": [
+        lambda: (lambda b: lambda: outcomes.record_outcome(b.created_by, b, WON))(submitted_bid(1)[0]),
+        lambda: (lambda b: lambda: outcomes.record_outcome(b.created_by, b, {"result": "withdrawn"}))(won_bid(1)[0]),
+    ],
+    "outcomes.submit_bid": [
+        lambda: (lambda b: lambda: outcomes.submit_bid(b.created_by, b))(BidFactory(status=BidStatus.CLOSED))
+    ],
+    "outcomes.set_delivery_open": [
+        lambda: (lambda b: lambda: outcomes.set_delivery_open(b.created_by, b, open_=False))(won_bid(1)[0])
+    ],
+    "grants.create_grant": [lambda: (lambda w: lambda: grant_by(w[1][0], w[0]))(won_bid(1))],
+    "grants.update_grant": [
+        lambda: (lambda w, g: lambda: grants.update_grant(w[1][0], w[0], g, {"title": "Renamed"}))(
+            *(lambda w: (w, grant_by(w[1][0], w[0])))(won_bid(1))
+        )
+    ],
+    "grants.delete_grant": [
+        lambda: (lambda w, g: lambda: grants.delete_grant(w[1][0], w[0], g))(
+            *(lambda w: (w, grant_by(w[1][0], w[0])))(won_bid(1))
+        )
     ],
     "bids.extend_deadline": [
         lambda: (lambda b: lambda: bids.extend_deadline(b.created_by, b, b.deadline + timedelta(days=1)))(BidFactory())
