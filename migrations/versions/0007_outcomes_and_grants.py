@@ -20,23 +20,32 @@ OLD_STATUS = "status IN ('draft', 'open', 'closed', 'submitted', 'cancelled')"
 NEW_STATUS = "status IN ('draft', 'open', 'closed', 'submitted', 'cancelled', 'won', 'lost', 'withdrawn')"
 
 
-def _defer_foreign_keys() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite changes a CHECK or drops a column only by rebuilding the table; other tables refer to
-        # ``bids`` and ``pledges``, so their foreign keys are checked at commit (when the rebuilt table holds
-        # the same ids), not at the DROP of the old one.
-        op.execute("PRAGMA defer_foreign_keys = ON")
-
-
-def _status_check(sql: str) -> None:
-    with op.batch_alter_table("bids", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_bids_status_valid"), type_="check")
-        batch_op.create_check_constraint("status_valid", sql)
+def _status_check(old: str, new: str) -> None:
+    """Replace the bids table's CHECK on ``status``."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        op.drop_constraint(op.f("ck_bids_status_valid"), "bids", type_="check")
+        op.create_check_constraint("status_valid", "bids", new)
+        return
+    # SQLite changes a CHECK only by rebuilding the table, and other tables refer to ``bids``: with foreign keys
+    # on (they cannot be turned off inside the migration's transaction) dropping the old table would count every
+    # pledge, invitation and event as a violation. A CHECK is not stored in the table's rows, so SQLite's own
+    # documented procedure for changing one edits the table's definition instead (sqlite.org/lang_altertable.html,
+    # "making other kinds of table schema changes"), with the schema version bumped so connections reload it.
+    sql = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'bids'").scalar()
+    if old not in sql:
+        raise RuntimeError("the bids table's status CHECK is not the one this migration expects")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'bids'", (sql.replace(old, new),)
+    )
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def upgrade():
-    _defer_foreign_keys()
-    _status_check(NEW_STATUS)
+    _status_check(OLD_STATUS, NEW_STATUS)
     op.add_column("pledges", sa.Column("released_at", UTCDateTime(), nullable=True))
     op.create_table(
         "bid_outcomes",
@@ -116,11 +125,10 @@ def upgrade():
 
 
 def downgrade():
-    _defer_foreign_keys()
     op.drop_table("grants")
     op.drop_table("bid_outcomes")
-    with op.batch_alter_table("pledges", schema=None) as batch_op:
-        batch_op.drop_column("released_at")
+    # In place on SQLite too (3.35+ drops a plain column without rebuilding the table others refer to).
+    op.execute("ALTER TABLE pledges DROP COLUMN released_at")
     # Bids with an outcome go back to "submitted", the last status the older schema knows.
     op.execute("UPDATE bids SET status = 'submitted' WHERE status IN ('won', 'lost', 'withdrawn')")
-    _status_check(OLD_STATUS)
+    _status_check(NEW_STATUS, OLD_STATUS)
