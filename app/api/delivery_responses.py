@@ -73,6 +73,11 @@ class Grant(ResponseBody):
 GrantPage = page_of(Grant, "GrantPage")
 
 
+class ImportResult(ResponseBody):
+    imported: int
+    grants: list[Grant]
+
+
 class Figures(ResponseBody):
     granted_pence: int
     pledged_pence: int

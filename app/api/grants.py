@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
 
 from flask import url_for
@@ -17,7 +19,7 @@ from app.api.validation import page_args as pagination
 from app.api.validation import read_body
 from app.extensions import db
 from app.models import Bid, Grant
-from app.services import grants
+from app.services import grant_import, grants
 from app.services.errors import NotFound, ValidationFailed
 from app.services.grant_values import MAX_DESCRIPTION, gss_type, recipient_org_id
 
@@ -133,6 +135,40 @@ def _delivery_bid(bid_id: int) -> Bid:
 
 
 GRANT_REPLY = {200: reply(dr.Grant, "The grant.", etag=True)}
+
+
+class ImportBody(Body, total=False):
+    """A table of grants with a header row: CSV text, or an XLSX workbook in base64."""
+
+    csv: Annotated[Text, field("The table as CSV (or tab or semicolon separated) text.", max_length=10_000_000)]
+    xlsx_base64: Annotated[Text, field("Or: the XLSX workbook, base64-encoded.", max_length=14_000_000)]
+
+
+@bp.post(f"/bids/<{ID}:bid_id>/grants/import")
+@describe(
+    "importGrants",
+    "Record many grants of the caller's organisation from a table (members): every row is checked first, and "
+    "nothing is saved unless every row passes (422 lists each bad row by line).",
+    tag="delivery",
+    body=ImportBody,
+    replies={201: reply(dr.ImportResult, "The grants recorded.")},
+    errors=(403, 404, 409),
+)
+def import_grants(bid_id: int):
+    bid = _delivery_bid(bid_id)
+    body = read_body()
+    if ("csv" in body) == ("xlsx_base64" in body):
+        raise ValidationFailed({"csv": ["Send the table as csv text or as xlsx_base64, one of the two."]})
+    if "csv" in body:
+        data, name = body["csv"], None
+    else:
+        try:
+            data, name = base64.b64decode(body["xlsx_base64"], validate=True), "grants.xlsx"
+        except (binascii.Error, ValueError):
+            raise ValidationFailed({"xlsx_base64": ["This is not base64 text."]}) from None
+    made = grant_import.import_grants(caller(), bid, data, filename=name)
+    db.session.flush()
+    return ok({"imported": len(made), "grants": [grant_json(g) for g in made]}, 201)
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/grants")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
@@ -60,6 +61,11 @@ class OutcomeForm(FlaskForm):
     reason = TextAreaField("Reason", description="Lost or withdrawn: optional.")
     feedback = TextAreaField("Funder's feedback", description="Lost: optional.")
     version = HiddenField()
+
+
+class GrantImportForm(FlaskForm):
+    file = FileField("Upload a CSV or XLSX file", description="A header row naming the columns (see below).")
+    rows = TextAreaField("Or paste the rows", description="Straight from a spreadsheet, with the header row.")
 
 
 class GrantForm(FlaskForm):

@@ -6,9 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.delivery.blueprint import bp
-from app.delivery.forms import GrantForm
+from app.delivery.forms import GrantForm, GrantImportForm
 from app.money import pence_to_pounds_text
-from app.services import grants
+from app.services import grant_import, grants
 from app.services.errors import StaleVersion
 from app.services.grant_values import validate_grant
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors
@@ -84,6 +84,37 @@ def delete_grant(bid_id: int, grant_id: int):
     if not isinstance(call_service(None, delete, message_to=FLASH), Refused):
         flash("Grant deleted.", "success")
     return redirect(url_for("delivery.grants_index", bid_id=bid.id))
+
+
+@bp.route("/bids/<int:bid_id>/grants/import", methods=["GET", "POST"])
+@login_required
+def import_grants(bid_id: int):
+    bid = member_bid(bid_id)
+    if not bid.in_delivery:
+        abort(404)
+    form = GrantImportForm()
+    problems = None
+    if request.method == "POST" and form.validate_on_submit():
+        upload = form.file.data
+        uploaded = upload is not None and bool(getattr(upload, "filename", ""))
+        data = upload.read() if uploaded else (form.rows.data or "")
+        name = upload.filename if uploaded else None
+        made = call_service(
+            form,
+            lambda: grant_import.import_grants(current_user, bid, data, filename=name),
+            {"file": "file" if uploaded else "rows"},
+            apart=(grant_import.ImportRefused,),
+        )
+        if isinstance(made, Refused) and isinstance(made.error, grant_import.ImportRefused):
+            problems = made.error.problems
+            form.form_errors.append(made.error.message)
+        elif not isinstance(made, Refused):
+            flash(f"{len(made)} grant{'s' if len(made) != 1 else ''} imported.", "success")
+            return redirect(url_for("delivery.grants_index", bid_id=bid.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "delivery/import.html", bid=bid, form=form, problems=problems, columns=grant_import.COLUMNS
+    ), status
 
 
 def _valid(form: GrantForm) -> bool:

@@ -70,6 +70,12 @@ MATRIX = [
     ("GET", "/bids/{bid}/delivery", None, _expect(convenor=200, member_a=200, member_b=200)),
     ("GET", "/bids/{bid}/grants", None, _expect(convenor=200, member_a=200, member_b=200)),
     ("POST", "/bids/{bid}/grants", GRANT_BODY, _expect(convenor=403, member_a=201, member_b=201)),
+    (
+        "POST",
+        "/bids/{bid}/grants/import",
+        {"csv": "Recipient,Amount,Award date,Title,Description\nA,5000,2027-01-01,T,D"},
+        _expect(convenor=403, member_a=201, member_b=201),
+    ),
     ("GET", "/bids/{bid}/grants/{grant}", None, _expect(convenor=200, member_a=200)),
     ("PATCH", "/bids/{bid}/grants/{grant}", {"title": "New title"}, _expect(convenor=403, member_a=200)),
     ("DELETE", "/bids/{bid}/grants/{grant}", None, _expect(convenor=403, member_a=200)),
@@ -163,3 +169,16 @@ def test_the_downloads_agree_and_keep_their_ids(api, won):
     assert [g["id"] for g in first["grants"]] == [g["id"] for g in again["grants"]] == [r["Identifier"] for r in rows]
     refused = api.patch(f"/bids/{won.bid_id}/grants/{won.grant_id}", won.member_a, json={"title": "x@y.org"})
     assert refused.status_code == 422  # an email address never gets in through the API either
+
+
+def test_import_through_the_api_reports_bad_lines_and_saves_nothing(api, won):
+    table = "Recipient,Amount,Award date,Title,Description\nA,5000,2027-01-01,T,D\nB,5,000,02/11/2020,T,D"
+    refused = api.post(f"/bids/{won.bid_id}/grants/import", won.member_b, json={"csv": table})
+    assert refused.status_code == 422 and "line 3" in refused.json["errors"], refused.json
+    assert api.get(f"/bids/{won.bid_id}/grants", won.member_b).json["total"] == 0
+    both = api.post(f"/bids/{won.bid_id}/grants/import", won.member_b, json={"csv": "x", "xlsx_base64": "eA=="})
+    assert both.status_code == 422 and "csv" in both.json["errors"]
+    not_base64 = api.post(f"/bids/{won.bid_id}/grants/import", won.member_b, json={"xlsx_base64": "***"})
+    assert not_base64.status_code == 422 and "xlsx_base64" in not_base64.json["errors"]
+    good = api.post(f"/bids/{won.bid_id}/grants/import", won.member_b, json={"csv": table.rsplit("\n", 1)[0]})
+    assert good.status_code == 201 and good.json["imported"] == 1

@@ -227,6 +227,16 @@ MATRIX: dict[str, list[tuple]] = {
         ("GET", "/bids/{won}/grants/new", None, "", MEMBER_PAGE),
         ("POST", "/bids/{won}/grants/new", GRANT_FORM, "", MEMBER_ACTION),
     ],
+    "delivery.import_grants": [
+        ("GET", "/bids/{won}/grants/import", None, "", MEMBER_PAGE),
+        (
+            "POST",
+            "/bids/{won}/grants/import",
+            {"rows": "Recipient\tAmount\tAward date\tTitle\tDescription\nHulme Youth Club\t5000\t2027-01-10\tT\tD"},
+            "",
+            MEMBER_ACTION,
+        ),
+    ],
     "delivery.edit_grant": [
         # Only the organisation that made the grant: B, the convenors and everyone else are told nothing.
         ("GET", "/bids/{won}/grants/{grant_a}/edit", None, "", roles(member_a=OK)),
