@@ -2,6 +2,7 @@
 
 from app.delivery import grant_routes, routes
 from app.delivery.blueprint import bp
+from app.services import grant_reminders  # noqa: F401  (registers its sweep step)
 
 #: The page modules: importing them attaches their routes to ``bp``.
 PAGES = (grant_routes, routes)

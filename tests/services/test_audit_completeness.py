@@ -30,6 +30,7 @@ from app.services import (
     body,
     digest,
     funder,
+    grant_import,
     grants,
     invitations,
     join_requests,
@@ -66,6 +67,7 @@ EXEMPT = {
     "notices.bid_closed": "emails queued inside close_bid, whose transaction records bid.closed",
     "notices.deadline_changed": "emails queued inside extend_deadline, whose transaction records the change",
     "notices.claim_convenor": "the once-only claim row of a notice email (reminder_sends), inside an audited change",
+    "grant_reminders.send_due": "reminders to record grants: each send is a reminder_sends row, as reminders.send_due",
     "reminders.send_due": "automatic reminders: each send is a reminder_sends row, the ledger the history page shows",
     "reminders.claim": "the claim row of a reminder send (reminder_sends) is its record",
     "scheduling.drain_outbox": "sends queued email; the outbox row's status, attempts and error are its record",
@@ -83,6 +85,8 @@ READERS = {
     "delivery": "recipient_identity summary",
     "giving360": "as_360_grant build check export prefix_of render validator",
     "grant_values": "find_email gss_type name_key recipient_org_id validate_grant",
+    "grant_import": "read_rows",
+    "grant_reminders": "slot_for",
     "grants": "get_grant list_grants new_reference require_open_delivery",
     "outcomes": "outcome_of validate_outcome",
     "bids": "validate_bid_values",
@@ -112,6 +116,7 @@ READERS = {
     "managers_of normalise_email organisation_values password_problems person_name",
 }
 
+IMPORT_TABLE = "Recipient,Amount,Award date,Title,Description\nHulme Youth Club,5000,2027-01-10,Summer,Sport."
 PLEDGE = {
     "amount_pence": 25_000_000,
     "homes": 12_400,
@@ -220,6 +225,9 @@ SCENARIOS: dict[str, list[Setup]] = {
     ],
     "outcomes.set_delivery_open": [
         lambda: (lambda b: lambda: outcomes.set_delivery_open(b.created_by, b, open_=False))(won_bid(1)[0])
+    ],
+    "grant_import.import_grants": [
+        lambda: (lambda w: lambda: grant_import.import_grants(w[1][0], w[0], IMPORT_TABLE))(won_bid(1))
     ],
     "grants.create_grant": [lambda: (lambda w: lambda: grant_by(w[1][0], w[0]))(won_bid(1))],
     "grants.update_grant": [
