@@ -17,7 +17,7 @@ from app.api.operations import describe, reply
 from app.api.validation import read_body
 from app.extensions import db
 from app.infra import clock
-from app.models import Bid, BidOutcome
+from app.models import Bid
 from app.services import access, disclosure, giving360, outcomes
 from app.services import delivery as delivery_figures
 from app.services.errors import NotFound
@@ -40,33 +40,11 @@ class OutcomeBody(Body, total=False):
     feedback: Annotated[Text | None, field("Lost: the funder's feedback.", max_length=outcomes.MAX_TEXT)]
 
 
-def outcome_json(outcome: BidOutcome) -> dict[str, Any]:
-    return {
-        "result": outcome.result,
-        "amount_awarded_pence": outcome.amount_awarded_pence,
-        "amount_awarded": s.money(outcome.amount_awarded_pence) if outcome.amount_awarded_pence else None,
-        "award_date": _day(outcome.award_date),
-        "grant_reference": outcome.grant_reference,
-        "conditions": outcome.conditions,
-        "spend_by": _day(outcome.spend_by),
-        "grants_due_by": _day(outcome.grants_due_by),
-        "reason": outcome.reason,
-        "feedback": outcome.feedback,
-        "delivery_closed_at": s.when(outcome.delivery_closed_at),
-        "recorded_at": s.when(outcome.recorded_at),
-        "updated_at": s.when(outcome.updated_at),
-        "version": outcome.version,
-    }
-
-
-def _day(value) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _bid_body(bid: Bid) -> dict[str, Any]:
     user = caller()
     convenor = access.is_bid_convenor(user, bid)
-    return s.bid(bid, disclosure.totals_for(user, bid), amounts_visible=convenor or bid.show_amounts)
+    body = s.bid(bid, disclosure.totals_for(user, bid), amounts_visible=convenor or bid.show_amounts)
+    return {**body, "outcome": None}
 
 
 @bp.post(f"/bids/<{ID}:bid_id>/submit")
@@ -99,7 +77,7 @@ def get_outcome(bid_id: int):
     outcome = outcomes.outcome_of(viewable_bid(bid_id))
     if outcome is None:
         raise NotFound("No outcome has been recorded for this bid.")
-    return ok(outcome_json(outcome), etag=outcome.version)
+    return ok(s.outcome(outcome), etag=outcome.version)
 
 
 @bp.put(f"/bids/<{ID}:bid_id>/outcome")
@@ -119,7 +97,7 @@ def put_outcome(bid_id: int):
     values = read_body()
     outcome = outcomes.record_outcome(caller(), bid, values, expected_version=expected)
     db.session.flush()
-    return ok(outcome_json(outcome), etag=outcome.version, location=url_for("api.get_outcome", bid_id=bid.id))
+    return ok(s.outcome(outcome), etag=outcome.version, location=url_for("api.get_outcome", bid_id=bid.id))
 
 
 @bp.get(f"/bids/<{ID}:bid_id>/delivery")

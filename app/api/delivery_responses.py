@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
 from app.api.fields import ResponseBody
-from app.api.responses import Bid, Money, Named, When, page_of
+from app.api.responses import Bid, Money, Named, Outcome, When, page_of
 
-Result = Literal["won", "lost", "withdrawn"]
-
-
-class Outcome(ResponseBody):
-    result: Result
-    amount_awarded_pence: int | None
-    amount_awarded: Money | None
-    award_date: date | None
-    grant_reference: str | None
-    conditions: str
-    spend_by: date | None
-    grants_due_by: date | None
-    reason: str
-    feedback: str
-    delivery_closed_at: datetime | None
-    recorded_at: When
-    updated_at: When
-    version: int = Field(description="Send it back in If-Match to correct safely.")
+__all__ = ["Outcome"]
 
 
 class SubmittedBid(Bid):

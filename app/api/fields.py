@@ -143,6 +143,8 @@ DATE_MESSAGE = "Must be a date written year-month-day, e.g. 2027-01-15."
 
 
 def _day(value: Any) -> date:
+    if isinstance(value, str) and not storable(value):
+        raise PydanticCustomError("lone_surrogate", NOT_UNICODE)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return date.fromisoformat(value)

@@ -113,7 +113,10 @@ def test_outcome_put_with_a_stale_if_match_is_a_conflict_and_bad_values_422(api,
     assert stale.status_code == 409 and stale.json["current"]["result"] == "won"
     lost = api.put(url, won.convenor, json={"result": "lost", "reason": "Late"}, headers={"If-Match": '"1"'})
     assert lost.status_code == 200 and lost.json["result"] == "lost" and lost.json["version"] == 2
-    assert api.get(f"/bids/{won.bid_id}", won.member_a).json["status"] == "lost"
+    bid = api.get(f"/bids/{won.bid_id}", won.member_a).json
+    assert bid["status"] == "lost" and bid["outcome"]["reason"] == "Late" and bid["outcome"]["version"] == 2
+    pledge = api.get(f"/bids/{won.bid_id}/pledge", won.member_a).json
+    assert pledge["released_at"] is not None and pledge["amount_pence"] == 25_000_000
     assert api.get(f"/bids/{won.bid_id}/grants", won.member_a).status_code == 404  # no delivery once lost
 
 
