@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 
 from app.infra import clock
@@ -18,6 +20,7 @@ def register(app: Flask) -> None:
         uk_datetime=clock.format_uk,
         uk_date=lambda value: clock.format_uk(value, with_time=False),
         day=lambda value: london_date(value) if value else "—",
+        month=lambda value: london_date(date.fromisoformat(f"{value}-01"), "MMMM yyyy"),
         remaining=lambda deadline: clock.format_remaining(deadline),
         region_names=region_names,
         iso=lambda value: value.isoformat() if value else "",
