@@ -30,6 +30,7 @@ SCENARIOS = [
     ("live_fanout", "live fan-out: 200 open streams, commit-to-arrival latency"),
     ("packs", "bid pack PDF and ZIP vs a bare reportlab document of the same size"),
     ("scheduler_sweep", "scheduler: one sweep over 1,000 open bids with 100 invitees each"),
+    ("delivery", "after the bid: delivery figures and the validated 360Giving export at 20,000 grants vs bare SQL"),
 ]
 COLUMNS = ("scenario", "case", "measure", "project", "baseline", "ratio", "target", "met")
 

@@ -78,16 +78,25 @@ def dashboard(bid_id: int):
     bid = load_bid(bid_id)
     if not bid.in_delivery:
         abort(404)  # only a won bid has a delivery phase
-    convenor = current_user.is_convenor
-    check = giving360.build(current_user, bid, now=clock.now()) if convenor and bid.in_delivery else None
     return render_template(
         "delivery/dashboard.html",
         bid=bid,
         outcome=outcomes.outcome_of(bid),
         figures=delivery.summary(current_user, bid),
-        check=check,
         action_form=ActionForm(),
     )
+
+
+@bp.get("/bids/<int:bid_id>/360giving")
+@login_required
+def giving(bid_id: int):
+    """The checks every grant must pass before the 360Giving files are offered, and the downloads (its own page:
+    checking every grant takes about a millisecond each, too long to repeat on each view of the dashboard)."""
+    bid = load_bid(bid_id, convenor=True)
+    if not bid.in_delivery:
+        abort(404)
+    check = giving360.build(current_user, bid, now=clock.now())
+    return render_template("delivery/giving360.html", bid=bid, check=check)
 
 
 @bp.post("/bids/<int:bid_id>/delivery/<any(close, reopen):action>")
@@ -118,5 +127,5 @@ def export(bid_id: int, form: str):
         message_to=FLASH,
     )
     if isinstance(result, Refused):
-        return redirect(url_for("delivery.dashboard", bid_id=bid.id))
+        return redirect(url_for("delivery.giving", bid_id=bid.id))
     return send_private(giving360.render(result, form), f"bid-{bid.id}-360giving-{clock.now():%Y%m%d}.{form}", form)

@@ -81,7 +81,7 @@ def to_xlsx(grants: list[dict], meta: list[tuple[str, str]]) -> bytes:
     sheet = book.create_sheet("grants")
     sheet.append(list(TITLES))
     for row in rows(grants):
-        sheet.append([_cell(sheet, v) for v in row])
+        sheet.append([_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v for v in row])
     info = book.create_sheet("Meta")
     for key, value in meta:
         info.append([_cell(info, key), _cell(info, value)])
@@ -91,10 +91,7 @@ def to_xlsx(grants: list[dict], meta: list[tuple[str, str]]) -> bytes:
 
 
 def _cell(sheet, value: Any) -> WriteOnlyCell:
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "0.00"
-        return cell
+    """A text cell typed as text: openpyxl would otherwise store text starting with ``=`` as a formula."""
     cell = WriteOnlyCell(sheet, value=None if value is None else str(value))
     if value is not None:
         cell.data_type = "s"  # text, even when it starts with "=": never a formula

@@ -8,6 +8,7 @@ unless asked to leave the failing grants out.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -67,10 +68,30 @@ class Export:
 
 
 @cache
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
 def validator() -> Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    """The whole grant schema (the tests validate whole grants with it)."""
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+@cache
+def _validators() -> tuple[Draft202012Validator, dict[str, Draft202012Validator]]:
+    """The same schema in two layers: the grant with its lists' items left open, and one validator per list's
+    item schema. Many grants share an item (their funder, programme, place), so ``check`` validates each
+    distinct item once per export rather than once per grant: the same rules, a fraction of the work."""
+    full = schema()
+    top = copy.deepcopy(full)
+    items = {}
+    for key, prop in full["properties"].items():
+        if prop.get("type") == "array":
+            items[key] = Draft202012Validator({"$defs": full["$defs"], **prop["items"]})
+            top["properties"][key] = {k: v for k, v in prop.items() if k != "items"}
+    return Draft202012Validator(top), items
 
 
 def prefix_of(bid: Bid) -> str:
@@ -142,14 +163,28 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-def check(grant: dict[str, Any]) -> list[str]:
-    """What is wrong with one grant, as sentences (empty when it may be published)."""
-    reasons = []
-    for error in sorted(validator().iter_errors(grant), key=lambda e: list(e.absolute_path)):
-        where = "/".join(str(p) for p in error.absolute_path) or "grant"
-        reasons.append(f"{where}: {error.message}")
+def check(grant: dict[str, Any], seen: dict | None = None) -> list[str]:
+    """What is wrong with one grant, as sentences (empty when it may be published). ``seen`` carries the
+    verdicts on list items already checked, from one grant to the next."""
+    seen = {} if seen is None else seen
+    top, items = _validators()
+    reasons = [_reason(error.absolute_path, error.message) for error in top.iter_errors(grant)]
+    for key, item_validator in items.items():
+        value = grant.get(key)
+        if not isinstance(value, list):
+            continue
+        for index, item in enumerate(value):
+            token = (key, json.dumps(item, sort_keys=True, default=str))
+            if token not in seen:
+                seen[token] = [(list(e.absolute_path), e.message) for e in item_validator.iter_errors(item)]
+            reasons.extend(_reason([key, index, *path], message) for path, message in seen[token])
+    reasons.sort()
     reasons.extend(f"{where}: contains an email address ({address}); remove it" for where, address in _emails(grant))
     return reasons
+
+
+def _reason(path, message: str) -> str:
+    return f"{'/'.join(str(p) for p in path) or 'grant'}: {message}"
 
 
 def _emails(value: Any, path: str = "") -> list[tuple[str, str]]:
@@ -175,10 +210,10 @@ def build(actor: User, bid: Bid, *, now: datetime) -> Export:
     grants = db.session.scalars(
         sa.select(Grant).where(Grant.bid_id == bid.id).options(joinedload(Grant.organisation)).order_by(Grant.id)
     )
-    items, problems = [], []
+    items, problems, seen = [], [], {}
     for grant in grants:
         item = as_360_grant(grant, bid, prefix, source)
-        reasons = check(item)
+        reasons = check(item, seen)
         if reasons:
             problems.append(
                 {

@@ -120,13 +120,26 @@ def test_the_convenor_sees_every_member_and_downloads_agreeing_csv_and_json(app,
     browser = Browser(client)
     browser.login(convenor, PASSWORD)
     dashboard = browser.get(f"/bids/{bid_id}/delivery").text
-    assert (
-        "Delivery Homes 1" in dashboard
-        and "Delivery Homes 2" in dashboard
-        and "The grant passes the checks" in dashboard
-    )
+    assert "Delivery Homes 1" in dashboard and "Delivery Homes 2" in dashboard
+    assert "The grant passes the checks" in browser.get(f"/bids/{bid_id}/360giving").text
     data = json.loads(browser.get(f"/bids/{bid_id}/360giving.json").data)
     rows = list(csv.DictReader(io.StringIO(browser.get(f"/bids/{bid_id}/360giving.csv").data.decode())))
     assert [g["id"] for g in data["grants"]] == [r["Identifier"] for r in rows]
     xlsx = browser.get(f"/bids/{bid_id}/360giving.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_the_360giving_page_lists_failing_grants_and_offers_the_files_without_them(app, client):
+    bid_id, convenor, _members = _setup(_committed(app))
+    with app.app_context():
+        grant = db.session.scalars(sa.select(Grant)).one()
+        grant.description = "Call jo@example.org"
+        db.session.commit()
+    browser = Browser(client)
+    browser.login(convenor, PASSWORD)
+    page = browser.get(f"/bids/{bid_id}/360giving").text
+    assert "1 grant cannot be published yet" in page and "contains an email address (jo@example.org)" in page
+    refused = browser.get(f"/bids/{bid_id}/360giving.csv")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/bids/{bid_id}/360giving")
+    without = browser.get(f"/bids/{bid_id}/360giving.csv?without_failing=1")
+    assert without.status_code == 200 and len(without.data.decode().strip().splitlines()) == 1  # the header only

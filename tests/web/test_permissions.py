@@ -218,6 +218,10 @@ MATRIX: dict[str, list[tuple]] = {
         ("GET", "/bids/{bid}/delivery", None, "", roles()),  # an open bid has no delivery phase
     ],
     "delivery.close": [("POST", "/bids/{won}/delivery/close", {}, "", CONVENOR_ACTION)],
+    "delivery.giving": [
+        ("GET", "/bids/{won}/360giving", None, "", CONVENOR_PAGE),
+        ("GET", "/bids/{bid}/360giving", None, "", roles()),  # no delivery phase
+    ],
     "delivery.export": [
         ("GET", "/bids/{won}/360giving.csv", None, "", CONVENOR_PAGE),
         ("GET", "/bids/{won}/360giving.json", None, "", CONVENOR_PAGE),
