@@ -83,7 +83,7 @@ READERS = {
     "api_tokens": "tokens_for",
     "audit": "events_for_bid export_csv jsonable",
     "delivery": "recipient_identity summary",
-    "giving360": "as_360_grant build check export prefix_of render validator",
+    "giving360": "as_360_grant build check export prefix_of render schema validator",
     "grant_values": "find_email gss_type name_key recipient_org_id validate_grant",
     "grant_import": "read_rows",
     "grant_reminders": "slot_for",
