@@ -15,6 +15,7 @@ from app.auth import profile as _auth_profile  # noqa: F401  (its views are on t
 from app.auth import reset as _auth_reset  # noqa: F401
 from app.auth.routes import bp as auth_bp
 from app.bids.routes import bp as bids_bp
+from app.delivery import bp as delivery_bp
 from app.directory.routes import bp as directory_bp
 from app.documents.routes import bp as documents_bp
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         settings_bp,
         team_bp,
         directory_bp,
+        delivery_bp,
     ):
         app.register_blueprint(bp)
     api.register(app)

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from app import notifications
 from app.backup import backup_command, restore_command
 from app.demo import seed_demo
+from app.demo_delivery import seed_delivery
 from app.extensions import db
 from app.jobs import run_blocking, sweep
 from app.models import Organisation, OrganisationKind, Role, User
@@ -123,6 +124,19 @@ def seed(if_empty: bool) -> None:
         click.echo("The database already has data; demo not loaded.")
         return
     summary = seed_demo()
+    for line in summary:
+        click.echo(line)
+
+
+@demo_cli.command("delivery")
+@click.option("--grants", default=400, show_default=True, type=click.IntRange(0, 100_000), help="Grants to record.")
+@in_transaction
+def delivery(grants: int) -> None:
+    """Add last year's bid of the demo's 39 members, won, with the grants they made (after ``demo seed``)."""
+    try:
+        summary = seed_delivery(grants)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
     for line in summary:
         click.echo(line)
 

@@ -22,6 +22,23 @@ REGIONS: dict[str, str] = {
 
 REGION_CHOICES: list[tuple[str, str]] = list(REGIONS.items())
 
+#: Each region's official ONS GSS code, used wherever data leaves the app as 360Giving: the nine English
+#: regions (E12) and the three other nations (W92, S92, N92).
+REGION_GSS: dict[str, str] = {
+    "NE": "E12000001",
+    "NW": "E12000002",
+    "YH": "E12000003",
+    "EM": "E12000004",
+    "WM": "E12000005",
+    "EE": "E12000006",
+    "LON": "E12000007",
+    "SE": "E12000008",
+    "SW": "E12000009",
+    "WAL": "W92000004",
+    "SCO": "S92000003",
+    "NI": "N92000002",
+}
+
 #: org-id prefixes accepted, with the shape of the part after the prefix and a hint.
 ORG_ID_SCHEMES: dict[str, tuple[re.Pattern[str], str]] = {
     "GB-SHPE": (re.compile(r"^[A-Z0-9]{4,8}$"), "a registered social housing provider, e.g. GB-SHPE-L0026"),

@@ -138,6 +138,33 @@ class Seeding:
                 return pledges.withdraw_pledge(user, bid, expected_version=version)
             return pledges.save_pledge(user, bid, {**values, "accept_terms": True}, expected_version=version)
 
+    def after_the_bid(
+        self,
+        convenor: User,
+        bid: Bid,
+        *,
+        closed: datetime,
+        submitted: datetime,
+        decided: datetime,
+        outcome: dict[str, Any],
+    ) -> None:
+        """Close the bid at its deadline (as the scheduler does), mark it submitted, and record the outcome."""
+        from app.services import outcomes  # the after-the-bid services, only for histories that reach them
+
+        with clock.frozen(closed):
+            bids.close_bid(None, bid, reason="deadline")
+        with clock.frozen(submitted):
+            outcomes.submit_bid(convenor, bid)
+        with clock.frozen(decided):
+            outcomes.record_outcome(convenor, bid, outcome)
+
+    def grant(self, user: User, bid: Bid, at: datetime, values: dict[str, Any]):
+        """Record one grant the user's organisation made, entered at ``at``."""
+        from app.services import grants
+
+        with clock.frozen(at):
+            return grants.create_grant(user, bid, values)
+
     # -- a whole consortium ------------------------------------------------------------------------------------
 
     def consortium(self, convenor: User, bid: Bid, members: list[Member]) -> dict[str, User]:

@@ -17,7 +17,7 @@ from app.api.validation import page_args as pagination
 from app.api.validation import read_body
 from app.extensions import db
 from app.models import Bid
-from app.services import access, audit, bid_copy, bids, disclosure
+from app.services import access, audit, bid_copy, bids, disclosure, outcomes
 from app.services.errors import ValidationFailed
 
 TEXT = 20_000
@@ -79,6 +79,8 @@ def _bid_response(bid: Bid, status: int = 200, **headers):
     user = caller()
     convenor = access.is_bid_convenor(user, bid)
     body = s.bid(bid, disclosure.totals_for(user, bid), amounts_visible=convenor or bid.show_amounts)
+    recorded = outcomes.outcome_of(bid) if bid.has_outcome else None
+    body["outcome"] = s.outcome(recorded) if recorded else None
     return ok(body, status, etag=bid.version, **headers)
 
 

@@ -15,7 +15,7 @@ store) are refused naming the field.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
@@ -137,6 +137,24 @@ def _moment(value: Any) -> datetime:
 
 #: A moment sent as ISO 8601 text with an offset; the body holds it as an aware UTC datetime.
 When = Annotated[datetime, PlainValidator(_moment), WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+DATE_MESSAGE = "Must be a date written year-month-day, e.g. 2027-01-15."
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, str) and not storable(value):
+        raise PydanticCustomError("lone_surrogate", NOT_UNICODE)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date", DATE_MESSAGE)
+
+
+#: A date sent as ``YYYY-MM-DD`` text (``02/11/2020`` is refused: day or month first would be a guess).
+Day = Annotated[date, PlainValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
 
 
 class SchemaGenerator(GenerateJsonSchema):

@@ -7,7 +7,7 @@ except where a field says it may be absent (``= None``) or null (``| None``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -18,7 +18,7 @@ from app.regions import REGIONS
 When = Annotated[datetime, Field(description="ISO 8601 with offset (UTC).")]
 Money = Annotated[str, Field(description="The amount formatted as GBP, e.g. £6,250,000.")]
 RegionCode = Literal[tuple(REGIONS)]  # type: ignore[valid-type]
-BidStatus = Literal["draft", "open", "closed", "submitted", "cancelled"]
+BidStatus = Literal["draft", "open", "closed", "submitted", "cancelled", "won", "lost", "withdrawn"]
 
 
 class Problem(BaseModel):
@@ -108,8 +108,26 @@ class BidSummary(ResponseBody):
     closed_at: datetime | None
 
 
+class Outcome(ResponseBody):
+    result: Literal["won", "lost", "withdrawn"]
+    amount_awarded_pence: int | None
+    amount_awarded: Money | None
+    award_date: date | None
+    grant_reference: str | None
+    conditions: str
+    spend_by: date | None
+    grants_due_by: date | None
+    reason: str
+    feedback: str
+    delivery_closed_at: datetime | None
+    recorded_at: When
+    updated_at: When
+    version: int = Field(description="Send it back in If-Match to correct safely.")
+
+
 class Bid(BidSummary):
     totals: Totals
+    outcome: Outcome | None = Field(None, description="Once recorded: won, lost or withdrawn, and its details.")
 
 
 class Pledge(ResponseBody):
@@ -123,6 +141,7 @@ class Pledge(ResponseBody):
     statement: str
     status: Literal["indicative", "confirmed", "withdrawn"]
     in_grace: bool
+    released_at: datetime | None = Field(description="When the bid was lost or withdrawn: the money is released.")
     version: int
     created_at: When
     updated_at: When

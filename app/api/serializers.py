@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.models import ApiToken, AuditEvent, Bid, Invitation, JoinRequest, Pledge, PledgeRevision, User
+from app.models import ApiToken, AuditEvent, Bid, BidOutcome, Invitation, JoinRequest, Pledge, PledgeRevision, User
 from app.money import format_pence
 from app.services.totals import MemberRow, Totals
 
@@ -114,6 +114,7 @@ def pledge(p: Pledge) -> dict[str, Any]:
         "statement": p.statement,
         "status": str(p.status),
         "in_grace": p.in_grace,
+        "released_at": when(p.released_at),
         "version": p.version,
         "created_at": when(p.created_at),
         "updated_at": when(p.updated_at),
@@ -198,3 +199,26 @@ def audit_event(e: AuditEvent) -> dict[str, Any]:
 
 def api_token(t: ApiToken) -> dict[str, Any]:
     return {"id": t.id, "name": t.name, "prefix": t.prefix, "created_at": when(t.created_at)}
+
+
+def outcome(outcome: BidOutcome) -> dict[str, Any]:
+    return {
+        "result": outcome.result,
+        "amount_awarded_pence": outcome.amount_awarded_pence,
+        "amount_awarded": money(outcome.amount_awarded_pence) if outcome.amount_awarded_pence else None,
+        "award_date": _day(outcome.award_date),
+        "grant_reference": outcome.grant_reference,
+        "conditions": outcome.conditions,
+        "spend_by": _day(outcome.spend_by),
+        "grants_due_by": _day(outcome.grants_due_by),
+        "reason": outcome.reason,
+        "feedback": outcome.feedback,
+        "delivery_closed_at": when(outcome.delivery_closed_at),
+        "recorded_at": when(outcome.recorded_at),
+        "updated_at": when(outcome.updated_at),
+        "version": outcome.version,
+    }
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None

@@ -12,7 +12,7 @@ from app.infra import clock
 from app.live import render as live_render
 from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
-from app.services import access, bid_copy, bids, disclosure, pledges
+from app.services import access, bid_copy, bids, disclosure, outcomes, pledges
 from app.services import audit_log as audit_log_service
 from app.web import confirm
 from app.web.downloads import send_private
@@ -236,6 +236,7 @@ def show(bid_id: int):
             sort=request.args.get("sort", "amount"),
             failed_emails=notifications.failed_count(bid),
             now=live["now"],
+            outcome=outcomes.outcome_of(bid),
         )
     pledge = pledges.current_pledge(bid, current_user.organisation_id)
     return render_template(
@@ -247,6 +248,7 @@ def show(bid_id: int):
         members=live["members"],
         now=live["now"],
         started=bid.had_started(pledge),
+        outcome=outcomes.outcome_of(bid),
     )
 
 

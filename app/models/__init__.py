@@ -2,8 +2,9 @@
 
 from app.models.account import AccountLink, LinkPurpose, UserSession
 from app.models.audit import AuditEvent, BidEvent
-from app.models.bid import DEFAULT_REMINDER_PLAN, TRANSITIONS, Bid, BidStatus
+from app.models.bid import DEFAULT_REMINDER_PLAN, OUTCOMES, TRANSITIONS, Bid, BidStatus
 from app.models.body import BodyIdentity
+from app.models.delivery import GRANT_FIELDS, BidOutcome, Grant
 from app.models.directory import DirectoryContact, DirectoryEntry, DirectoryTag, entry_invitations, entry_tags
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
 from app.models.invitation import (
@@ -23,13 +24,16 @@ from app.models.types import UTCDateTime, utcnow
 
 __all__ = [
     "DEFAULT_REMINDER_PLAN",
+    "GRANT_FIELDS",
     "LIVE_STATUSES",
+    "OUTCOMES",
     "TRANSITIONS",
     "AccountLink",
     "ApiToken",
     "AuditEvent",
     "Bid",
     "BidEvent",
+    "BidOutcome",
     "BidPack",
     "BidStatus",
     "BodyIdentity",
@@ -41,6 +45,7 @@ __all__ = [
     "EmailStatus",
     "FunderLink",
     "FunderLinkAccess",
+    "Grant",
     "Invitation",
     "InvitationLink",
     "InvitationStatus",

@@ -23,6 +23,13 @@ class BidStatus(enum.StrEnum):
     CLOSED = "closed"
     SUBMITTED = "submitted"
     CANCELLED = "cancelled"
+    WON = "won"
+    LOST = "lost"
+    WITHDRAWN = "withdrawn"
+
+
+#: The results a submitted bid can have: recorded, and corrected, by the convenor (app.services.outcomes).
+OUTCOMES = (BidStatus.WON, BidStatus.LOST, BidStatus.WITHDRAWN)
 
 
 #: The lifecycle in one place: status → statuses it may move to.
@@ -30,16 +37,21 @@ TRANSITIONS: dict[BidStatus, frozenset[BidStatus]] = {
     BidStatus.DRAFT: frozenset({BidStatus.OPEN, BidStatus.CANCELLED}),
     BidStatus.OPEN: frozenset({BidStatus.CLOSED, BidStatus.CANCELLED}),
     BidStatus.CLOSED: frozenset({BidStatus.OPEN, BidStatus.SUBMITTED}),
-    BidStatus.SUBMITTED: frozenset(),
+    BidStatus.SUBMITTED: frozenset(OUTCOMES),
     #: a cancelled bid can be restored to a draft by its convenors
     BidStatus.CANCELLED: frozenset({BidStatus.DRAFT}),
+    # A recorded outcome can be corrected to another one; it never goes back to "submitted".
+    **{outcome: frozenset(OUTCOMES) - {outcome} for outcome in OUTCOMES},
 }
 _ACTION_FOR = {
     BidStatus.CLOSED: "close",
     BidStatus.SUBMITTED: "submit",
     BidStatus.CANCELLED: "cancel",
     BidStatus.DRAFT: "restore",
+    **dict.fromkeys(OUTCOMES, "outcome"),
 }
+#: Every status, for the database's CHECK constraint (the migration that adds one writes the same list).
+STATUS_SQL = "status IN ('draft', 'open', 'closed', 'submitted', 'cancelled', 'won', 'lost', 'withdrawn')"
 #: Statuses in which the convenor edits the bid, invites organisations and changes the reminder plan.
 PREPARING = (BidStatus.DRAFT, BidStatus.OPEN)
 
@@ -89,7 +101,7 @@ class Bid(db.Model):
         sa.CheckConstraint("target_homes >= 0", name="target_homes_positive"),
         sa.CheckConstraint("min_pledge_pence IS NULL OR min_pledge_pence > 0", name="min_pledge_positive"),
         sa.CheckConstraint("grace_minutes >= 0 AND grace_minutes <= 1440", name="grace_range"),
-        sa.CheckConstraint("status IN ('draft', 'open', 'closed', 'submitted', 'cancelled')", name="status_valid"),
+        sa.CheckConstraint(STATUS_SQL, name="status_valid"),
     )
 
     # -- the lifecycle's rules: every service, view and template asks these -------------------------------
@@ -203,6 +215,21 @@ class Bid(db.Model):
         if self.is_open:
             actions.add("extend")
         return frozenset(actions)
+
+    @property
+    def has_outcome(self) -> bool:
+        """Won, lost or withdrawn: the funder's decision (or the convenor's withdrawal) is recorded."""
+        return self.status in OUTCOMES
+
+    @property
+    def pledges_released(self) -> bool:
+        """Lost or withdrawn: the members' pledged money is no longer held for this bid."""
+        return self.status in (BidStatus.LOST, BidStatus.WITHDRAWN)
+
+    @property
+    def in_delivery(self) -> bool:
+        """Won: members record the grants they make with the money (until the convenor closes delivery)."""
+        return self.status == BidStatus.WON
 
     def can_move_to(self, status: BidStatus) -> bool:
         return status in TRANSITIONS[self.status]

@@ -43,6 +43,8 @@ class Pledge(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when the bid was lost or withdrawn: the money is no longer held (the pledge stays as history)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     updated_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 

@@ -72,6 +72,11 @@ def events_for_bid(bid: Bid, *, page: int = 1, per_page: int = 50) -> tuple[list
     return list(rows), total
 
 
+def jsonable(value):
+    """``value`` with dates and times as ISO text, as an audit event stores it (for a conflict's ``current``)."""
+    return _jsonable(value)
+
+
 def _jsonable(value):
     if value is None:
         return None

@@ -251,6 +251,14 @@ def mark_submitted(actor: User, bid: Bid) -> Bid:
     return bid
 
 
+def move_to_outcome(actor: User, bid: Bid, result: BidStatus) -> Bid:
+    """Move a submitted bid to its outcome, or one outcome to another (a correction): TRANSITIONS decides.
+    Called by ``app.services.outcomes.record_outcome``, which records the outcome's details and audits them."""
+    _require_convenor(actor, bid)
+    _move(actor, bid, result)
+    return bid
+
+
 def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
     """Move an open bid's deadline later, or reopen a closed bid with a new deadline.
 
@@ -305,6 +313,9 @@ _VERB = {
     BidStatus.CANCELLED: "cancelled",
     BidStatus.SUBMITTED: "submitted",
     BidStatus.DRAFT: "restored",  # the only way back to a draft is restoring a cancelled bid
+    BidStatus.WON: "won",
+    BidStatus.LOST: "lost",
+    BidStatus.WITHDRAWN: "withdrawn",
 }
 
 

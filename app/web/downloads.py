@@ -14,6 +14,7 @@ TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv",
     "zip": "application/zip",
+    "json": "application/json",
 }
 #: The image types a logo is checked to be on upload.
 LOGO_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 
 from app.infra import clock
 from app.infra.links import path_for
 from app.money import format_pence, pence_to_pounds_text
 from app.regions import REGION_CHOICES, REGIONS, region_names
-from app.text import paragraphs
+from app.text import london_date, paragraphs
 
 
 def counted(value: int | None, one: str, many: str | None = None) -> str:
@@ -24,6 +26,8 @@ def register(app: Flask) -> None:
         uk_datetime=clock.format_uk,
         uk_datetime_zoned=clock.format_uk_zoned,
         uk_date=lambda value: clock.format_uk(value, with_time=False),
+        day=lambda value: london_date(value) if value else "—",
+        month=lambda value: london_date(date.fromisoformat(f"{value}-01"), "MMMM yyyy"),
         remaining=lambda deadline: clock.format_remaining(deadline),
         region_names=region_names,
         paragraphs=paragraphs,

@@ -62,7 +62,10 @@ def test_api_matches_its_description(app, world, who, mode):
     """Every operation, with generated data, as a convenor, as a member and without a token.
 
     Real ids go in the path so that requests reach the resources rather than stopping at 404."""
-    ids = {"bid_id": world.bid_id, "pledge_id": world.pledge_id, "organisation_id": world.member_org_id}
+    # grant_id: the world's bid is open, so it has no grants and every grant operation answers 404 or 409 for it;
+    # a fixed id keeps Werkzeug from answering 405 to an id beyond the converter's maximum on a route that
+    # other methods share (it matches the path's shape before it checks the number).
+    ids = {"bid_id": world.bid_id, "pledge_id": world.pledge_id, "organisation_id": world.member_org_id, "grant_id": 1}
     headers = {} if who == "anonymous" else {"Authorization": f"Bearer {getattr(world, who)}"}
     operations = _operations(app)
     # Every declared operation is fuzzed, except getOpenApi: Schemathesis makes no cases for the operation that

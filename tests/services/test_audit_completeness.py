@@ -36,10 +36,13 @@ from app.services import (
     directory_merge,
     erasure,
     funder,
+    grant_import,
+    grants,
     invitation_links,
     invitations,
     join_requests,
     letters,
+    outcomes,
     own_account,
     packs,
     password_resets,
@@ -52,6 +55,7 @@ from app.services import (
     team,
     users,
 )
+from tests.delivery.helpers import WON, grant_by, submitted_bid, won_bid
 from tests.factories import PASSWORD, BidFactory, ConvenorFactory, InvitationFactory, UserFactory, member_of
 from tests.packdata import populated_bid
 from tests.pdfs import clean_storage, make_pdf
@@ -82,6 +86,7 @@ EXEMPT = {
     "notices.bid_closed": "emails queued inside close_bid, whose transaction records bid.closed",
     "notices.deadline_changed": "emails queued inside extend_deadline, whose transaction records the change",
     "notices.claim_convenor": "the once-only claim row of a notice email (reminder_sends), inside an audited change",
+    "grant_reminders.send_due": "reminders to record grants: each send is a reminder_sends row, as reminders.send_due",
     "reminders.send_due": "automatic reminders: each send is a reminder_sends row, the ledger the history page shows",
     "reminders.claim": "the claim row of a reminder send (reminder_sends) is its record",
     "scheduling.drain_outbox": "sends queued email; the outbox row's status, attempts and error are its record",
@@ -104,9 +109,16 @@ READERS = {
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
-    "audit": "events_for_bid",
+    "audit": "events_for_bid jsonable",
     "audit_kinds": "declare differences describe in_words label plan_in_words title",
     "audit_log": "export_csv options page parse_day rows",
+    "delivery": "recipient_identity summary",
+    "giving360": "as_360_grant build check export prefix_of render schema validator",
+    "grant_values": "find_email gss_type name_key recipient_org_id validate_grant",
+    "grant_import": "read_rows",
+    "grant_reminders": "slot_for",
+    "grants": "get_grant list_grants new_reference require_open_delivery",
+    "outcomes": "outcome_of validate_outcome",
     "bids": "validate_bid_values",
     "bid_copy": "copy_title",
     "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
@@ -140,6 +152,7 @@ READERS = {
     "managers_of normalise_email organisation_values password_problems person_name",
 }
 
+IMPORT_TABLE = "Recipient,Amount,Award date,Title,Description\nHulme Youth Club,5000,2027-01-10,Summer,Sport."
 PLEDGE = {
     "amount_pence": 25_000_000,
     "homes": 12_400,
@@ -304,6 +317,33 @@ SCENARIOS: dict[str, list[Setup]] = {
     ],
     "bids.mark_submitted": [
         lambda: (lambda b: lambda: bids.mark_submitted(b.created_by, b))(BidFactory(status=BidStatus.CLOSED))
+    ],
+    "bids.move_to_outcome": [
+        lambda: (lambda b: lambda: bids.move_to_outcome(b.created_by, b, BidStatus.LOST))(submitted_bid(1)[0])
+    ],
+    "outcomes.record_outcome": [
+        lambda: (lambda b: lambda: outcomes.record_outcome(b.created_by, b, WON))(submitted_bid(1)[0]),
+        lambda: (lambda b: lambda: outcomes.record_outcome(b.created_by, b, {"result": "withdrawn"}))(won_bid(1)[0]),
+    ],
+    "outcomes.submit_bid": [
+        lambda: (lambda b: lambda: outcomes.submit_bid(b.created_by, b))(BidFactory(status=BidStatus.CLOSED))
+    ],
+    "outcomes.set_delivery_open": [
+        lambda: (lambda b: lambda: outcomes.set_delivery_open(b.created_by, b, open_=False))(won_bid(1)[0])
+    ],
+    "grant_import.import_grants": [
+        lambda: (lambda w: lambda: grant_import.import_grants(w[1][0], w[0], IMPORT_TABLE))(won_bid(1))
+    ],
+    "grants.create_grant": [lambda: (lambda w: lambda: grant_by(w[1][0], w[0]))(won_bid(1))],
+    "grants.update_grant": [
+        lambda: (lambda w, g: lambda: grants.update_grant(w[1][0], w[0], g, {"title": "Renamed"}))(
+            *(lambda w: (w, grant_by(w[1][0], w[0])))(won_bid(1))
+        )
+    ],
+    "grants.delete_grant": [
+        lambda: (lambda w, g: lambda: grants.delete_grant(w[1][0], w[0], g))(
+            *(lambda w: (w, grant_by(w[1][0], w[0])))(won_bid(1))
+        )
     ],
     "bids.extend_deadline": [
         lambda: (lambda b: lambda: bids.extend_deadline(b.created_by, b, b.deadline + timedelta(days=1)))(BidFactory())

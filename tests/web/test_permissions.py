@@ -24,12 +24,13 @@ from app.models import (
     LinkPurpose,
     UserSession,
 )
-from app.services import account_links, api_tokens, directory_members, sessions
+from app.services import account_links, api_tokens, directory_members, grants, outcomes, sessions
+from tests.delivery.helpers import GRANT, WON
 from tests.factories import PASSWORD, BidFactory, InvitationFactory, UserFactory, member_of, pledge_for
 from tests.web.pages import csrf_token
 
 #: Blueprints this matrix covers. Other areas (documents, funder, api, ...) keep their own matrices.
-COVERED = ("auth.", "bids.", "invitations.", "pledges.", "settings.", "team.", "directory.")
+COVERED = ("auth.", "bids.", "delivery.", "invitations.", "pledges.", "settings.", "team.", "directory.")
 ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
 
 OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
@@ -81,6 +82,26 @@ PLEDGE_FORM = {
     "accept_terms": "y",
     "version": "1",
 }
+
+OUTCOME_FORM = {
+    "result": "won",
+    "amount_awarded": "£4,000,000",
+    "award_date": "2026-12-01",
+    "grant_reference": "CMF-9",
+    "version": "1",
+}
+GRANT_FORM = {
+    "recipient_name": "Hulme Youth Club",
+    "amount": "£5,000",
+    "award_date": "2027-01-10",
+    "title": "Summer sessions",
+    "description": "Six weeks of sport.",
+    "location_name": "Manchester",
+    "location_gss": "E08000003",
+    "region": "NW",
+    "version": "1",
+}
+ALL_OF_WON = roles(convenor=OK, member_a=OK, member_b=OK)
 
 #: endpoint → cases: (method, path, form data or None, the CSRF field's prefix, expected outcome per role)
 #: The test password hashed with cheap scrypt settings: this matrix logs in a few hundred times.
@@ -250,6 +271,49 @@ MATRIX: dict[str, list[tuple]] = {
     "pledges.receipt": [
         ("GET", "/bids/{bid}/pledges/{pledge_a}/receipt", None, "", roles(member_a=OK)),
         ("GET", "/bids/{bid}/pledges/{pledge_b}/receipt", None, "", roles(member_b=OK)),
+    ],
+    # After the bid: the won bid W of body X, joined by A and B; A has made one grant.
+    "delivery.outcome": [
+        ("GET", "/bids/{won}/outcome", None, "", CONVENOR_PAGE),
+        ("POST", "/bids/{won}/outcome", OUTCOME_FORM, "", CONVENOR_ACTION),
+        ("GET", "/bids/{bid}/outcome", None, "", CONVENOR_PAGE),  # the form shows; recording is refused until submitted
+    ],
+    "delivery.dashboard": [
+        ("GET", "/bids/{won}/delivery", None, "", ALL_OF_WON),
+        ("GET", "/bids/{bid}/delivery", None, "", roles()),  # an open bid has no delivery phase
+    ],
+    "delivery.close": [("POST", "/bids/{won}/delivery/close", {}, "", CONVENOR_ACTION)],
+    "delivery.giving": [
+        ("GET", "/bids/{won}/360giving", None, "", CONVENOR_PAGE),
+        ("GET", "/bids/{bid}/360giving", None, "", roles()),  # no delivery phase
+    ],
+    "delivery.export": [
+        ("GET", "/bids/{won}/360giving.csv", None, "", CONVENOR_PAGE),
+        ("GET", "/bids/{won}/360giving.json", None, "", CONVENOR_PAGE),
+    ],
+    "delivery.grants_index": [("GET", "/bids/{won}/grants", None, "", ALL_OF_WON)],
+    "delivery.new_grant": [
+        ("GET", "/bids/{won}/grants/new", None, "", MEMBER_PAGE),
+        ("POST", "/bids/{won}/grants/new", GRANT_FORM, "", MEMBER_ACTION),
+    ],
+    "delivery.import_grants": [
+        ("GET", "/bids/{won}/grants/import", None, "", MEMBER_PAGE),
+        (
+            "POST",
+            "/bids/{won}/grants/import",
+            {"rows": "Recipient\tAmount\tAward date\tTitle\tDescription\nHulme Youth Club\t5000\t2027-01-10\tT\tD"},
+            "",
+            MEMBER_ACTION,
+        ),
+    ],
+    "delivery.edit_grant": [
+        # Only the organisation that made the grant: B, the convenors and everyone else are told nothing.
+        ("GET", "/bids/{won}/grants/{grant_a}/edit", None, "", roles(member_a=OK)),
+        ("POST", "/bids/{won}/grants/{grant_a}/edit", GRANT_FORM, "", roles(member_a=DONE)),
+        ("GET", "/bids/{bid}/grants/{grant_a}/edit", None, "", roles()),  # A's grant through another bid's URL
+    ],
+    "delivery.delete_grant": [
+        ("POST", "/bids/{won}/grants/{grant_a}/delete", {"version": "1"}, "", roles(member_a=DONE)),
     ],
     # The convening body's settings: its own convenors only; another body's convenor and every member get 404.
     "settings.body_settings": [
@@ -424,6 +488,14 @@ def world(data):
         member_c = UserFactory()
         InvitationFactory(bid=other, organisation=member_c.organisation, status="accepted", email=member_c.email)
         pledge_a, pledge_b = pledge_for(member_a, bid), pledge_for(member_b, bid)
+        won = BidFactory(title="Won X", created_by=bid.created_by, status="submitted")
+        for member in (member_a, member_b):
+            InvitationFactory(
+                bid=won, organisation=member.organisation, status="accepted", email=member.email, accepted_by=member
+            )
+            pledge_for(member, won)
+        outcomes.record_outcome(bid.created_by, won, {**WON})
+        grant_a = grants.create_grant(member_a, won, {**GRANT})
         pending = InvitationFactory(bid=bid, email="pending@homes.example")
         token, token_hash = tokens.make("invitation", pending.id)
         s.add(InvitationLink(invitation_id=pending.id, token_hash=token_hash, reason="invitation"))
@@ -477,6 +549,8 @@ def world(data):
             "body": bid.organisation_id,
             "bid_version": bid.version,
             "draft": draft.id,
+            "won": won.id,
+            "grant_a": grant_a.id,
             "other_bid": other.id,
             "pledge_a": pledge_a.id,
             "pledge_b": pledge_b.id,

@@ -1,0 +1,274 @@
+"""A won bid's grants as 360Giving data: built from the grants, validated, and refused until every grant passes.
+
+Each grant is checked against the project's JSON Schema (app/exports/giving360_schema.json) with jsonschema,
+and every text value is searched for email addresses (personal data is never published). ``build`` returns
+the package and the failing grants with their reasons; ``export`` raises ExportRefused while any fails,
+unless asked to leave the failing grants out.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from jsonschema import Draft202012Validator
+from sqlalchemy.orm import joinedload
+
+from app.exports import giving360 as files
+from app.extensions import db
+from app.infra.links import path_for
+from app.models import Bid, Grant, User
+from app.regions import REGION_GSS, REGIONS
+from app.services.access import is_bid_convenor
+from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.services.grant_values import find_email, gss_type, recipient_org_id
+from app.text import iso_utc
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "exports" / "giving360_schema.json"
+VERSION = "1.4"
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+class ExportRefused(ValidationFailed):
+    """Some grants fail the checks: ``problems`` lists each with its reasons; ``errors`` has them by grant id."""
+
+    type_slug = "export-refused"
+    title = "The 360Giving export is refused"
+
+    def __init__(self, problems: list[dict]):
+        many = len(problems) != 1
+        super().__init__(
+            {f"grants/{p['id']}": p["reasons"] for p in problems},
+            f"{len(problems):,} grant{'s' if many else ''} cannot be published yet: fix {'them' if many else 'it'}, "
+            f"or export without {'them' if many else 'it'}.",
+        )
+        self.problems = problems
+
+
+@dataclass
+class Export:
+    package: dict[str, Any]
+    meta: list[tuple[str, str]]
+    problems: list[dict] = field(default_factory=list)
+    left_out: int = 0
+
+    @property
+    def grants(self) -> list[dict]:
+        return self.package["grants"]
+
+
+@cache
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def validator() -> Draft202012Validator:
+    """The whole grant schema (the tests validate whole grants with it)."""
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+@cache
+def _validators() -> tuple[Draft202012Validator, dict[str, Draft202012Validator]]:
+    """The same schema in two layers: the grant with its lists' items left open, and one validator per list's
+    item schema. Many grants share an item (their funder, programme, place), so ``check`` validates each
+    distinct item once per export rather than once per grant: the same rules, a fraction of the work."""
+    full = schema()
+    top = copy.deepcopy(full)
+    items = {}
+    for key, prop in full["properties"].items():
+        if prop.get("type") == "array":
+            items[key] = Draft202012Validator({"$defs": full["$defs"], **prop["items"]})
+            top["properties"][key] = {k: v for k, v in prop.items() if k != "items"}
+    return Draft202012Validator(top), items
+
+
+def prefix_of(bid: Bid) -> str:
+    """The publisher part of every id: the convening body's org-id, or ``cbm-<its number>`` without one."""
+    body = bid.organisation
+    return _UNSAFE_ID.sub("-", body.identifier) if body.identifier else f"cbm-{body.id}"
+
+
+def as_360_grant(grant: Grant, bid: Bid, prefix: str, source: str) -> dict[str, Any]:
+    """One grant in the standard's JSON shape. Fields left blank are left out."""
+    pounds = grant.amount_pence / 100 if grant.amount_pence % 100 else grant.amount_pence // 100
+    recipient: dict[str, Any] = {
+        "id": recipient_org_id(
+            grant.recipient_identifier, grant.recipient_charity_number, grant.recipient_company_number
+        )
+        or f"360G-{prefix}-R-{hashlib.sha1(grant.recipient_key.encode()).hexdigest()[:12]}",  # noqa: S324 (an id)
+        "name": grant.recipient_name,
+    }
+    if grant.recipient_charity_number:
+        recipient["charityNumber"] = grant.recipient_charity_number
+    if grant.recipient_company_number:
+        recipient["companyNumber"] = grant.recipient_company_number
+    member = grant.organisation
+    out: dict[str, Any] = {
+        "id": f"360G-{prefix}-{grant.reference}",
+        "title": grant.title,
+        "description": grant.description,
+        "currency": "GBP",
+        "amountAwarded": pounds,
+        "awardDate": _day(grant.award_date),
+        "recipientOrganization": [recipient],
+        "fundingOrganization": [{"id": member.identifier or f"360G-{prefix}-ORG-{member.id}", "name": member.name}],
+        "grantProgramme": [{"code": f"{prefix}-BID-{bid.id}", "title": bid.scheme}],
+        "dateModified": iso_utc(grant.updated_at),
+        "dataSource": source,
+    }
+    dates = {k: _day(v) for k, v in (("startDate", grant.planned_start), ("endDate", grant.planned_end)) if v}
+    if dates:
+        out["plannedDates"] = [dates]
+    location = _location(grant)
+    if location:
+        out["beneficiaryLocation"] = [location]
+    return out
+
+
+def _location(grant: Grant) -> dict[str, Any] | None:
+    """The most precise place given: the local authority with its GSS code, else the region's GSS code."""
+    if grant.location_gss:
+        return {
+            "name": grant.location_name,
+            "countryCode": "GB",
+            "geoCode": grant.location_gss,
+            "geoCodeType": gss_type(grant.location_gss),
+        }
+    if grant.region:
+        code = REGION_GSS[grant.region]
+        return {
+            "name": grant.location_name or REGIONS[grant.region],
+            "countryCode": "GB",
+            "geoCode": code,
+            "geoCodeType": gss_type(code),
+        }
+    if grant.location_name:
+        return {"name": grant.location_name, "countryCode": "GB"}
+    return None
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+def check(grant: dict[str, Any], seen: dict | None = None) -> list[str]:
+    """What is wrong with one grant, as sentences (empty when it may be published). ``seen`` carries the
+    verdicts on list items already checked, from one grant to the next."""
+    seen = {} if seen is None else seen
+    top, items = _validators()
+    reasons = [_reason(error.absolute_path, error.message) for error in top.iter_errors(grant)]
+    for key, item_validator in items.items():
+        value = grant.get(key)
+        if not isinstance(value, list):
+            continue
+        for index, item in enumerate(value):
+            token = (key, json.dumps(item, sort_keys=True, default=str))
+            if token not in seen:
+                seen[token] = [(list(e.absolute_path), e.message) for e in item_validator.iter_errors(item)]
+            reasons.extend(_reason([key, index, *path], message) for path, message in seen[token])
+    reasons.sort()
+    reasons.extend(f"{where}: contains an email address ({address}); remove it" for where, address in _emails(grant))
+    return reasons
+
+
+def _reason(path, message: str) -> str:
+    return f"{'/'.join(str(p) for p in path) or 'grant'}: {message}"
+
+
+def _emails(value: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        address = find_email(value)
+        return [(path or "grant", address)] if address else []
+    if isinstance(value, dict):
+        return [hit for k, v in value.items() for hit in _emails(v, f"{path}/{k}" if path else k)]
+    if isinstance(value, list):
+        return [hit for i, v in enumerate(value) for hit in _emails(v, f"{path}/{i}")]
+    return []
+
+
+def build(actor: User, bid: Bid, *, now: datetime) -> Export:
+    """Every grant of the bid as 360Giving data, with the grants that fail and why (for the bid's convenors)."""
+    if not is_bid_convenor(actor, bid):
+        raise PermissionDenied("Only the bid's convenors export its grants.")
+    if not bid.in_delivery:
+        raise InvalidTransition("Only a won bid has grants to publish.")
+    prefix = prefix_of(bid)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    source = base + path_for("delivery.dashboard", bid_id=bid.id)
+    grants = db.session.scalars(
+        sa.select(Grant).where(Grant.bid_id == bid.id).options(joinedload(Grant.organisation)).order_by(Grant.id)
+    )
+    items, problems, seen = [], [], {}
+    for grant in grants:
+        item = as_360_grant(grant, bid, prefix, source)
+        reasons = check(item, seen)
+        if reasons:
+            problems.append(
+                {
+                    "grant_id": grant.id,
+                    "id": item["id"],
+                    "title": grant.title,
+                    "organisation": grant.organisation.name,
+                    "reasons": reasons,
+                }
+            )
+        items.append(item)
+    ids = [item["id"] for item in items]
+    if len(set(ids)) != len(ids):  # references are unique in the database; this guards the export itself
+        raise InvalidTransition("Two grants share an id: the export is refused.")
+    body = bid.organisation
+    publisher = {"identifier": body.identifier or f"360G-{prefix}", "name": body.name, "prefix": f"360G-{prefix}"}
+    package = {
+        "version": VERSION,
+        "title": f"Grants made under {bid.title}",
+        "description": f"Grants made by the members of {bid.title} ({bid.funder_name}, {bid.scheme}).",
+        "license": LICENSE,
+        "publisher": publisher,
+        "modified": iso_utc(now),
+        "grants": items,
+    }
+    meta = [
+        ("Title", package["title"]),
+        ("Description", package["description"]),
+        ("Publisher:Name", publisher["name"]),
+        ("Publisher:Identifier", publisher["identifier"]),
+        ("Publisher:Prefix", publisher["prefix"]),
+        ("License", LICENSE),
+        ("Modified", package["modified"]),
+        ("Schema Version", VERSION),
+    ]
+    return Export(package, meta, problems)
+
+
+def export(actor: User, bid: Bid, *, now: datetime, leave_out_failing: bool = False) -> Export:
+    """The package to offer: refused (ExportRefused) while any grant fails, unless ``leave_out_failing``, when the
+    failing grants are dropped and counted in ``left_out``."""
+    result = build(actor, bid, now=now)
+    if result.problems and not leave_out_failing:
+        raise ExportRefused(result.problems)
+    if result.problems:
+        failing = {p["id"] for p in result.problems}
+        result.package["grants"] = [g for g in result.grants if g["id"] not in failing]
+        result.left_out = len(failing)
+    return result
+
+
+def render(result: Export, form: str) -> bytes:
+    """The export as ``json``, ``csv`` or ``xlsx`` bytes."""
+    if form == "json":
+        return files.to_json(result.package)
+    if form == "csv":
+        return files.to_csv(result.grants)
+    return files.to_xlsx(result.grants, result.meta)
