@@ -1,0 +1,200 @@
+"""Totals: per period and measure the total, contributors, change from the period before (number and %),
+like-for-like change (only organisations with a figure in both), running totals for flows (never stocks), homes
+covered, and completeness (expected, received, on time, late, missing).
+
+A fixed number of queries whatever the number of organisations or periods. ``for_members`` suppresses every
+figure built from fewer than ``MIN_CONTRIBUTORS`` organisations (and anything that would let one be worked out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    COUNTED,
+    ImpactReturn,
+    Measure,
+    MeasureKind,
+    MeasureSet,
+    Organisation,
+    Participant,
+    Period,
+    Programme,
+)
+
+MIN_CONTRIBUTORS = 3
+
+
+@dataclass
+class Loaded:
+    periods: list[Period]
+    measures: dict[int, list[Measure]]  #: measure set id → its measures
+    set_versions: dict[int, int]
+    homes: dict[int, int]  #: participant organisation id → homes owned
+    names: dict[int, str]
+    returns: dict[int, dict[int, ImpactReturn]] = field(default_factory=dict)  #: period id → org id → return
+
+
+def load(programme: Programme) -> Loaded:
+    periods = list(
+        db.session.scalars(sa.select(Period).where(Period.programme_id == programme.id).order_by(Period.start_month))
+    )
+    sets = list(db.session.scalars(sa.select(MeasureSet).where(MeasureSet.programme_id == programme.id)))
+    measures: dict[int, list[Measure]] = {s.id: [] for s in sets}
+    for m in db.session.scalars(
+        sa.select(Measure).where(Measure.measure_set_id.in_([s.id for s in sets])).order_by(Measure.position)
+    ):
+        measures[m.measure_set_id].append(m)
+    people = db.session.execute(
+        sa.select(Organisation.id, Organisation.name, Organisation.homes_owned)
+        .join(Participant, Participant.organisation_id == Organisation.id)
+        .where(Participant.programme_id == programme.id)
+    ).all()
+    loaded = Loaded(
+        periods,
+        measures,
+        {s.id: s.version for s in sets},
+        {i: h or 0 for i, _, h in people},
+        {i: n for i, n, _ in people},
+    )
+    for ret in db.session.scalars(
+        sa.select(ImpactReturn).where(ImpactReturn.programme_id == programme.id, ImpactReturn.status.in_(COUNTED))
+    ):
+        loaded.returns.setdefault(ret.period_id, {})[ret.organisation_id] = ret
+    return loaded
+
+
+def _pct(change: int | None, base: int | None) -> float | None:
+    if change is None or not base:
+        return None
+    return round(change * 100 / base, 1)
+
+
+def series(programme: Programme, loaded: Loaded | None = None) -> list[dict]:
+    """Every period's figures, oldest first (convenor's view: nothing suppressed)."""
+    loaded = loaded or load(programme)
+    out: list[dict] = []
+    running: dict[str, int] = {}
+    previous: dict[int, ImpactReturn] = {}
+    previous_totals: dict[str, dict] = {}
+    expected = len(loaded.homes)
+    for period in loaded.periods:
+        got = loaded.returns.get(period.id, {})
+        late = sum(1 for r in got.values() if r.late)
+        row = {
+            "period": period.key,
+            "measure_set_version": loaded.set_versions[period.measure_set_id],
+            "due_at": period.due_at,
+            "lock_at": period.lock_at,
+            "expected": expected,
+            "received": len(got),
+            "on_time": len(got) - late,
+            "late": late,
+            "missing": expected - len(got),
+            "missing_organisations": sorted(i for i in loaded.homes if i not in got),
+            "homes_covered": sum(loaded.homes.get(i, 0) for i in got),
+            "share_of_sector": None,
+            "measures": {},
+        }
+        if programme.sector_homes:
+            row["share_of_sector"] = round(row["homes_covered"] * 100 / programme.sector_homes, 1)
+        for m in loaded.measures[period.measure_set_id]:
+            figures = {o: r.values.get(m.code) for o, r in got.items() if isinstance(r.values.get(m.code), int)}
+            total = sum(figures.values())
+            before = previous_totals.get(m.code)
+            prev_total = before["total"] if before else None
+            both = [o for o in figures if o in previous and isinstance(previous[o].values.get(m.code), int)]
+            lfl = sum(figures[o] for o in both) - sum(previous[o].values[m.code] for o in both) if before else None
+            lfl_base = sum(previous[o].values[m.code] for o in both) if before else None
+            if m.kind == MeasureKind.FLOW:
+                running[m.code] = running.get(m.code, 0) + total
+            cell = {
+                "code": m.code,
+                "label": m.label,
+                "unit": str(m.unit),
+                "kind": str(m.kind),
+                "total": total,
+                "contributors": len(figures),
+                "previous_total": prev_total,
+                "previous_contributors": before["contributors"] if before else None,
+                "change": total - prev_total if prev_total is not None else None,
+                "change_pct": _pct(total - prev_total, prev_total) if prev_total is not None else None,
+                "like_for_like_change": lfl,
+                "like_for_like_pct": _pct(lfl, lfl_base),
+                "like_for_like_contributors": len(both) if before else None,
+                "running_total": running[m.code] if m.kind == MeasureKind.FLOW else None,
+                "running_min_contributors": None,
+                "median": median(figures.values()) if figures else None,
+                "social_value_pence": total * m.unit_value_pence if m.unit_value_pence is not None else None,
+                "social_value_source": m.unit_value_source,
+                "suppressed": False,
+            }
+            if m.kind == MeasureKind.FLOW:
+                floor = (
+                    before["running_min_contributors"]
+                    if before and before.get("running_min_contributors") is not None
+                    else None
+                )
+                cell["running_min_contributors"] = len(figures) if floor is None else min(floor, len(figures))
+            row["measures"][m.code] = cell
+            previous_totals[m.code] = cell
+        out.append(row)
+        previous = got
+    return out
+
+
+def for_members(rows: list[dict]) -> list[dict]:
+    """The same figures with small numbers suppressed: a total from fewer than 3 organisations, a change or
+    like-for-like change touching one, a running total that includes one, and every organisation's identity."""
+    safe = []
+    for row in rows:
+        row = {**row, "missing_organisations": None, "measures": dict(row["measures"])}
+        for code, cell in row["measures"].items():
+            cell = dict(cell)
+            small = cell["contributors"] < MIN_CONTRIBUTORS
+            prev_small = cell["previous_contributors"] is not None and cell["previous_contributors"] < MIN_CONTRIBUTORS
+            if small:
+                cell.update(total=None, median=None, social_value_pence=None, suppressed=True)
+            if small or prev_small:
+                cell.update(change=None, change_pct=None)
+            if prev_small:
+                cell["previous_total"] = None
+            lfl_n = cell["like_for_like_contributors"]
+            if lfl_n is not None and lfl_n < MIN_CONTRIBUTORS:
+                cell.update(like_for_like_change=None, like_for_like_pct=None)
+            run_n = cell["running_min_contributors"]
+            if run_n is not None and run_n < MIN_CONTRIBUTORS:
+                cell["running_total"] = None
+            row["measures"][code] = cell
+        safe.append(row)
+    return safe
+
+
+def period_totals(programme: Programme, key: str, *, members: bool) -> dict | None:
+    rows = series(programme)
+    rows = for_members(rows) if members else rows
+    return next((r for r in rows if r["period"] == key), None)
+
+
+def per_organisation(programme: Programme, loaded: Loaded | None = None) -> list[dict]:
+    """One row per organisation and period (convenor's spreadsheet)."""
+    loaded = loaded or load(programme)
+    rows = []
+    for period in loaded.periods:
+        for org_id, ret in sorted(
+            loaded.returns.get(period.id, {}).items(), key=lambda kv: loaded.names.get(kv[0], "")
+        ):
+            rows.append(
+                {
+                    "period": period.key,
+                    "organisation": loaded.names.get(org_id, ""),
+                    "late": ret.late,
+                    "status": str(ret.status),
+                    "values": dict(ret.values),
+                }
+            )
+    return rows
