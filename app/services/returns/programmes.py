@@ -272,9 +272,9 @@ def validate(values: dict[str, Any], *, partial: bool = False) -> dict[str, Any]
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
             errors[name] = [message]
         clean[name] = value
-    if "due_days" in clean and "lock_days" in clean and not errors.get("lock_days") and not errors.get("due_days"):
-        if clean["lock_days"] and clean["lock_days"] < clean["due_days"]:
-            errors["lock_days"] = ["Returns cannot lock before they are due: choose more days, or 0 for never."]
+    both = "due_days" in clean and "lock_days" in clean and not errors.get("lock_days") and not errors.get("due_days")
+    if both and clean["lock_days"] and clean["lock_days"] < clean["due_days"]:
+        errors["lock_days"] = ["Returns cannot lock before they are due: choose more days, or 0 for never."]
     if "reminder_plan" in values or not partial:
         plan = values.get("reminder_plan")
         if plan is None:
