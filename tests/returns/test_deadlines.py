@@ -29,7 +29,7 @@ FIGURES = {"CALLS": 5, "FOOD": 1, "ARREARS": 2}
     ],
 )
 def test_due_and_lock_are_the_end_of_the_uk_day(ctx, first, due, lock):
-    start, end = periods.parse_key(first)
+    _start, end = periods.parse_key(first)
     assert periods.due_at(end, 15) == due
     assert periods.lock_at(end, 45) == lock
     assert periods.lock_at(end, 0) is None
