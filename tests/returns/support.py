@@ -14,14 +14,14 @@ MEASURES = [
 ]
 
 
-def network(n: int, *, homes=lambda i: 1000 * i) -> tuple[User, list[User]]:
+def network(n: int, *, homes=lambda i: 1000 * i, prefix: str = "Landlord") -> tuple[User, list[User]]:
     """A convenor and ``n`` member users (one per organisation, homes from ``homes(i)``, i from 1), each
     organisation having accepted an invitation to one of the body's bids."""
     convenor = ConvenorFactory()
     bid = BidFactory(created_by=convenor, organisation=convenor.organisation)
     members = []
     for i in range(1, n + 1):
-        org = OrganisationFactory(name=f"Landlord {i:02d}", homes_owned=homes(i))
+        org = OrganisationFactory(name=f"{prefix} {i:02d}", homes_owned=homes(i))
         user = UserFactory(organisation=org, email=f"m{i}.{convenor.id}@example.org", is_manager=True)
         InvitationFactory(
             bid=bid,
