@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.api import bids, invitations, live_packs, openapi, pledges
+from app.api import bids, invitations, live_packs, openapi, pledges, programmes
 from app.api.blueprint import bp
 from app.extensions import csrf
 
 #: The resource modules: importing them attaches their routes to ``bp``.
-RESOURCES = (bids, invitations, live_packs, openapi, pledges)
+RESOURCES = (bids, invitations, live_packs, openapi, pledges, programmes)
 
 
 def register(app: Flask) -> None:

@@ -46,6 +46,7 @@ class Programme(db.Model):
     sector_homes: Mapped[int | None] = mapped_column(sa.BigInteger)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
     organisation: Mapped[Organisation] = relationship()

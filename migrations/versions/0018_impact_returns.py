@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('sector_homes', sa.BigInteger(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.CheckConstraint('due_days >= 0 AND due_days <= 365', name=op.f('ck_programmes_due_days_range')),
     sa.CheckConstraint('lock_days >= 0 AND lock_days <= 730', name=op.f('ck_programmes_lock_days_range')),

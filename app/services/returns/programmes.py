@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -186,7 +187,7 @@ def check_measures(raw: object, errors: dict[str, list[str]]) -> list[dict]:
         return []
     clean, seen = [], set()
     for n, item in enumerate(raw):
-        where = f"measures.{n}"
+        where = f"measures[{n}]"
         if not isinstance(item, dict):
             errors[where] = ["Each measure needs a code, label, unit and kind."]
             continue
@@ -373,7 +374,8 @@ def update_programme(actor: User, programme: Programme, values: dict[str, Any], 
             db.session.flush()
             for n, m in enumerate(clean["measures"]):
                 current.measures.append(Measure(position=n, **m))
-    programme.version = programme.version  # the version column moves with any change
+    programme.updated_at = clock.now()
+    flag_modified(programme, "updated_at")  # always an UPDATE of the row, so its version moves with any change
     try:
         db.session.flush()
     except StaleDataError:
