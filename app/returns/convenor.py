@@ -14,6 +14,7 @@ from app.returns.forms import LockExceptionForm, ProgrammeForm, QueryForm, forma
 from app.returns.member import programme_page
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.returns import periods, programmes, review, totals
+from app.services.returns import reminders as return_reminders
 from app.services.returns.returns import revisions
 from app.web.forms import FLASH, Refused, apply_errors, call_service
 from app.web.support import ActionForm
@@ -212,3 +213,21 @@ def lock_exception(programme_id: int, key: str):
             apply_errors(form, ValidationFailed({}))
         status = 422
     return render_template("returns/exception.html", programme=programme, period=period, form=form), status
+
+
+@bp.post("/programmes/<int:programme_id>/periods/<key>/remind")
+@login_required
+def remind_missing(programme_id: int, key: str):
+    """One click: remind every organisation that has not submitted the period."""
+    programme = _convenor_programme(programme_id)
+    period = _period(programme, key)
+    form = ActionForm()
+    if form.validate_on_submit():
+        sent = call_service(
+            None, lambda: return_reminders.send_to_missing(current_user, programme, period), message_to=FLASH
+        )
+        if not isinstance(sent, Refused):
+            flash(f"Reminder sent to {sent} organisation{'s' if sent != 1 else ''}.", "success")
+    else:
+        flash("The form has expired. Reload the page and try again.", "error")
+    return redirect(url_for("returns.show", programme_id=programme.id))

@@ -91,6 +91,7 @@ MATRIX: dict[str, list[tuple]] = {
             CONVENOR_ACTION,
         ),
     ],
+    "returns.remind_missing": [("POST", f"/programmes/{{programme}}/periods/{P1}/remind", {}, CONVENOR_ACTION)],
     "returns.lock_exception": [
         ("GET", f"/programmes/{{programme}}/periods/{P1}/exceptions", None, CONVENOR_PAGE),
         (
