@@ -17,8 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.infra import clock
 from app.models import Invitation, InvitationStatus, Organisation, OrganisationKind, Role, User
-from app.regions import check_org_identifier, normalise_regions
-from app.services import audit
+from app.services import audit, profiles
 from app.services.common_passwords import COMMON_PASSWORDS
 from app.services.errors import Conflict, ValidationFailed, require
 from app.text import check_name, skeleton
@@ -53,42 +52,10 @@ def password_problems(password: Any, email: str | None = None) -> list[str]:
 
 
 def organisation_values(values: dict[str, Any], errors: dict[str, list[str]], *, prefix: str = "") -> dict:
-    """Check an organisation profile; collect messages into ``errors`` under ``prefix + field``."""
-    clean: dict[str, Any] = {}
-    try:
-        name = check_name(values.get("name") or "", "organisation's name")
-    except ValueError as exc:
-        errors.setdefault(prefix + "name", []).append(str(exc))
-    else:
-        if not name:
-            errors.setdefault(prefix + "name", []).append("Enter the organisation's name.")
-        elif len(name) > 200:
-            errors.setdefault(prefix + "name", []).append("The name must be 200 characters or fewer.")
-        else:
-            clean["name"] = name
-    try:
-        clean["identifier"] = check_org_identifier(values.get("identifier"))
-    except (ValueError, AttributeError) as exc:
-        errors.setdefault(prefix + "identifier", []).append(str(exc) if isinstance(exc, ValueError) else "Enter text.")
-    homes = values.get("homes_owned")
-    if homes is not None and (isinstance(homes, bool) or not isinstance(homes, int) or homes < 0 or homes > 50_000_000):
-        errors.setdefault(prefix + "homes_owned", []).append("Enter the number of homes owned as a whole number.")
-    else:
-        clean["homes_owned"] = homes
-    try:
-        regions = values.get("regions") or []
-        if not isinstance(regions, list):
-            raise ValueError("Choose the regions from the list.")
-        clean["regions"] = normalise_regions(regions)
-    except ValueError as exc:
-        errors.setdefault(prefix + "regions", []).append(str(exc))
-    website = values.get("website")
-    if website:
-        if not isinstance(website, str) or len(website) > 300 or not website.startswith(("http://", "https://")):
-            errors.setdefault(prefix + "website", []).append("Enter the website address starting https://")
-        else:
-            clean["website"] = website.strip()
-    return clean
+    """Check a new organisation's profile (``profiles.profile_values``, every field); collect messages into
+    ``errors`` under ``prefix + field``."""
+    full = {field: values.get(field) for field in profiles.PROFILE_FIELDS}
+    return profiles.profile_values(full, errors, prefix=prefix)
 
 
 def person_name(value: Any) -> str:
@@ -164,25 +131,8 @@ def has_people(organisation_id: int) -> bool:
 
 
 def create_organisation(clean: dict[str, Any], kind: OrganisationKind) -> Organisation:
+    profiles.check_unique(clean)
     key = Organisation.key_for(clean["name"])
-    if db.session.scalar(sa.select(Organisation.id).where(Organisation.name_key == key)):
-        raise ValidationFailed(
-            {"name": ["An organisation with that name already exists. Ask its staff to invite you."]}
-        )
-    lookalike = lookalike_organisation(clean["name"])
-    if lookalike is not None:
-        raise ValidationFailed(
-            {
-                "name": [
-                    f"That name looks the same as an organisation already registered ({lookalike.name}): "
-                    "check for look-alike letters. If you work there, ask its staff to invite you."
-                ]
-            }
-        )
-    if clean.get("identifier") and db.session.scalar(
-        sa.select(Organisation.id).where(Organisation.identifier == clean["identifier"])
-    ):
-        raise ValidationFailed({"identifier": ["Another organisation already uses that identifier."]})
     org = Organisation(kind=kind, name_key=key, **clean)
     db.session.add(org)
     db.session.flush()

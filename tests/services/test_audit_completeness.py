@@ -35,6 +35,7 @@ from app.services import (
     letters,
     packs,
     pledges,
+    profiles,
     reminder_plan,
     reminders,
     scheduling,
@@ -91,6 +92,8 @@ READERS = {
     "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
     "read_file regions timeline",
     "pledges": "check_open current_pledge revisions_for validate",
+    "profiles": "can_edit_profile check_homes_owned check_identifier check_organisation_name check_regions "
+    "check_unique normalise_website profile_values",
     "reminder_plan": "as_text deadline_key describe due_slots parse_plan skip_reason skip_reason_basic slot_key "
     "validate_minutes",
     "reminder_history": "history",
@@ -301,6 +304,11 @@ SCENARIOS: dict[str, list[Setup]] = {
     ],
     "scheduling.close_due_bids": [
         lambda: (lambda _b: scheduling.close_due_bids)(BidFactory(deadline=clock.now() - timedelta(minutes=5)))
+    ],
+    "profiles.update_profile": [
+        lambda: (lambda u: lambda: profiles.update_profile(u, u.organisation, website="www.example.org"))(
+            UserFactory(is_manager=True)
+        )
     ],
     "users.create_organisation": [
         lambda: lambda: users.create_organisation({"name": "Brand New Homes"}, OrganisationKind.MEMBER)

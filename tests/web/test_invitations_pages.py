@@ -247,7 +247,7 @@ def test_accept_creates_the_account_and_the_organisation(invited, make_browser, 
             "Enter the number of homes owned as a whole number, for example 12400.",
         ),
         ({"accept-regions": ["NW", "XX"]}, "accept-regions", "Choose regions from the list."),
-        ({"accept-website": "northern.example"}, "accept-website", "Enter the website address starting https://"),
+        ({"accept-website": "northern example"}, "accept-website", "A website address cannot contain spaces."),
         ({"accept-name": ""}, "accept-name", "Enter your name."),
         ({"accept-password": "short"}, "accept-password", "Use at least 10 characters."),
         (

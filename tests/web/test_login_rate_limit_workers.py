@@ -43,7 +43,7 @@ def test_two_processes_share_one_login_allowance(tmp_path):
         "REDIS_URL": "",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "RATELIMIT_KEY_PREFIX": prefix,
-        "LOGIN_RATE_LIMIT": "3 per minute",
+        "LOGIN_RATE_LIMIT": "3 per hour",  # an hour: a fixed minute window could restart mid-test
         "MAIL_BACKEND": "console",
     }
     server.flask(database_url, tmp_path, "db", "upgrade", env=env)
