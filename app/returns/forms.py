@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 
 from app.models import Measure, MeasureUnit
@@ -90,3 +91,12 @@ class LockExceptionForm(FlaskForm):
     organisation_id = SelectField("Organisation", choices=[], validate_choice=False)
     reason = StringField("Reason")
     end_date = DateField("Open until the end of (UK time)")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "Upload a CSV or XLSX",
+        description="A header row of measure codes, then one row of figures. Write “not collected” for any not "
+        "collected. The figures are saved as a draft for you to check.",
+        validators=[FileRequired("Choose a CSV or XLSX file to upload.")],
+    )

@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.imports import Column, TableRefused, read_table
 from app.infra import clock
 from app.models import ReturnStatus
 from app.returns import charts
 from app.returns.blueprint import bp
-from app.returns.forms import ReturnForm, format_figure, input_text, parse_figure
+from app.returns.forms import ReturnForm, UploadForm, format_figure, input_text, parse_figure
 from app.services.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from app.services.returns import periods, programmes, totals
 from app.services.returns import returns as service
@@ -119,22 +120,28 @@ def edit_return(programme_id: int, key: str):
                 form.form_errors.extend(error.errors.get("values", []))
         status = 409 if conflict or (form.form_errors and not field_errors) else 422
         done_writing()
+    return _form_page(programme, period, ret, form, entered, field_errors, warnings, conflict, status)
+
+
+def _form_page(programme, period, ret, form, entered, field_errors, warnings=None, conflict=None, status=200):
     now = clock.received_at()
+    org_id = current_user.organisation_id
     return render_template(
         "returns/form.html",
         programme=programme,
         period=period,
         ret=ret,
-        measures=measures,
+        measures=period.measure_set.measures,
         form=form,
         entered=entered,
         field_errors=field_errors,
-        warnings=warnings,
+        warnings=warnings or {},
         conflict=conflict,
         locked=service.is_locked(period, org_id, now),
         late=now >= period.due_at,
         has_previous=service.previous_values(period, org_id) is not None,
         copy_form=ActionForm(),
+        upload_form=UploadForm(),
         status_text=service.status_for(period, ret, org_id, now),
     ), status
 
@@ -220,3 +227,80 @@ def copy_previous(programme_id: int, key: str):
         if not isinstance(done, Refused):
             flash("Last month's figures are copied into a draft: check them, then submit.", "success")
     return redirect(url_for("returns.edit_return", programme_id=programme.id, key=key))
+
+
+#: what a cell may say for "not collected" in an uploaded return
+NOT_COLLECTED = {"not collected", "n/a", "na", "-"}
+
+
+@bp.post("/programmes/<int:programme_id>/periods/<key>/return/upload")
+@login_required
+def upload_return(programme_id: int, key: str):
+    """A CSV or XLSX with one column per measure code and one row of figures, saved as a draft to check."""
+    programme, period = _member_period(programme_id, key)
+    org_id = current_user.organisation_id
+    ret = service.current_return(period, org_id)
+    measures = period.measure_set.measures
+    form = ReturnForm(formdata=None, version=str(ret.version if ret else 0), story=ret.story if ret else "")
+    upload = UploadForm()
+    entered = _entered_from(ret, measures)
+    if not upload.validate_on_submit():
+        form.form_errors.append(
+            "Choose a CSV or XLSX file to upload."
+            if not upload.csrf_token.errors
+            else "This form has expired. Reload the page and try again."
+        )
+        done_writing()
+        return _form_page(
+            programme, period, ret, form, entered, {}, status=422 if not upload.csrf_token.errors else 400
+        )
+    file = upload.file.data
+    columns = [Column(m.code, m.code, aliases=(m.label,), required=True) for m in measures]
+    try:
+        table = read_table(
+            file.read(),
+            columns,
+            filename=file.filename,
+            header="required",
+            max_rows=1,
+            max_bytes=1024 * 1024,
+            noun="file",
+        )
+    except TableRefused as exc:
+        form.form_errors.append(exc.message)
+        done_writing()
+        return _form_page(programme, period, ret, form, entered, {}, status=422)
+    row = table.rows[0].values
+    entered = {
+        m.code: {
+            "text": "" if row.get(m.code, "").casefold() in NOT_COLLECTED else row.get(m.code, ""),
+            "not_collected": row.get(m.code, "").casefold() in NOT_COLLECTED,
+            "comment": entered[m.code]["comment"],
+        }
+        for m in measures
+    }
+    values, comments, errors = _read(measures, entered, submit=True)  # every cell: a figure or "not collected"
+    if ret is not None and ret.status != ReturnStatus.DRAFT:
+        errors = errors or {"values": ["This return is already submitted: change the figures on the form instead."]}
+    if not errors:
+        saved = call_service(
+            form,
+            lambda: service.save_return(
+                current_user,
+                programme,
+                period,
+                values,
+                comments,
+                ret.story if ret else "",
+                submit=False,
+                expected_version=ret.version if ret else 0,
+            ),
+            apart=(ValidationFailed, StaleVersion),
+        )
+        if not isinstance(saved, Refused):
+            flash("The file's figures are saved as a draft: check them, then submit.", "success")
+            return redirect(url_for("returns.edit_return", programme_id=programme.id, key=key))
+        errors = getattr(saved.error, "errors", None) or {"values": [saved.error.message]}
+    form.form_errors.extend(errors.pop("values", []))
+    done_writing()
+    return _form_page(programme, period, ret, form, entered, errors, status=422)

@@ -12,18 +12,7 @@ from app.extensions import db
 from app.infra import clock
 from app.models import ImpactReturn, Programme, ReturnRevision
 from app.services.returns import periods
-from tests.returns.support import network, programme_for
-
-NOW = datetime(2020, 6, 1, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def setup(app):
-    with app.app_context(), clock.frozen(NOW):
-        convenor, members = network(4)
-        programme = programme_for(convenor, members)
-        db.session.commit()
-        return {"convenor": convenor.email, "members": [m.email for m in members], "id": programme.id}
+from tests.returns.conftest import NOW
 
 
 def _returns() -> int:

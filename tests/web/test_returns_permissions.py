@@ -67,6 +67,10 @@ MATRIX: dict[str, list[tuple]] = {
         ),
         ("GET", "/programmes/{programme}/periods/2031-01/return", None, roles(convenor=403, member_a=404)),
     ],
+    # (no file: a participant gets the form back with a message, 422; no one else reaches it)
+    "returns.upload_return": [
+        ("POST", "/programmes/{programme}/periods/2020-05/return/upload", {}, roles(convenor=403, member_a=422)),
+    ],
     "returns.copy_previous": [
         ("POST", "/programmes/{programme}/periods/2020-05/return/copy", {}, roles(convenor=403, member_a=DONE)),
     ],
