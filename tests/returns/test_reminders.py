@@ -119,3 +119,10 @@ def test_two_sweepers_send_each_reminder_once(app, monkeypatch):
         rows = _rows()
         assert len(rows) == 30 * 4 == len(set(rows))  # −10, −3 and 0 skipped, +3 sent: each once
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EmailMessage)) == 30
+
+
+def test_the_area_registers_its_sweep_steps(app):
+    from app.infra import sweeps
+
+    names = [s.name for s in sweeps.registered()]
+    assert names.index("return periods") < names.index("reminders") < names.index("return reminders")
