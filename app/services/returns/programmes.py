@@ -88,7 +88,7 @@ TEMPLATE: list[dict[str, Any]] = [
         "label": "Staff redeployed (FTE)",
         "unit": "fte",
         "kind": "stock",
-        "help": "Full-time equivalents at the end of the month, to one decimal place.",
+        "help": "Staff working on the response at the end of the month.",
         "required": False,
     },
     {
