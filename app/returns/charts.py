@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.returns.forms import format_figure
+from app.units import format_figure
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 8, 40, 16
 

@@ -10,12 +10,13 @@ from app.extensions import db
 from app.models import ImpactReturn
 from app.returns import charts
 from app.returns.blueprint import bp
-from app.returns.forms import LockExceptionForm, ProgrammeForm, QueryForm, format_figure
+from app.returns.forms import LockExceptionForm, ProgrammeForm, QueryForm
 from app.returns.member import programme_page
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.returns import periods, programmes, review, totals
 from app.services.returns import reminders as return_reminders
 from app.services.returns.returns import revisions
+from app.units import format_figure
 from app.web.forms import FLASH, Refused, apply_errors, call_service
 from app.web.support import ActionForm
 

@@ -10,7 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 
 from app.models import Measure, MeasureUnit
-from app.money import MoneyError, format_pence, parse_pounds
+from app.money import MoneyError, parse_pounds
 
 _COUNT = re.compile(r"^[0-9][0-9,]*$")
 
@@ -40,17 +40,6 @@ def parse_figure(measure: Measure, text: str) -> int | None:
     if not _COUNT.match(text):
         raise ValueError(f"{measure.label}: enter a whole number, like 120 (no decimals or words).")
     return int(text.replace(",", ""))
-
-
-def format_figure(unit: str, value: int | None) -> str:
-    """A figure as people read it: ``1,234``, ``£2,500``, ``2.5 FTE``; ``—`` for none."""
-    if value is None:
-        return "—"
-    if unit == "pence":
-        return format_pence(value)
-    if unit == "fte":
-        return f"{value / 10:,.1f} FTE"
-    return f"{value:,}"
 
 
 def input_text(unit: str, value: int | None) -> str:

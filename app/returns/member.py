@@ -11,10 +11,11 @@ from app.infra import clock
 from app.models import ReturnStatus
 from app.returns import charts
 from app.returns.blueprint import bp
-from app.returns.forms import ReturnForm, UploadForm, format_figure, input_text, parse_figure
+from app.returns.forms import ReturnForm, UploadForm, input_text, parse_figure
 from app.services.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from app.services.returns import periods, programmes, totals
 from app.services.returns import returns as service
+from app.units import format_figure
 from app.web.forms import FLASH, Refused, call_service
 from app.web.support import ActionForm, form_version
 from app.web.transaction import done_writing

@@ -102,3 +102,23 @@ def test_the_query_is_in_the_return_history(scenario):
     ret = current_return(periods.find_period(scenario, "2020-05"), first_org)
     assert [r.action for r in reversed(revisions(ret))] == ["submitted", "queried", "resubmitted"]
     assert ret.values["CALLS"] == 25 and ret.late is False
+
+
+def test_the_summary_report_carries_the_members_figures(scenario):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.pdf.returns_report import build_summary
+
+    rows = totals.for_members(totals.series(scenario))
+    pdf = build_summary(
+        scenario.title, "Network Body", rows, sector_homes=2_000_000, generated_at=datetime(2020, 7, 20, tzinfo=UTC)
+    )
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "In 2020-06, 37 of 39 organisations reported, covering 703,000 homes" in text
+    assert "35.1% of the sector" in text  # 703,000 / 2,000,000
+    assert "1,495" in text and "not added (a level)" in text and "fewer than 3" in text
+    fonts = {str(f) for page in PdfReader(io.BytesIO(pdf)).pages for f in page["/Resources"]["/Font"].values()}
+    assert fonts  # embedded fonts, as the bid pack

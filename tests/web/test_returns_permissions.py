@@ -96,6 +96,16 @@ MATRIX: dict[str, list[tuple]] = {
         ),
     ],
     "returns.remind_missing": [("POST", f"/programmes/{{programme}}/periods/{P1}/remind", {}, CONVENOR_ACTION)],
+    "returns.summary_pdf": [("GET", "/programmes/{programme}/summary.pdf", None, CONVENOR_PAGE)],
+    "returns.summary_xlsx": [
+        ("GET", "/programmes/{programme}/summary.xlsx", None, CONVENOR_PAGE),
+        (
+            "GET",
+            "/programmes/{programme}/summary.xlsx?from=2020-05&to=2020-03..2020-04",
+            None,
+            roles(convenor=422, member_a=403),
+        ),
+    ],
     "returns.lock_exception": [
         ("GET", f"/programmes/{{programme}}/periods/{P1}/exceptions", None, CONVENOR_PAGE),
         (
