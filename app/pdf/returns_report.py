@@ -94,7 +94,7 @@ def build_summary(
                     f"In {last['period']}, {last['received']} of {last['expected']} organisations reported, covering "
                     f"{last['homes_covered']:,} homes"
                     + (
-                        f" (about {last['share_of_sector']}% of the sector's {sector_homes:,} homes)"
+                        f" ({last['homes_covered'] * 100 / sector_homes:.1f}% of the sector's {sector_homes:,} homes)"
                         if sector_homes
                         else ""
                     )
