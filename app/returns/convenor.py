@@ -118,6 +118,8 @@ def show(programme_id: int):
         fmt=format_figure,
         remind_form=ActionForm(),
         returns=_returns_by_period(programme),
+        # a social-value column only where the convenor entered licensed unit values (with their source)
+        social=bool(latest) and any(c["social_value_source"] for c in latest["measures"].values()),
     )
 
 

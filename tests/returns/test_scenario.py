@@ -122,3 +122,36 @@ def test_the_summary_report_carries_the_members_figures(scenario):
     assert "1,495" in text and "not added (a level)" in text and "fewer than 3" in text
     fonts = {str(f) for page in PdfReader(io.BytesIO(pdf)).pages for f in page["/Resources"]["/Font"].values()}
     assert fonts  # embedded fonts, as the bid pack
+
+
+def test_a_social_value_appears_only_with_the_convenors_own_unit_values(ctx):
+    convenor, members = network(3)
+    measures = [
+        {"code": "CALLS", "label": "Calls", "unit": "count", "kind": "flow", "required": True},
+        {
+            "code": "MEALS",
+            "label": "Meals",
+            "unit": "count",
+            "kind": "flow",
+            "required": True,
+            "unit_value_pence": 350,
+            "unit_value_source": "Our 2024 meal cost study (own licence)",
+        },
+    ]
+    with clock.frozen(datetime(2020, 5, 1, tzinfo=UTC)):
+        programme = programme_for(convenor, members, measures=measures)
+        for user in members:
+            save_return(
+                user,
+                programme,
+                programme.periods[0],
+                {"CALLS": 5, "MEALS": 10},
+                {},
+                "",
+                submit=True,
+                expected_version=0,
+            )
+    cells = totals.series(programme)[0]["measures"]
+    assert cells["CALLS"]["social_value_pence"] is None
+    assert cells["MEALS"]["social_value_pence"] == 30 * 350
+    assert cells["MEALS"]["social_value_source"].startswith("Our 2024")
