@@ -18,6 +18,7 @@ from app.models.outbox import EmailMessage, EmailStatus
 from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
 from app.models.programme import (
     DEFAULT_RETURN_REMINDERS,
+    BidEvidence,
     Measure,
     MeasureKind,
     MeasureSet,
@@ -40,6 +41,7 @@ __all__ = [
     "AuditEvent",
     "Bid",
     "BidEvent",
+    "BidEvidence",
     "BidPack",
     "BidStatus",
     "BodyIdentity",

@@ -165,3 +165,19 @@ class Participant(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("programme_id", "organisation_id", name="uq_programme_participants_programme_org"),
     )
+
+
+class BidEvidence(db.Model):
+    """A programme's figures over a range of periods attached to a bid: its pack gets "Evidence from our members"."""
+
+    __tablename__ = "bid_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"), unique=True)
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"), index=True)
+    from_period: Mapped[str] = mapped_column(sa.String(20))
+    to_period: Mapped[str] = mapped_column(sa.String(20))
+    attached_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    programme: Mapped[Programme] = relationship()

@@ -7,12 +7,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models import ImpactReturn
+from app.models import Bid, ImpactReturn
 from app.returns import charts
 from app.returns.blueprint import bp
 from app.returns.forms import LockExceptionForm, ProgrammeForm, QueryForm
 from app.returns.member import programme_page
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
+from app.services.returns import evidence as return_evidence
 from app.services.returns import periods, programmes, review, totals
 from app.services.returns import reminders as return_reminders
 from app.services.returns.returns import revisions
@@ -119,7 +120,16 @@ def show(programme_id: int):
         remind_form=ActionForm(),
         returns=_returns_by_period(programme),
         # a social-value column only where the convenor entered licensed unit values (with their source)
+        bids=_body_bids(),
         social=bool(latest) and any(c["social_value_source"] for c in latest["measures"].values()),
+    )
+
+
+def _body_bids():
+    return list(
+        db.session.scalars(
+            sa.select(Bid).where(Bid.organisation_id == current_user.organisation_id).order_by(Bid.id.desc())
+        )
     )
 
 
@@ -231,6 +241,29 @@ def remind_missing(programme_id: int, key: str):
         )
         if not isinstance(sent, Refused):
             flash(f"Reminder sent to {sent} organisation{'s' if sent != 1 else ''}.", "success")
+    else:
+        flash("The form has expired. Reload the page and try again.", "error")
+    return redirect(url_for("returns.show", programme_id=programme.id))
+
+
+@bp.post("/programmes/<int:programme_id>/evidence")
+@login_required
+def attach_evidence(programme_id: int):
+    """Attach the programme's figures over a range of periods to one of the body's bids, for its pack."""
+    programme = _convenor_programme(programme_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        raw = request.form.get("bid_id", "")
+        bid_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        done = call_service(
+            None,
+            lambda: return_evidence.attach_evidence(
+                current_user, programme, bid_id, request.form.get("from_period", ""), request.form.get("to_period", "")
+            ),
+            message_to=FLASH,
+        )
+        if not isinstance(done, Refused):
+            flash("Attached: the bid's next pack will have “Evidence from our members”.", "success")
     else:
         flash("The form has expired. Reload the page and try again.", "error")
     return redirect(url_for("returns.show", programme_id=programme.id))

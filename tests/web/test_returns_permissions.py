@@ -106,6 +106,14 @@ MATRIX: dict[str, list[tuple]] = {
             roles(convenor=422, member_a=403),
         ),
     ],
+    "returns.attach_evidence": [
+        (
+            "POST",
+            "/programmes/{programme}/evidence",
+            {"bid_id": "{bid}", "from_period": P1, "to_period": P1},
+            CONVENOR_ACTION,
+        ),
+    ],
     "returns.lock_exception": [
         ("GET", f"/programmes/{{programme}}/periods/{P1}/exceptions", None, CONVENOR_PAGE),
         (
@@ -171,7 +179,10 @@ def world(data):
         for user in (convenor, other_convenor, *members):
             user.password_hash = FAST_HASH
         s.flush()
+        from app.models import Bid
+
         return {
+            "bid": s.scalar(sa.select(Bid.id).where(Bid.organisation_id == convenor.organisation_id)),
             "programme": programme.id,
             "org_a": members[0].organisation_id,
             "return_a": rets[0].id,
