@@ -143,6 +143,7 @@ def _form_page(programme, period, ret, form, entered, field_errors, warnings=Non
         has_previous=service.previous_values(period, org_id) is not None,
         copy_form=ActionForm(),
         upload_form=UploadForm(),
+        fmt=format_figure,
         status_text=service.status_for(period, ret, org_id, now),
     ), status
 

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.infra import clock
 from app.models import ImpactReturn, Programme, ReturnRevision
 from app.services.returns import periods
+from tests.conftest import csrf_from
 from tests.returns.conftest import NOW
 
 
@@ -210,3 +211,22 @@ def test_the_dashboard_shows_totals_chart_and_completeness(app, make_browser, se
     # the latest period (May) has none in yet; the first: 4 expected, 3 received, all late (due 15 May)
     assert "<dt>Received</dt><dd>0</dd>" in text and "<dt>Missing</dt><dd>4</dd>" in text
     assert '<thscope="row">2020-03..2020-04</th><td>4</td><td>3</td><td>0</td><td>3</td><td>1</td>' in text
+
+
+def test_after_the_lock_the_return_is_read_only(app, browser, setup):
+    browser.login(setup["members"][0])
+    url = f"/programmes/{setup['id']}/periods/2020-03..2020-04/return"
+    with clock.frozen(NOW):
+        browser.post_form(url, _form({"CALLS": "1200", "FOOD": "nc", "ARREARS": "3"}))
+    after_lock = datetime(2020, 6, 14, 23, 0, 1, tzinfo=UTC)
+    with clock.frozen(after_lock):
+        page = browser.get(url)
+        assert page.status_code == 200
+        assert "This return is locked" in page.text and "1,200" in page.text and 'name="v-CALLS"' not in page.text
+        token = csrf_from(browser.get("/account").text)
+        refused = browser.client.post(
+            url, data={"csrf_token": token, **_form({"CALLS": "5", "FOOD": "1", "ARREARS": "1"}, version="1")}
+        )
+    assert refused.status_code == 409 and "locked at midnight on Monday 15 June 2020" in refused.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(ImpactReturn)).values["CALLS"] == 1200
