@@ -3,7 +3,7 @@ range of periods chosen with ``?from=`` and ``?to=`` (the whole run by default).
 
 from __future__ import annotations
 
-from flask import request
+from flask import flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app.exports import returns_xlsx
@@ -12,7 +12,10 @@ from app.pdf.returns_report import build_summary
 from app.returns.blueprint import bp
 from app.services.errors import ValidationFailed
 from app.services.returns import programmes, totals
+from app.services.returns import reminders as return_reminders
 from app.web.downloads import send_private
+from app.web.forms import FLASH, Refused, call_service
+from app.web.support import ActionForm
 from app.web.transaction import end_read
 
 
@@ -33,7 +36,8 @@ def _range(rows: list[dict]) -> list[dict]:
 @bp.get("/programmes/<int:programme_id>/summary.pdf")
 @login_required
 def summary_pdf(programme_id: int):
-    programme = programmes.get_for_convenor(current_user, programme_id)
+    """The summary report: the convenor's, and every participating organisation's (it shows members' figures)."""
+    programme = programmes.get_for_viewer(current_user, programme_id)
     rows = _range(totals.for_members(totals.series(programme)))
     title, body, sector = programme.title, programme.organisation.name, programme.sector_homes
     end_read()  # the PDF takes a moment: hold no database lock meanwhile
@@ -52,3 +56,24 @@ def summary_xlsx(programme_id: int):
     per_org = [r for r in totals.per_organisation(programme, loaded) if r["period"] in keys]
     content = returns_xlsx.build(programme.title, measures, per_org, rows)
     return send_private(content, f"programme-{programme_id}-returns.xlsx", "xlsx")
+
+
+@bp.post("/programmes/<int:programme_id>/summary/send")
+@login_required
+def send_summary(programme_id: int):
+    """Email the summary report's link to every organisation that submitted in the range."""
+    programme = programmes.get_for_convenor(current_user, programme_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        sent = call_service(
+            None,
+            lambda: return_reminders.send_summary(
+                current_user, programme, request.form.get("from_period", ""), request.form.get("to_period", "")
+            ),
+            message_to=FLASH,
+        )
+        if not isinstance(sent, Refused):
+            flash(f"The summary report was sent to {sent} organisation{'s' if sent != 1 else ''}.", "success")
+    else:
+        flash("The form has expired. Reload the page and try again.", "error")
+    return redirect(url_for("returns.show", programme_id=programme.id))

@@ -15,6 +15,7 @@ import time_machine
 from app.extensions import db
 from app.infra import clock
 from app.models import EmailMessage, ReturnReminder
+from app.services.errors import ValidationFailed
 from app.services.returns import reminders
 from app.services.returns.returns import save_return
 from tests.conftest import POSTGRES
@@ -126,3 +127,17 @@ def test_the_area_registers_its_sweep_steps(app):
 
     names = [s.name for s in sweeps.registered()]
     assert names.index("return periods") < names.index("reminders") < names.index("return reminders")
+
+
+def test_the_summary_goes_to_each_organisation_that_submitted_in_the_range(ctx):
+    convenor, members, programme = _setup()
+    period = programme.periods[0]
+    with clock.frozen(DUE - timedelta(days=1)):
+        for user in members[:2]:
+            save_return(user, programme, period, FIGURES, submit=True, expected_version=0)
+        assert reminders.send_summary(convenor, programme, "2026-09", "2026-09") == 2
+    sent = db.session.scalars(sa.select(EmailMessage)).all()
+    assert sorted(m.to_address for m in sent) == sorted(u.email for u in members[:2])
+    assert f"/programmes/{programme.id}/summary.pdf?from=2026-09&to=2026-09" in sent[0].body_text
+    with pytest.raises(ValidationFailed):
+        reminders.send_summary(convenor, programme, "2026-10", "2026-09")

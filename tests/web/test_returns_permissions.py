@@ -96,7 +96,10 @@ MATRIX: dict[str, list[tuple]] = {
         ),
     ],
     "returns.remind_missing": [("POST", f"/programmes/{{programme}}/periods/{P1}/remind", {}, CONVENOR_ACTION)],
-    "returns.summary_pdf": [("GET", "/programmes/{programme}/summary.pdf", None, CONVENOR_PAGE)],
+    "returns.summary_pdf": [("GET", "/programmes/{programme}/summary.pdf", None, roles(convenor=OK, member_a=OK))],
+    "returns.send_summary": [
+        ("POST", "/programmes/{programme}/summary/send", {"from_period": P1, "to_period": P1}, CONVENOR_ACTION),
+    ],
     "returns.summary_xlsx": [
         ("GET", "/programmes/{programme}/summary.xlsx", None, CONVENOR_PAGE),
         (

@@ -24,7 +24,7 @@ from app.infra import clock, sweeps, units
 from app.infra.links import path_for
 from app.models import COUNTED, ImpactReturn, Participant, Period, Programme, ReturnReminder, User
 from app.services import audit
-from app.services.errors import PermissionDenied
+from app.services.errors import PermissionDenied, require
 from app.services.returns.programmes import is_convenor
 
 log = logging.getLogger(__name__)
@@ -170,3 +170,50 @@ def send_to_missing(actor: User, programme: Programme, period: Period) -> int:
     sent = sum(claim(period, o, step, e, n, now, skip=None) for o, e, n in not_submitted(period))
     audit.record("return.reminders_sent", actor=actor, subject=period, after={"period": period.key, "sent": sent})
     return sent
+
+
+def send_summary(actor: User, programme: Programme, from_key: str, to_key: str) -> int:
+    """Email the summary report's link to one person at each organisation that submitted in the range."""
+    if not is_convenor(actor, programme):
+        raise PermissionDenied("Only the convening body's convenors can send the summary.")
+    keys = [p.key for p in programme.periods]
+    if from_key not in keys or to_key not in keys or keys.index(from_key) > keys.index(to_key):
+        require({"from_period": ["Choose a range of the programme's periods, first to last."]})
+    chosen = [p.id for p in programme.periods[keys.index(from_key) : keys.index(to_key) + 1]]
+    rows = db.session.execute(
+        sa.select(User.organisation_id, User.email, User.name)
+        .where(
+            User.organisation_id.in_(
+                sa.select(ImpactReturn.organisation_id).where(
+                    ImpactReturn.period_id.in_(chosen), ImpactReturn.status.in_(COUNTED)
+                )
+            ),
+            User.is_enabled.is_(True),
+        )
+        .order_by(User.organisation_id, User.is_manager.desc(), User.id)
+    ).all()
+    first: dict[int, tuple[str, str]] = {}
+    for org_id, email, name in rows:
+        first.setdefault(org_id, (email, name))
+    span = from_key if from_key == to_key else f"{from_key} to {to_key}"
+    link = path_for("returns.summary_pdf", programme_id=programme.id) + f"?from={from_key}&to={to_key}"
+    messages = [
+        notifications.render(
+            email,
+            "return_summary",
+            f"Summary: {programme.title}, {span}",
+            programme=programme,
+            name=name,
+            span=span,
+            link=link,
+        )
+        for email, name in first.values()
+    ]
+    notifications.queue_all(messages)
+    audit.record(
+        "return.summary_sent",
+        actor=actor,
+        subject=programme,
+        after={"from": from_key, "to": to_key, "organisations": len(messages)},
+    )
+    return len(messages)
