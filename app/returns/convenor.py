@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Bid, ImpactReturn
@@ -133,9 +134,18 @@ def _body_bids():
     )
 
 
+#: the dashboard lists the returns of this many latest periods (older ones: the spreadsheet)
+LISTED_PERIODS = 3
+
+
 def _returns_by_period(programme) -> dict[int, list[ImpactReturn]]:
+    """The latest periods' returns with their organisations, in one query (not one per organisation)."""
+    latest = [p.id for p in programme.periods[-LISTED_PERIODS:]]
     found: dict[int, list[ImpactReturn]] = {}
-    for ret in db.session.scalars(sa.select(ImpactReturn).where(ImpactReturn.programme_id == programme.id)):
+    query = (
+        sa.select(ImpactReturn).where(ImpactReturn.period_id.in_(latest)).options(joinedload(ImpactReturn.organisation))
+    )
+    for ret in db.session.scalars(query):
         found.setdefault(ret.period_id, []).append(ret)
     return found
 
