@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
@@ -26,7 +27,7 @@ from app.pdf.styles import (
     PAGE_WIDTH,
     RULE,
 )
-from app.pdf.text import display_line, fit_width
+from app.pdf.text import display_line, fit_width, wrap_lines
 from app.text import london_datetime
 
 FOOTER_SIZE = 7.5
@@ -141,6 +142,12 @@ class PackDocTemplate(BaseDocTemplate):
             f"Version {data.version}, generated {london_datetime(data.generated_at)} "
             f"by {display_line(data.generated_by, 200)}"
         )
+        # Beside "Page 1,234 of 1,234": on one line if it fits, else on two (the second cut to fit), never
+        # cutting the name of whoever generated the pack on the first line.
+        room = self.width - 80
+        lines = [self.stamp_text] if stringWidth(self.stamp_text, FONT, FOOTER_SIZE) <= room else []
+        lines = lines or wrap_lines(self.stamp_text, FONT, FOOTER_SIZE, room)
+        self.stamp_lines = [lines[0], fit_width(" ".join(lines[1:]), FONT, FOOTER_SIZE, room)] if lines[1:] else lines
         frame = Frame(
             self.leftMargin, self.bottomMargin, self.width, self.height, id="body", leftPadding=0, rightPadding=0
         )
@@ -181,7 +188,8 @@ class PackDocTemplate(BaseDocTemplate):
         canv.line(self.leftMargin, y + 11, PAGE_WIDTH - self.rightMargin, y + 11)
         canv.setFont(FONT, FOOTER_SIZE)
         canv.setFillColor(MUTED)
-        canv.drawString(self.leftMargin, y, fit_width(self.stamp_text, FONT, FOOTER_SIZE, self.width - 80))
+        for number, line in enumerate(self.stamp_lines):
+            canv.drawString(self.leftMargin, y - number * (FOOTER_SIZE + 1.5), line)
         canv.saveState()
         canv.translate(PAGE_WIDTH - self.rightMargin, y)
         canv.doForm(_page_form(canv.getPageNumber()))

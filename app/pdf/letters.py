@@ -11,7 +11,8 @@ from app.pdf.binding import BoundLetter
 from app.pdf.data import PackData, PackMember
 from app.pdf.figures import sorted_members
 from app.pdf.layout import PageRef, anchor
-from app.pdf.sections import cell
+from app.pdf.paged import PagedTable
+from app.pdf.sections import CELL_LEADING, CELL_PAD_Y, cell
 from app.pdf.styles import (
     BODY,
     BOLD,
@@ -82,9 +83,14 @@ def table(data: PackData, letters: list[BoundLetter]) -> list:
                     _page_cell(by_digest.get(m.letter_sha256.lower())),
                 ]
             )
-        style = data_table_style((3,), mono_cols=(2,))
-        style.add("FONT", (2, 1), (2, -1), MONO, 6, 10)
-        story.append(LongTable(rows, colWidths=WIDTHS, repeatRows=1, style=style, hAlign="LEFT"))
+        styles = {continued: data_table_style((3,), mono_cols=(2,), continued=continued) for continued in (False, True)}
+        for style in styles.values():
+            style.add("FONT", (2, 1), (2, -1), MONO, 6, 10)
+
+        def make_table(part: list[list], _last: bool, continued: bool) -> LongTable:
+            return LongTable(part, colWidths=WIDTHS, repeatRows=1, style=styles[continued], hAlign="LEFT")
+
+        story.append(PagedTable(rows[0], rows[1:], make_table, line_height=CELL_LEADING, padding=2 * CELL_PAD_Y))
     others = [letter for letter in letters if letter.member is None]
     if others:
         rows = [[Paragraph(h, HEAD) for h in ("File", "Size", "SHA-256", "Page")]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, LongTable, Paragraph, Spacer, Table
@@ -13,6 +12,7 @@ from app.pdf import charts
 from app.pdf.data import PackData, PackMember
 from app.pdf.figures import region_rows, sorted_members, timeline, timeline_rows
 from app.pdf.layout import anchor
+from app.pdf.paged import PagedTable, plain_paragraph
 from app.pdf.styles import (
     BODY,
     BOLD,
@@ -29,11 +29,14 @@ from app.pdf.styles import (
     WHITE,
     data_table_style,
 )
-from app.pdf.text import display_line, markup_paragraphs, wrap_lines
+from app.pdf.text import display_line, text_paragraphs, wrap_lines
 from app.text import format_count, london_datetime, percent_of
 
 #: Babel formatting costs ~50 µs a call; pledges repeat round amounts, so thousands of rows share results.
 format_pence = lru_cache(maxsize=4096)(_format_pence)
+
+#: A data table's cells: 10 pt lines and 3 pt padding above and below (see data_table_style).
+CELL_LEADING, CELL_PAD_Y = 10, 3
 
 HEAD = CELL.clone("CellHead", fontName=BOLD, textColor=WHITE)
 HEAD_RIGHT = HEAD.clone("CellHeadRight", alignment=2)
@@ -211,9 +214,17 @@ def members(data: PackData) -> list:
         f"{format_count(with_letter)} with a letter"
     )
     rows.append([label, "", "", format_count(data.total_homes), format_pence(data.total_pence), "", ""])
-    # LongTable stops measuring rows once a page is full, so splitting a long table stays linear.
-    style = data_table_style((3, 4), totals=True)
-    story.append(LongTable(rows, colWidths=w, repeatRows=1, style=style, hAlign="LEFT"))
+    # Fed to the page a slice at a time (see PagedTable): splitting one 2,000-row table costs the square.
+    styles = {
+        (last, continued): data_table_style((3, 4), totals=last, continued=continued)
+        for last in (False, True)
+        for continued in (False, True)
+    }
+
+    def make_table(part: list[list], last: bool, continued: bool) -> LongTable:
+        return LongTable(part, colWidths=w, repeatRows=1, style=styles[last, continued], hAlign="LEFT")
+
+    story.append(PagedTable(rows[0], rows[1:], make_table, line_height=CELL_LEADING, padding=2 * CELL_PAD_Y))
     notes = [
         f"Totals: {format_pence(data.confirmed_pence)} confirmed and {format_pence(data.indicative_pence)} indicative."
     ]
@@ -245,10 +256,10 @@ def appendix(data: PackData) -> list:
         )
         # CondPageBreak keeps a heading off the foot of a page without KeepTogether's extra measuring.
         story.append(CondPageBreak(72))
-        story.append(anchor(Paragraph(escape(name), H3), f"m{index}", display_line(name, 120), 1))
-        story.append(Paragraph(escape(meta), META))
-        paragraphs = markup_paragraphs(m.statement)
+        story.append(anchor(plain_paragraph(name, H3), f"m{index}", display_line(name, 120), 1))
+        story.append(plain_paragraph(meta, META))
+        paragraphs = text_paragraphs(m.statement)
         if not paragraphs:
             story.append(Paragraph("No statement given.", NOTE))
-        story += [Paragraph(p, STATEMENT) for p in paragraphs]
+        story += [plain_paragraph(p, STATEMENT) for p in paragraphs]
     return story

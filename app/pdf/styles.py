@@ -82,10 +82,13 @@ CELL_FONT_SIZE = 8
 CELL_PAD = 4
 
 
-def data_table_style(numeric_cols: tuple[int, ...] = (), totals: bool = False, mono_cols: tuple[int, ...] = ()):
+def data_table_style(
+    numeric_cols: tuple[int, ...] = (), totals: bool = False, mono_cols: tuple[int, ...] = (), continued: bool = False
+):
     """The one style for data tables: navy header, light zebra, hairlines, numbers right-aligned.
 
-    One TableStyle per table (no per-row commands) keeps thousand-row tables fast.
+    One TableStyle per table (no per-row commands) keeps thousand-row tables fast. ``continued`` is for a
+    table's continuation on a later page: the hairline above its first row, as reportlab's own split adds.
     """
     cmds = [
         ("FONT", (0, 0), (-1, -1), FONT, CELL_FONT_SIZE, 10),
@@ -94,6 +97,7 @@ def data_table_style(numeric_cols: tuple[int, ...] = (), totals: bool = False, m
         ("TEXTCOLOR", (0, 0), (-1, 0), WHITE),
         ("BACKGROUND", (0, 0), (-1, 0), NAVY),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [WHITE, ZEBRA]),
+        *([("LINEABOVE", (0, 1), (-1, 1), 0.25, RULE)] if continued else []),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),

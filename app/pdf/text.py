@@ -44,6 +44,12 @@ def markup(value: object) -> str:
     return escape(text).replace("\n", "<br/>")
 
 
+def text_paragraphs(value: object) -> list[str]:
+    """Display text split into paragraphs at blank lines (not escaped: see app.pdf.paged.plain_paragraph)."""
+    text = display_text(value)
+    return [block.strip().replace("\t", " ") for block in re.split(r"\n\s*\n", text) if block.strip()]
+
+
 def markup_paragraphs(value: object) -> list[str]:
     """Plain text split into paragraphs at blank lines, each made safe with :func:`markup`."""
     text = display_text(value)

@@ -63,8 +63,8 @@ def test_a_pledge_taken_anywhere_reaches_a_stream_held_by_a_gunicorn_worker(app,
     prefix = f"live-it-{uuid.uuid4().hex[:8]}"
     env = {"REDIS_URL": REDIS, "REDIS_CHANNEL_PREFIX": prefix, "SSE_HEARTBEAT_SECONDS": "10"}
     with gunicorn(database_url, tmp_path, workers=2, env=env) as base:
-        watcher = httpx.Client(base_url=base, timeout=10)
-        member = httpx.Client(base_url=base, timeout=10)
+        watcher = httpx.Client(base_url=base, timeout=30)
+        member = httpx.Client(base_url=base, timeout=30)
         login(watcher, scene.convenor, PASSWORD)
         login(member, scene.riverside, PASSWORD)
         out: queue.Queue = queue.Queue()

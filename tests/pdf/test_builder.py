@@ -247,3 +247,19 @@ def test_any_printable_name_appears_literally(name):
 def test_any_text_at_all_never_crashes(name, statement):
     pdf = build_pdf(make_pack(2, names=[name], statements=[statement]))
     assert pdf.startswith(b"%PDF-")
+
+
+def test_a_long_generation_stamp_wraps_in_the_footer_instead_of_losing_the_name():
+    data = replace(make_pack(5), generated_by="Sam Convenor, Community Housing Alliance of the North and Midlands")
+    pages = page_texts(build_pdf(data))
+    assert len(pages) >= 2
+    for text in pages:
+        assert "by Sam Convenor, Community Housing Alliance of the North and Midlands" in flat(text)
+        assert "…" not in text.splitlines()[-1]
+
+
+def test_a_short_generation_stamp_stays_on_one_line(sample):
+    _data, _pdf, pages = sample
+    assert all(
+        any(re.match(r"Version \d+, generated .* by Priya Shah$", line) for line in p.splitlines()) for p in pages
+    )
