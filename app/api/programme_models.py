@@ -55,6 +55,7 @@ class ReturnOut(ResponseBody):
     values: dict[str, int | None]
     comments: dict[str, str]
     story: str
+    story_shareable: bool
     late: bool
     submitted_at: When | None
     query_note: str | None

@@ -72,6 +72,7 @@ class ReturnBody(Body, total=False):
     story: Annotated[str, field("What changed this month, in your words.", max_length=5000)]
     submit: Annotated[bool, field("true submits (or amends); false saves a draft.")]
     confirm: Annotated[bool, field("true confirms figures far outside the organisation's history.")]
+    story_shareable: Annotated[bool, field("true lets the convenor quote the story in the summary report.")]
 
 
 XLSX = Reply("The spreadsheet.", content={TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}})
@@ -206,6 +207,7 @@ def _return(period: Period, ret) -> dict:
         "values": dict(ret.values) if ret else {},
         "comments": dict(ret.comments) if ret else {},
         "story": ret.story if ret else "",
+        "story_shareable": bool(ret and ret.story_shareable),
         "late": bool(ret and ret.late),
         "submitted_at": ret.submitted_at.isoformat() if ret and ret.submitted_at else None,
         "query_note": ret.query_note if ret else None,
@@ -253,6 +255,7 @@ def put_return(programme_id: int, period: str):
         submit=bool(body.get("submit", False)),
         expected_version=expected,
         confirm=bool(body.get("confirm", False)),
+        story_shareable=body.get("story_shareable"),
     )
     db.session.flush()
     return ok(_return(found, ret), etag=ret.version)

@@ -42,6 +42,8 @@ class ImpactReturn(db.Model):
     #: code → the member's comment (needed for a required measure not collected)
     comments: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     story: Mapped[str] = mapped_column(sa.Text, default="")
+    #: the organisation lets the convenor quote its story in the summary report
+    story_shareable: Mapped[bool] = mapped_column(default=False)
     #: first submitted at or after the due moment (and before the lock)
     late: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -68,6 +70,7 @@ class ImpactReturn(db.Model):
             "values": dict(self.values or {}),
             "comments": dict(self.comments or {}),
             "story": self.story,
+            "story_shareable": self.story_shareable,
         }
 
 

@@ -65,8 +65,18 @@ def _chart(rows: list[dict], code: str, unit: str) -> Drawing:
     return drawing
 
 
+#: stories quoted at most, and the characters of each
+MAX_STORIES, STORY_CHARS = 12, 1200
+
+
 def build_summary(
-    title: str, body_name: str, rows: list[dict], *, sector_homes: int | None, generated_at: datetime
+    title: str,
+    body_name: str,
+    rows: list[dict],
+    *,
+    sector_homes: int | None,
+    generated_at: datetime,
+    stories: list[tuple[str, str, str]] = (),
 ) -> bytes:
     """``rows``: the totals service's periods for the chosen range, already suppressed for members."""
     buffer = io.BytesIO()
@@ -145,7 +155,15 @@ def build_summary(
         )
     grid = Table(table, repeatRows=1)
     grid.setStyle(data_table_style(numeric_cols=(1, 2, 3, 4, 5, 6)))
-    story += [grid, Spacer(1, 6 * mm), Paragraph("Caveats", H2)]
+    story += [grid, Spacer(1, 6 * mm)]
+    if stories:
+        story.append(Paragraph("In our members' words", H2))
+        story.append(Paragraph("Quoted with each organisation's permission.", NOTE))
+        for name, period, text in list(stories)[:MAX_STORIES]:
+            quoted = text if len(text) <= STORY_CHARS else text[: STORY_CHARS - 1] + "…"
+            story.append(Paragraph(markup(f"{name}, {period}"), BODY))
+            story.append(Paragraph(markup(quoted), NOTE))
+    story.append(Paragraph("Caveats", H2))
     for caveat in (
         "Totals are of the figures organisations gave; a measure an organisation did not collect is left out, "
         "not counted as 0.",

@@ -40,8 +40,9 @@ def summary_pdf(programme_id: int):
     programme = programmes.get_for_viewer(current_user, programme_id)
     rows = _range(totals.for_members(totals.series(programme)))
     title, body, sector = programme.title, programme.organisation.name, programme.sector_homes
+    stories = totals.shared_stories(programme, [r["period"] for r in rows])
     end_read()  # the PDF takes a moment: hold no database lock meanwhile
-    pdf = build_summary(title, body, rows, sector_homes=sector, generated_at=clock.now())
+    pdf = build_summary(title, body, rows, sector_homes=sector, generated_at=clock.now(), stories=stories)
     return send_private(pdf, f"programme-{programme_id}-summary.pdf", "pdf")
 
 

@@ -68,6 +68,7 @@ class ProgrammeForm(FlaskForm):
 class ReturnForm(FlaskForm):
     version = HiddenField()
     story = TextAreaField("Your story", description="What changed this month, in your words (up to 5,000 characters).")
+    story_shareable = BooleanField("The convenor may quote our story in the summary report")
     confirm = BooleanField("These figures are right")
     action = HiddenField()
 

@@ -79,6 +79,7 @@ def edit_return(programme_id: int, key: str):
     if request.method == "GET":
         form.version.data = str(ret.version if ret else 0)
         form.story.data = ret.story if ret else ""
+        form.story_shareable.data = bool(ret and ret.story_shareable)
     elif not form.validate_on_submit():
         status = 400
         form.form_errors.append("This form has expired. Reload the page and try again.")
@@ -98,6 +99,7 @@ def edit_return(programme_id: int, key: str):
                     submit=form.action.data == "submit",
                     expected_version=form_version(form.version.data),
                     confirm=bool(form.confirm.data),
+                    story_shareable=bool(form.story_shareable.data),
                 )
 
             saved = call_service(form, save, apart=(ValidationFailed, StaleVersion))

@@ -117,6 +117,7 @@ def upgrade():
     sa.Column('values', sa.JSON(), nullable=False),
     sa.Column('comments', sa.JSON(), nullable=False),
     sa.Column('story', sa.Text(), nullable=False),
+    sa.Column('story_shareable', sa.Boolean(), nullable=False),
     sa.Column('late', sa.Boolean(), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('query_note', sa.Text(), nullable=True),

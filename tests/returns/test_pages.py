@@ -230,3 +230,17 @@ def test_after_the_lock_the_return_is_read_only(app, browser, setup):
     assert refused.status_code == 409 and "locked at midnight on Monday 15 June 2020" in refused.text
     with app.app_context():
         assert db.session.scalar(sa.select(ImpactReturn)).values["CALLS"] == 1200
+
+
+def test_the_member_lets_the_convenor_quote_the_story(app, browser, setup):
+    browser.login(setup["members"][0])
+    url = f"/programmes/{setup['id']}/periods/2020-03..2020-04/return"
+    with clock.frozen(NOW):
+        assert "may quote our story" in browser.get(url).text
+        done = browser.post_form(
+            url, _form({"CALLS": "1", "FOOD": "1", "ARREARS": "1"}, story="We rang everyone.", story_shareable="y")
+        )
+    assert done.status_code == 302
+    with app.app_context():
+        ret = db.session.scalar(sa.select(ImpactReturn))
+        assert ret.story == "We rang everyone." and ret.story_shareable is True

@@ -155,3 +155,24 @@ def test_a_social_value_appears_only_with_the_convenors_own_unit_values(ctx):
     assert cells["CALLS"]["social_value_pence"] is None
     assert cells["MEALS"]["social_value_pence"] == 30 * 350
     assert cells["MEALS"]["social_value_source"].startswith("Our 2024")
+
+
+def test_only_stories_shared_with_permission_are_quoted(ctx):
+    convenor, members = network(3)
+    with clock.frozen(datetime(2020, 5, 1, tzinfo=UTC)):
+        programme = programme_for(convenor, members)
+        period = programme.periods[0]
+        for n, user in enumerate(members):
+            save_return(
+                user,
+                programme,
+                period,
+                {"CALLS": 1, "FOOD": 1, "ARREARS": 1},
+                {},
+                f"Story {n}",
+                submit=True,
+                expected_version=0,
+                story_shareable=n != 1,
+            )
+    stories = totals.shared_stories(programme, [period.key])
+    assert [(name, text) for name, _, text in stories] == [("Landlord 01", "Story 0"), ("Landlord 03", "Story 2")]

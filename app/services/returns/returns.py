@@ -210,6 +210,7 @@ def save_return(
     submit: bool,
     expected_version: int | None,
     confirm: bool = False,
+    story_shareable: bool | None = None,
 ) -> ImpactReturn:
     """Save a draft or submit (an amendment, once submitted). ``expected_version``: 0 for a new return, None to
     overwrite unconditionally (API without If-Match)."""
@@ -250,6 +251,8 @@ def save_return(
     else:
         action = "amended" if ret.status in COUNTED else "saved"
     ret.values, ret.comments, ret.story = clean, clean_comments, clean_story
+    if story_shareable is not None:
+        ret.story_shareable = bool(story_shareable)
     ret.updated_at, ret.updated_by_id = now, actor.id
     if submit:
         if ret.submitted_at is None:

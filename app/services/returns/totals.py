@@ -212,3 +212,21 @@ def per_organisation(programme: Programme, loaded: Loaded | None = None) -> list
                 }
             )
     return rows
+
+
+def shared_stories(programme: Programme, keys: list[str]) -> list[tuple[str, str, str]]:
+    """(organisation, period, story) of counted returns in those periods whose organisation lets it be quoted."""
+    rows = db.session.execute(
+        sa.select(Organisation.name, Period.key, ImpactReturn.story)
+        .join(ImpactReturn, ImpactReturn.organisation_id == Organisation.id)
+        .join(Period, Period.id == ImpactReturn.period_id)
+        .where(
+            ImpactReturn.programme_id == programme.id,
+            ImpactReturn.status.in_(COUNTED),
+            ImpactReturn.story_shareable.is_(True),
+            ImpactReturn.story != "",
+            Period.key.in_(keys),
+        )
+        .order_by(Period.start_month.desc(), Organisation.name)
+    ).all()
+    return [(name, key, story) for name, key, story in rows]
