@@ -88,7 +88,7 @@ class Totals(ResponseBody):
     late: int
     missing: int
     missing_organisations: list[int] | None
-    homes_covered: int
+    homes_covered: int | None
     share_of_sector: float | None
     measures: list[MeasureTotal]
 

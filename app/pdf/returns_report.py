@@ -97,22 +97,12 @@ def build_summary(
     ]
     if rows:
         last = rows[-1]
-        story += [
-            Paragraph("Headline figures", H2),
-            Paragraph(
-                markup(
-                    f"In {last['period']}, {last['received']} of {last['expected']} organisations reported, covering "
-                    f"{last['homes_covered']:,} homes"
-                    + (
-                        f" ({last['homes_covered'] * 100 / sector_homes:.1f}% of the sector's {sector_homes:,} homes)"
-                        if sector_homes
-                        else ""
-                    )
-                    + "."
-                ),
-                BODY,
-            ),
-        ]
+        homes = last["homes_covered"]
+        covering = "" if homes is None else f", covering {homes:,} homes"
+        if homes is not None and sector_homes:
+            covering += f" ({homes * 100 / sector_homes:.1f}% of the sector's {sector_homes:,} homes)"
+        headline = f"In {last['period']}, {last['received']} of {last['expected']} organisations reported{covering}."
+        story += [Paragraph("Headline figures", H2), Paragraph(markup(headline), BODY)]
         for cell in last["measures"].values():
             figure = "fewer than 3 organisations" if cell["suppressed"] else format_figure(cell["unit"], cell["total"])
             story.append(Paragraph(markup(f"{cell['label']}: {figure}"), BODY))
@@ -150,7 +140,7 @@ def build_summary(
                 r["on_time"],
                 r["late"],
                 r["missing"],
-                f"{r['homes_covered']:,}",
+                f"{r['homes_covered']:,}" if r["homes_covered"] is not None else "—",
             ]
         )
     grid = Table(table, repeatRows=1)

@@ -242,3 +242,14 @@ def test_a_members_page_never_shows_a_figure_from_fewer_than_three(world, login)
     assert "fewer than 3 organisations" in text
     assert "£" not in text and ">8<" not in text
     assert "<td>30</td>" in text  # CALLS from three: shown
+
+
+def test_members_never_see_the_homes_of_one_or_two_organisations(world, login, data):
+    from app.services.returns import totals
+
+    with data() as s:
+        from app.models import Programme
+
+        rows = totals.for_members(totals.series(s.get(Programme, world["programme"])))
+    # the first period has three returns; the second (2020-05) none
+    assert rows[0]["homes_covered"] is not None and rows[1]["homes_covered"] is None

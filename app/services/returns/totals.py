@@ -167,6 +167,8 @@ def for_members(rows: list[dict]) -> list[dict]:
     safe = []
     for row in rows:
         row = {**row, "missing_organisations": None, "measures": dict(row["measures"])}
+        if row["received"] < MIN_CONTRIBUTORS:  # the homes of one or two organisations would name them
+            row.update(homes_covered=None, share_of_sector=None)
         for code, cell in row["measures"].items():
             cell = dict(cell)
             small = cell["contributors"] < MIN_CONTRIBUTORS
