@@ -27,7 +27,7 @@ from app.web.downloads import TYPES, send_private
 class MeasureBody(Body, total=False):
     __pydantic_config__ = body_config("code", "label", "unit", "kind")
 
-    code: Annotated[str, field("1 to 16 of A–Z, 0–9 and _.", max_length=16)]
+    code: Annotated[Text, field("1 to 16 of A–Z, 0–9 and _.", max_length=16)]
     label: Annotated[Text, field("What is counted.", max_length=200)]
     help: Annotated[Text, field("Help shown beside the field.", max_length=500)]
     unit: Annotated[one_of("count", "pence", "fte"), field("count, pence, or fte (tenths).")]
@@ -43,7 +43,7 @@ class ProgrammeBody(Body, total=False):
     title: Annotated[Text, field("The programme's title.", max_length=200)]
     description: Annotated[Text, field("What it is for.", max_length=5000)]
     measures: Annotated[list[MeasureBody], field("The measures.", max_items=40)]
-    first_period: Annotated[str, field("YYYY-MM, or a combined range YYYY-MM..YYYY-MM.", max_length=20)]
+    first_period: Annotated[Text, field("YYYY-MM, or a combined range YYYY-MM..YYYY-MM.", max_length=20)]
     due_days: Annotated[int, field("Days after a period ends that returns are due.", minimum=0, maximum=365)]
     lock_days: Annotated[int, field("Days after a period ends that returns lock; 0 = never.", minimum=0)]
     reminder_plan: Annotated[list[int], field("Days from the due date to remind (negative: before).", max_items=10)]
@@ -69,7 +69,7 @@ class ReturnBody(Body, total=False):
 
     values: Annotated[dict[str, int | None], field("Measure code → whole number in its unit, or null (not collected).")]
     comments: Annotated[dict[str, Text], field("Measure code → comment (needed for a required measure not collected).")]
-    story: Annotated[str, field("What changed this month, in your words.", max_length=5000)]
+    story: Annotated[Text, field("What changed this month, in your words.", max_length=5000)]
     submit: Annotated[bool, field("true submits (or amends); false saves a draft.")]
     confirm: Annotated[bool, field("true confirms figures far outside the organisation's history.")]
     story_shareable: Annotated[bool, field("true lets the convenor quote the story in the summary report.")]
