@@ -29,6 +29,7 @@ from app.letters.routes import bp as letters_bp
 from app.live.routes import bp as live_bp
 from app.pledges.routes import bp as pledges_bp
 from app.reminders.routes import bp as reminders_bp
+from app.returns import bp as returns_bp
 from app.settings.routes import bp as settings_bp
 from app.team.routes import bp as team_bp
 from app.web import committed, errors, refusals, security, templating
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         team_bp,
         directory_bp,
         delivery_bp,
+        returns_bp,
     ):
         app.register_blueprint(bp)
     api.register(app)

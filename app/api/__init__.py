@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.api import accounts, bids, delivery, directory, grants, invitations, live_packs, openapi, pledges, reminders
+from app.api import (
+    accounts,
+    bids,
+    delivery,
+    directory,
+    grants,
+    invitations,
+    live_packs,
+    openapi,
+    pledges,
+    programmes,
+    reminders,
+)
 from app.api.blueprint import bp
 from app.extensions import csrf
 
 #: The resource modules: importing them attaches their routes to ``bp``.
-RESOURCES = (accounts, bids, delivery, directory, grants, invitations, live_packs, openapi, pledges, reminders)
+RESOURCES = (
+    accounts,
+    bids,
+    delivery,
+    directory,
+    grants,
+    invitations,
+    live_packs,
+    openapi,
+    pledges,
+    programmes,
+    reminders,
+)
 
 
 def register(app: Flask) -> None:

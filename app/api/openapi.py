@@ -42,6 +42,8 @@ PATH_PARAMETERS = {
     "bid_id": "The bid's id.",
     "pledge_id": "The pledge's id.",
     "request_id": "The join request's id.",
+    "programme_id": "The impact returns programme's id.",
+    "period": "A period: `YYYY-MM`, or the combined first period `YYYY-MM..YYYY-MM`.",
     "version": "The bid pack's version number.",
     "file": "The file: `pdf`, `xlsx`, `csv` or `zip` (or its file name, e.g. `bid-pack.pdf`).",
 }

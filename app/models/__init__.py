@@ -7,6 +7,14 @@ from app.models.body import BodyIdentity
 from app.models.delivery import GRANT_FIELDS, BidOutcome, Grant
 from app.models.directory import DirectoryContact, DirectoryEntry, DirectoryTag, entry_invitations, entry_tags
 from app.models.documents import BidPack, FunderLink, FunderLinkAccess, Letter
+from app.models.impact_return import (
+    COUNTED,
+    ImpactReturn,
+    LockException,
+    ReturnReminder,
+    ReturnRevision,
+    ReturnStatus,
+)
 from app.models.invitation import (
     Invitation,
     InvitationLink,
@@ -18,12 +26,25 @@ from app.models.invitation import (
 from app.models.organisation import Organisation, OrganisationKind, Role, User
 from app.models.outbox import EmailMessage, EmailStatus
 from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
+from app.models.programme import (
+    DEFAULT_RETURN_REMINDERS,
+    BidEvidence,
+    Measure,
+    MeasureKind,
+    MeasureSet,
+    MeasureUnit,
+    Participant,
+    Period,
+    Programme,
+)
 from app.models.reminder import ConvenorSend, ReminderSend, ReminderSlot
 from app.models.token import ApiToken
 from app.models.types import UTCDateTime, utcnow
 
 __all__ = [
+    "COUNTED",
     "DEFAULT_REMINDER_PLAN",
+    "DEFAULT_RETURN_REMINDERS",
     "GRANT_FIELDS",
     "LIVE_STATUSES",
     "OUTCOMES",
@@ -33,6 +54,7 @@ __all__ = [
     "AuditEvent",
     "Bid",
     "BidEvent",
+    "BidEvidence",
     "BidOutcome",
     "BidPack",
     "BidStatus",
@@ -46,6 +68,7 @@ __all__ = [
     "FunderLink",
     "FunderLinkAccess",
     "Grant",
+    "ImpactReturn",
     "Invitation",
     "InvitationLink",
     "InvitationStatus",
@@ -54,13 +77,24 @@ __all__ = [
     "Letter",
     "LinkEnd",
     "LinkPurpose",
+    "LockException",
+    "Measure",
+    "MeasureKind",
+    "MeasureSet",
+    "MeasureUnit",
     "Organisation",
     "OrganisationKind",
+    "Participant",
+    "Period",
     "Pledge",
     "PledgeRevision",
     "PledgeStatus",
+    "Programme",
     "ReminderSend",
     "ReminderSlot",
+    "ReturnReminder",
+    "ReturnRevision",
+    "ReturnStatus",
     "Role",
     "UTCDateTime",
     "User",

@@ -12,7 +12,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import NextPageTemplate, PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from app.money import format_pence
-from app.pdf import binding, sections
+from app.pdf import binding, evidence, sections
 from app.pdf import letters as letter_pages
 from app.pdf.binding import BoundLetter
 from app.pdf.cover import cover
@@ -73,6 +73,8 @@ def _render(data: PackData, checked: list[BoundLetter]) -> tuple[bytes, dict[str
     story += sections.regions_and_timing(data)
     story += [PageBreak()]
     story += sections.members(data)
+    if data.evidence is not None:
+        story += [PageBreak(), *evidence.section(data)]
     story += letter_pages.table(data, checked)
     if data.members:
         story += [PageBreak()]
@@ -109,6 +111,10 @@ def _contents(data: PackData, checked: list[BoundLetter]) -> list[tuple[str, str
         ("map", "Coverage of the UK", 1),
         ("timeline", "Pledges over time", 1),
         ("members", "Member organisations", 0),
+    ]
+    if data.evidence is not None:
+        entries.append((evidence.KEY, evidence.TITLE, 0))
+    entries += [
         ("letters", "Letters of commitment", 0),
     ]
     if data.members:

@@ -70,6 +70,29 @@ class PackBody:
 
 
 @dataclass(frozen=True)
+class PackEvidenceMeasure:
+    """One measure's totals over the attached periods (members' view: small numbers suppressed)."""
+
+    label: str
+    kind: str  #: "flow" or "stock"
+    periods: tuple[str, ...]
+    totals: tuple[str, ...]  #: formatted, "fewer than 3" where suppressed
+    values: tuple[int, ...]  #: for the chart (0 where suppressed)
+    contributors: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PackEvidence:
+    """Impact returns figures attached to the bid, frozen into the pack version like every other figure."""
+
+    programme_title: str
+    period_range: str
+    organisations: int  #: organisations that contributed to any period of the range
+    as_of: datetime  #: aware UTC
+    measures: tuple[PackEvidenceMeasure, ...] = ()
+
+
+@dataclass(frozen=True)
 class PackData:
     """Everything in one version of a bid pack."""
 
@@ -93,6 +116,7 @@ class PackData:
     opened_at: datetime | None = None
     extras: dict[str, str] = field(default_factory=dict)
     body: PackBody | None = None  #: None: the convening body has set no identity (the default look)
+    evidence: PackEvidence | None = None  #: "Evidence from our members", when a programme is attached
 
     @property
     def total_pence(self) -> int:

@@ -24,6 +24,7 @@ from app.regions import REGIONS, region_names
 from app.services import audit, body, letters, totals
 from app.services.access import is_bid_convenor
 from app.services.errors import Conflict, InvalidTransition, NotFound
+from app.services.returns import evidence as returns_evidence
 
 #: kind → file name in the pack's folder (and in the ZIP). The ZIP itself is stored beside them.
 FILE_NAMES = {"pdf": "bid-pack.pdf", "xlsx": "pledges.xlsx", "csv": "pledges.csv", "zip": "bid-pack.zip"}
@@ -104,6 +105,7 @@ def prepare_pack(actor: User, bid: Bid) -> PackPlan:
         timeline=tuple(timeline(bid, until=now)),
         opened_at=bid.opened_at,
         body=body.pack_body(bid.organisation),
+        evidence=returns_evidence.for_pack(bid, now),
     )
     return PackPlan(data=data, keys=keys, letter_files=letter_files)
 

@@ -1,0 +1,219 @@
+"""Reminders for returns: before and after the due date, only to organisations that have not submitted, exactly
+once per organisation, period and step; and the convenor's one-click reminder to the missing.
+
+Exactly once: each reminder is claimed by a ReturnReminder row under a unique (period, organisation, step)
+constraint, inside a SAVEPOINT in the transaction that queues its email; a clash means another scheduler got
+there first, so it is skipped. After an outage, a step whose moment passed while a later step is also due is
+recorded as skipped (the later one is sent), as the bid reminders do; a step for a locked period is skipped.
+
+Raises PermissionDenied (manual sends).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app import notifications
+from app.extensions import db
+from app.infra import clock, sweeps, units
+from app.infra.links import path_for
+from app.models import COUNTED, ImpactReturn, Participant, Period, Programme, ReturnReminder, User
+from app.services import audit
+from app.services.errors import PermissionDenied, require
+from app.services.returns.programmes import is_convenor
+
+log = logging.getLogger(__name__)
+
+
+def step_moment(period: Period, days: int) -> datetime:
+    return period.due_at + timedelta(days=days)
+
+
+def due_steps(period: Period, plan: list[int], now: datetime) -> list[int]:
+    """The plan's steps whose moment has come, in order."""
+    return [d for d in sorted(plan) if step_moment(period, d) <= now]
+
+
+def skip_reason(period: Period, step: int, due: list[int], now: datetime) -> str | None:
+    if period.lock_at is not None and now >= period.lock_at:
+        return "The period had locked before this reminder could be sent."
+    if step != due[-1]:
+        return "A later reminder was due by the time this one could be sent, so only that one went."
+    return None
+
+
+def not_submitted(period: Period) -> list[tuple[int, str, str]]:
+    """(organisation id, person's email, name) for every participant with no submitted return: one query."""
+    counted = sa.select(ImpactReturn.organisation_id).where(
+        ImpactReturn.period_id == period.id, ImpactReturn.status.in_(COUNTED)
+    )
+    rows = db.session.execute(
+        sa.select(Participant.organisation_id, User.email, User.name)
+        .join(User, User.organisation_id == Participant.organisation_id)
+        .where(
+            Participant.programme_id == period.programme_id,
+            Participant.organisation_id.not_in(counted),
+            User.is_enabled.is_(True),
+        )
+        .order_by(Participant.organisation_id, User.is_manager.desc(), User.id)
+    ).all()
+    first: dict[int, tuple[int, str, str]] = {}
+    for org_id, email, name in rows:
+        first.setdefault(org_id, (org_id, email, name))  # one person per organisation: its manager first
+    return list(first.values())
+
+
+def send_due(now: datetime | None = None) -> dict:
+    """Send every planned return reminder that is due and not yet claimed; one unit of work per period."""
+    now = now or clock.now()
+    found = db.session.execute(
+        sa.select(Period.id, Programme.reminder_plan).join(Programme, Programme.id == Period.programme_id)
+    ).all()
+    todo = [pid for pid, plan in found if plan]
+    units.end_read()
+    counts = {"return_reminders_sent": 0, "return_reminders_skipped": 0}
+
+    def remind(period_id: int) -> tuple[int, int]:
+        period = db.session.get(Period, period_id)
+        due = due_steps(period, period.programme.reminder_plan or [], now)
+        if not due:
+            return 0, 0
+        claimed = {
+            (o, s)
+            for o, s in db.session.execute(
+                sa.select(ReturnReminder.organisation_id, ReturnReminder.step).where(
+                    ReturnReminder.period_id == period.id
+                )
+            )
+        }
+        sent = skipped = 0
+        chased = not_submitted(period)
+        for step in due:
+            reason = skip_reason(period, step, due, now)
+            for org_id, email, name in chased:
+                if (org_id, str(step)) in claimed:
+                    continue
+                if claim(period, org_id, str(step), email, name, now, skip=reason):
+                    sent += reason is None
+                    skipped += reason is not None
+        return sent, skipped
+
+    for _pid, (sent, skipped) in units.each(todo, remind, what="return reminders for period"):
+        counts["return_reminders_sent"] += sent
+        counts["return_reminders_skipped"] += skipped
+    return counts
+
+
+@sweeps.step("return reminders", order=12)
+def _sweep_step() -> dict:
+    return send_due()
+
+
+def claim(period: Period, org_id: int, step: str, email: str, name: str, now: datetime, *, skip: str | None) -> bool:
+    """Claim (period, organisation, step) and queue its email in one SAVEPOINT; False if already claimed."""
+    try:
+        with db.session.begin_nested():
+            email_id = None
+            if skip is None:
+                message = _render(period, email, name, now)
+                notifications.queue_all([message])
+                email_id = message.id
+            db.session.add(
+                ReturnReminder(
+                    period_id=period.id,
+                    organisation_id=org_id,
+                    step=step,
+                    outcome="skipped" if skip else "sent",
+                    note=skip,
+                    email_id=email_id,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        log.info("return reminder %s for period %s, organisation %s already claimed", step, period.id, org_id)
+        return False
+    return True
+
+
+def _render(period: Period, email: str, name: str, now: datetime):
+    programme = period.programme
+    overdue = now >= period.due_at
+    subject = (
+        f"Overdue: your {period.key} return to {programme.title}"
+        if overdue
+        else f"Reminder: your {period.key} return to {programme.title} is due soon"
+    )
+    return notifications.render(
+        email,
+        "return_reminder",
+        subject,
+        programme=programme,
+        period=period,
+        name=name,
+        overdue=overdue,
+        due=clock.format_uk(period.due_at - timedelta(seconds=1), with_time=False),
+        link=path_for("returns.edit_return", programme_id=programme.id, key=period.key),
+    )
+
+
+def send_to_missing(actor: User, programme: Programme, period: Period) -> int:
+    """The convenor's one-click reminder to every organisation that has not submitted ``period``."""
+    if not is_convenor(actor, programme):
+        raise PermissionDenied("Only the convening body's convenors can send reminders.")
+    now = clock.now()
+    step = f"manual-{uuid.uuid4().hex}"
+    sent = sum(claim(period, o, step, e, n, now, skip=None) for o, e, n in not_submitted(period))
+    audit.record("return.reminders_sent", actor=actor, subject=period, after={"period": period.key, "sent": sent})
+    return sent
+
+
+def send_summary(actor: User, programme: Programme, from_key: str, to_key: str) -> int:
+    """Email the summary report's link to one person at each organisation that submitted in the range."""
+    if not is_convenor(actor, programme):
+        raise PermissionDenied("Only the convening body's convenors can send the summary.")
+    keys = [p.key for p in programme.periods]
+    if from_key not in keys or to_key not in keys or keys.index(from_key) > keys.index(to_key):
+        require({"from_period": ["Choose a range of the programme's periods, first to last."]})
+    chosen = [p.id for p in programme.periods[keys.index(from_key) : keys.index(to_key) + 1]]
+    rows = db.session.execute(
+        sa.select(User.organisation_id, User.email, User.name)
+        .where(
+            User.organisation_id.in_(
+                sa.select(ImpactReturn.organisation_id).where(
+                    ImpactReturn.period_id.in_(chosen), ImpactReturn.status.in_(COUNTED)
+                )
+            ),
+            User.is_enabled.is_(True),
+        )
+        .order_by(User.organisation_id, User.is_manager.desc(), User.id)
+    ).all()
+    first: dict[int, tuple[str, str]] = {}
+    for org_id, email, name in rows:
+        first.setdefault(org_id, (email, name))
+    span = from_key if from_key == to_key else f"{from_key} to {to_key}"
+    link = path_for("returns.summary_pdf", programme_id=programme.id) + f"?from={from_key}&to={to_key}"
+    messages = [
+        notifications.render(
+            email,
+            "return_summary",
+            f"Summary: {programme.title}, {span}",
+            programme=programme,
+            name=name,
+            span=span,
+            link=link,
+        )
+        for email, name in first.values()
+    ]
+    notifications.queue_all(messages)
+    audit.record(
+        "return.summary_sent",
+        actor=actor,
+        subject=programme,
+        after={"from": from_key, "to": to_key, "organisations": len(messages)},
+    )
+    return len(messages)
