@@ -16,7 +16,7 @@ from app.imports import Column, TableRefused, read_table
 from app.models import Bid, Grant, User
 from app.money import MoneyError, parse_pounds
 from app.regions import REGIONS
-from app.services import audit, grants
+from app.services import audit, audit_kinds, grants
 from app.services.errors import ValidationFailed
 from app.services.grant_values import validate_grant
 
@@ -159,3 +159,10 @@ def _values(line: int, cells: dict[str, str], problems: list[RowProblem]) -> dic
     values["region"] = _REGION_BY_NAME.get(region.casefold(), region.upper()) if region else None
     values["match_pence"] = None
     return values
+
+
+audit_kinds.declare(
+    "grants.imported",
+    lambda e: f"{e.actor} imported {e.after.get('grants', 0):,} grants from {e.after.get('file') or 'a file'}.",
+    title="Grants imported",
+)

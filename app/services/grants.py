@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.infra import clock
 from app.models import GRANT_FIELDS, Bid, Grant, User
-from app.services import audit
+from app.money import format_pence
+from app.services import audit, audit_kinds
 from app.services.access import is_bid_convenor, is_bid_member
 from app.services.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion
 from app.services.grant_values import name_key, validate_grant
@@ -133,3 +134,18 @@ def _check_version(grant: Grant, expected: int | None) -> None:
             "Someone else changed this grant after you opened it. Check the values and try again.",
             current=audit.jsonable({**grant.snapshot(), "version": grant.version}),
         )
+
+
+def _grant(verb: str):
+    def sentence(e: audit_kinds.Entry) -> str:
+        amount = e.value("amount_pence")
+        figures = f" of {format_pence(amount)}" if isinstance(amount, int) else ""
+        recipient = e.value("recipient_name")
+        return f"{e.actor} {verb} a grant{figures}" + (f" to {recipient}." if recipient else ".")
+
+    return sentence
+
+
+audit_kinds.declare("grant.created", _grant("recorded"), title="Grant recorded")
+audit_kinds.declare("grant.edited", _grant("changed"), title="Grant changed")
+audit_kinds.declare("grant.deleted", _grant("deleted"), title="Grant deleted")

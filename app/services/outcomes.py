@@ -17,7 +17,7 @@ from app.infra.links import path_for
 from app.models import Bid, BidOutcome, BidStatus, Pledge, Role, User
 from app.models.bid import OUTCOMES
 from app.money import MAX_PENCE, format_pence
-from app.services import audit, bids, totals
+from app.services import audit, audit_kinds, bids, totals
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, StaleVersion, require
 from app.text import check_one_line
@@ -231,3 +231,22 @@ def _tell_members(bid: Bid, outcome: BidOutcome, *, corrected: bool) -> None:
 
 def _values(outcome: BidOutcome) -> dict[str, Any]:
     return {name: getattr(outcome, name) for name in FIELDS}
+
+
+def _outcome_sentence(verb: str):
+    def sentence(e: audit_kinds.Entry) -> str:
+        result = e.after.get("result")
+        amount = e.after.get("amount_awarded_pence")
+        detail = f" (awarded {format_pence(amount)})" if result == "won" and isinstance(amount, int) else ""
+        return f"{e.actor} {verb} the bid's outcome: {result or 'recorded'}{detail}."
+
+    return sentence
+
+
+audit_kinds.declare("outcome.recorded", _outcome_sentence("recorded"), title="Outcome recorded")
+audit_kinds.declare("outcome.corrected", _outcome_sentence("corrected"), title="Outcome corrected")
+audit_kinds.declare("bid.won", lambda e: f"{e.actor} marked the bid as won.", title="Bid won")
+audit_kinds.declare("bid.lost", lambda e: f"{e.actor} marked the bid as lost.", title="Bid lost")
+audit_kinds.declare("bid.withdrawn", lambda e: f"{e.actor} marked the bid as withdrawn.", title="Bid withdrawn")
+audit_kinds.declare("delivery.closed", lambda e: f"{e.actor} closed delivery: grants can no longer change.")
+audit_kinds.declare("delivery.reopened", lambda e: f"{e.actor} reopened delivery for grants to be recorded.")

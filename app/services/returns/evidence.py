@@ -14,7 +14,7 @@ from app.extensions import db
 from app.infra import clock
 from app.models import COUNTED, Bid, BidEvidence, ImpactReturn, Programme, User
 from app.pdf.data import PackEvidence, PackEvidenceMeasure
-from app.services import audit
+from app.services import audit, audit_kinds
 from app.services.access import is_bid_convenor
 from app.services.errors import NotFound, PermissionDenied, require
 from app.services.returns import totals
@@ -101,3 +101,10 @@ def _received(period_id: int) -> list[int]:
             )
         )
     )
+
+
+audit_kinds.declare(
+    "bid.evidence_attached",
+    lambda e: f"{e.actor} attached impact-return evidence ({e.after.get('from')} to {e.after.get('to')}) to the bid.",
+    title="Evidence attached",
+)

@@ -32,7 +32,7 @@ from app.models import (
     Programme,
     User,
 )
-from app.services import audit
+from app.services import audit, audit_kinds
 from app.services.errors import NotFound, PermissionDenied, StaleVersion, require
 from app.services.returns import periods
 from app.text import check_one_line
@@ -399,3 +399,13 @@ def participants(programme: Programme) -> list[Organisation]:
 
 def now_moment() -> datetime:
     return clock.received_at()
+
+
+audit_kinds.declare(
+    "programme.created",
+    lambda e: f"{e.actor} set up the returns programme {e.value('title') or ''}.".replace(" .", "."),
+    title="Programme set up",
+)
+audit_kinds.declare(
+    "programme.updated", lambda e: f"{e.actor} changed the returns programme.", title="Programme changed"
+)

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.infra import clock, sweeps, units
 from app.infra.links import path_for
 from app.models import COUNTED, ImpactReturn, Participant, Period, Programme, ReturnReminder, User
-from app.services import audit
+from app.services import audit, audit_kinds
 from app.services.errors import PermissionDenied, require
 from app.services.returns.programmes import is_convenor
 
@@ -217,3 +217,13 @@ def send_summary(actor: User, programme: Programme, from_key: str, to_key: str) 
         after={"from": from_key, "to": to_key, "organisations": len(messages)},
     )
     return len(messages)
+
+
+audit_kinds.declare(
+    "return.reminders_sent",
+    lambda e: f"{e.actor} sent {e.after.get('sent', 0):,} reminders for the {e.after.get('period', '')} returns.",
+    title="Return reminders sent",
+)
+audit_kinds.declare(
+    "return.summary_sent", lambda e: f"{e.actor} sent the summary report to the organisations that submitted."
+)

@@ -11,7 +11,7 @@ from datetime import date, time
 from app.extensions import db
 from app.infra import clock
 from app.models import ImpactReturn, LockException, Participant, Period, Programme, ReturnRevision, ReturnStatus, User
-from app.services import audit
+from app.services import audit, audit_kinds
 from app.services.errors import Conflict, NotFound, PermissionDenied, require
 from app.services.returns.programmes import is_convenor
 from app.text import check_one_line
@@ -124,3 +124,10 @@ def add_lock_exception(
         },
     )
     return exception
+
+
+audit_kinds.declare(
+    "return.lock_exception",
+    lambda e: f"{e.actor} reopened the {e.after.get('period', '')} return for {e.organisation or 'an organisation'}.",
+    title="Locked return reopened",
+)
