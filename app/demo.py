@@ -17,6 +17,8 @@ from app.seeding import Member, Seeding
 DEMO_PASSWORD = "demo-pledge-2026"  # noqa: S105  (printed by make run; demo data only)
 CONVENOR_EMAIL = "convenor@example.org"
 MEMBER_EMAIL = "member@example.org"
+#: a removed colleague of the first member organisation, for ``flask users erase``
+FORMER_EMAIL = "former@example.org"
 
 MEMBERS = [
     ("Riverside Homes", "NW"),
@@ -197,6 +199,10 @@ def seed_demo() -> list[str]:
                 )
             )
         seeding.consortium(convenor, bid, members)
+        # Someone who has since left the first member organisation: a manager can erase them (see README).
+        seeding.former_colleague(
+            seeding.users[MEMBER_EMAIL], opened - timedelta(days=30), email=FORMER_EMAIL, name="Jo Former"
+        )
     total = sum(amounts)
     return [
         f"Demo loaded: {convening.name} with an open bid of {len(MEMBERS)} members, "

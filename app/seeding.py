@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -98,6 +98,20 @@ class Seeding:
             with clock.frozen(opened_at):
                 bids.open_bid(convenor, bid)
         return bid
+
+    def former_colleague(self, manager: User, at: datetime, *, email: str, name: str) -> User:
+        """A colleague a manager invited at ``at``, who joined, and was removed a week later (left the organisation)."""
+        from app.services import team
+
+        with clock.frozen(at):
+            path, _link = team.invite_colleague(manager, email)
+            colleague = team.join(
+                path.rsplit("/", 1)[-1], name=name, password=self.password, password_hash=self.password_hash
+            )
+        with clock.frozen(at + timedelta(days=7)):
+            team.remove_colleague(manager, colleague.id)
+        self.users[colleague.email] = colleague
+        return colleague
 
     def invite(self, convenor: User, bid: Bid, members: Iterable[Member], at: datetime) -> list[Invitation]:
         """Invite members in one list (as a pasted list or CSV is), keeping each email's link."""

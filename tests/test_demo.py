@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.demo import CONVENOR_EMAIL, DECLINED, DEMO_PASSWORD, MEMBER_EMAIL, NOT_ANSWERED, seed_demo
+from app.demo import CONVENOR_EMAIL, DECLINED, DEMO_PASSWORD, FORMER_EMAIL, MEMBER_EMAIL, NOT_ANSWERED, seed_demo
 from app.extensions import db
 from app.infra import clock
 from app.models import (
@@ -105,7 +105,13 @@ def test_demo_audit_rows_events_and_revisions_are_what_the_services_write(ctx, o
     pledges.save_pledge(user, bid, {**VALUES, "status": "confirmed", "amount_pence": 6_000_000}, expected_version=2)
     db.session.commit()
 
-    demo_audit = _rows(AuditEvent, upto=demo_last[AuditEvent])
+    # The colleague who joined the first member and left is the team's story, not the consortium's: set aside.
+    former = db.session.scalar(sa.select(User).where(User.email == FORMER_EMAIL))
+    demo_audit = [
+        r
+        for r in _rows(AuditEvent, upto=demo_last[AuditEvent])
+        if not (r.subject_type == "User" and r.subject_id == former.id)
+    ]
     service_audit = _rows(AuditEvent, after_id=demo_last[AuditEvent])
     demo_shapes, service_shapes = _audit_shapes(demo_audit), _audit_shapes(service_audit)
     for action in service_shapes:
@@ -183,8 +189,11 @@ def test_demo_seed_command_builds_the_figures_and_prints_the_logins(app, runner)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Bid).where(Bid.status == BidStatus.DRAFT)) == 1
         for email in (CONVENOR_EMAIL, MEMBER_EMAIL):
             assert db.session.scalar(sa.select(User).where(User.email == email)).check_password(DEMO_PASSWORD)
-        accounts = db.session.scalars(sa.select(User)).all()
+        accounts = db.session.scalars(sa.select(User).where(User.is_enabled)).all()
         assert len(accounts) == 40 and all(u.is_manager for u in accounts)  # each organisation's only, first user
+        # and one colleague of the first member who has left: removed, not yet erased (README: flask users erase)
+        former = db.session.scalar(sa.select(User).where(User.email == FORMER_EMAIL))
+        assert former.organisation.name == "Riverside Homes" and not former.is_enabled and not former.is_manager
         db.session.remove()
 
 
