@@ -33,6 +33,15 @@ class ProgrammeOut(ResponseBody):
     created_at: When
 
 
+class SkippedOut(ResponseBody):
+    name: str
+    reason: str
+
+
+class ProgrammeCreated(ProgrammeOut):
+    skipped: list[SkippedOut]
+
+
 class ProgrammeList(ResponseBody):
     items: list[ProgrammeOut]
 

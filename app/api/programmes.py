@@ -12,7 +12,7 @@ from app.api.blueprint import bp
 from app.api.fields import Body, Text, body_config, field, one_of
 from app.api.helpers import ID, if_match, ok
 from app.api.operations import Reply, describe, reply
-from app.api.programme_models import Periods, ProgrammeList, ProgrammeOut, ReturnOut, Series, Totals
+from app.api.programme_models import Periods, ProgrammeCreated, ProgrammeList, ProgrammeOut, ReturnOut, Series, Totals
 from app.api.validation import read_body
 from app.exports import returns_xlsx
 from app.extensions import db
@@ -38,7 +38,7 @@ class MeasureBody(Body, total=False):
 
 
 class ProgrammeBody(Body, total=False):
-    __pydantic_config__ = body_config("title", "measures", "first_period", "organisation_ids")
+    __pydantic_config__ = body_config("title", "measures", "first_period")
 
     title: Annotated[Text, field("The programme's title.", max_length=200)]
     description: Annotated[Text, field("What it is for.", max_length=5000)]
@@ -48,7 +48,7 @@ class ProgrammeBody(Body, total=False):
     lock_days: Annotated[int, field("Days after a period ends that returns lock; 0 = never.", minimum=0)]
     reminder_plan: Annotated[list[int], field("Days from the due date to remind (negative: before).", max_items=10)]
     sector_homes: Annotated[int | None, field("The sector's total homes, for the coverage share.")]
-    organisation_ids: Annotated[list[int], field("The organisations taking part.", max_items=5000)]
+    organisation_ids: Annotated[list[int], field("The organisations taking part (or give tag).", max_items=5000)]
     tag: Annotated[Text, field("Take part: every organisation with this directory tag.", max_length=100)]
 
 
@@ -114,7 +114,11 @@ def list_programmes():
     "Set up a programme (convenors).",
     tag="programmes",
     body=ProgrammeBody,
-    replies={201: reply(ProgrammeOut, "The programme.", etag=True, location=True)},
+    replies={
+        201: reply(
+            ProgrammeCreated, "The programme; skipped: directory entries left out, and why.", etag=True, location=True
+        )
+    },
     errors=(403,),
 )
 def create_programme():
@@ -123,12 +127,14 @@ def create_programme():
         raise PermissionDenied("Only convenors can create programmes.")
     ids = values.pop("organisation_ids", None)
     tag = values.pop("tag", None)
-    if tag is not None:
-        # The directory (per-body organisation tags) is not part of this build yet: say so rather than guess.
-        require({"tag": ["Tags come with the directory; choose organisation_ids for now."]})
-    p = programmes.create_programme(caller(), values, ids or [])
+    if ids is not None and tag is not None:
+        require({"tag": ["Give organisation_ids or tag, not both."]})
+    if ids is None and tag is None:
+        require({"organisation_ids": ["Give organisation_ids or a directory tag."]})
+    p, choice = programmes.create_from_directory(caller(), values, organisation_ids=ids, tag=tag)
     db.session.flush()
-    return ok(_programme(p), 201, etag=p.version, location=f"/api/v1/programmes/{p.id}")
+    body = _programme(p) | {"skipped": [{"name": n, "reason": r} for n, r in choice.skipped]}
+    return ok(body, 201, etag=p.version, location=f"/api/v1/programmes/{p.id}")
 
 
 @bp.get(f"/programmes/<{ID}:programme_id>")

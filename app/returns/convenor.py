@@ -15,7 +15,7 @@ from app.returns.forms import LockExceptionForm, ProgrammeForm, QueryForm
 from app.returns.member import programme_page
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.returns import evidence as return_evidence
-from app.services.returns import periods, programmes, review, totals
+from app.services.returns import participants, periods, programmes, review, totals
 from app.services.returns import reminders as return_reminders
 from app.services.returns.returns import revisions
 from app.units import format_figure
@@ -41,9 +41,15 @@ def new():
     if not current_user.is_convenor:
         raise PermissionDenied("Only convenors can create programmes.")
     form = ProgrammeForm()
-    candidates = programmes.candidate_organisations(current_user.organisation_id)
+    body_id = current_user.organisation_id
+    entries = participants.directory_entries(body_id)
+    candidates = programmes.candidate_organisations(body_id)
+    cannot = [(e.display_name, participants.skip_reason(e)) for e in entries if participants.skip_reason(e)]
+    tags = participants.tag_names(body_id)
     rows = [dict(m) for m in programmes.TEMPLATE] if request.method == "GET" else _measure_rows()
     chosen = {o.id for o in candidates} if request.method == "GET" else _chosen()
+    who = request.form.get("who", "chosen") if request.method == "POST" else "chosen"
+    tag = (request.form.get("tag") or "")[:100] if who == "tag" else None
     measure_errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST" and form.validate_on_submit():
@@ -55,13 +61,27 @@ def new():
             "lock_days": _int_or_text(form.lock_days.data),
             "measures": [r for r in rows if r.get("code") or r.get("label")],
         }
-        created = call_service(form, lambda: programmes.create_programme(current_user, values, sorted(chosen)))
+        made = call_service(
+            form,
+            lambda: programmes.create_from_directory(
+                current_user,
+                values,
+                organisation_ids=sorted(chosen) if who == "chosen" else None,
+                tag=tag,
+                everyone=who == "all",
+            ),
+        )
+        created = made if isinstance(made, Refused) else made[0]
         if not isinstance(created, Refused):
             flash(f"The programme “{created.title}” is set up.", "success")
+            skipped = made[1].skipped
+            if skipped:
+                names = "; ".join(f"{name} ({reason})" for name, reason in skipped)
+                flash(f"Not taking part, {len(skipped)}: {names}.", "info")
             return redirect(url_for("returns.show", programme_id=created.id))
         if isinstance(created.error, ValidationFailed):
             measure_errors = {
-                k: v for k, v in created.error.errors.items() if k.startswith(("measures", "organisation"))
+                k: v for k, v in created.error.errors.items() if k.startswith(("measures", "organisation", "tag"))
             }
         status = 422
     elif request.method == "POST":
@@ -69,7 +89,16 @@ def new():
     while len(rows) < MEASURE_ROWS:
         rows.append({"code": "", "label": "", "help": "", "unit": "count", "kind": "flow", "required": True})
     return render_template(
-        "returns/new.html", form=form, rows=rows, candidates=candidates, chosen=chosen, measure_errors=measure_errors
+        "returns/new.html",
+        form=form,
+        rows=rows,
+        candidates=candidates,
+        chosen=chosen,
+        cannot=cannot,
+        tags=tags,
+        who=who,
+        tag=tag or "",
+        measure_errors=measure_errors,
     ), status
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -57,11 +58,16 @@ def programme_id(world, committed):
     """An impact returns programme of the world's convening body, its bid's organisations taking part."""
 
     def build():
-        from app.models import Bid
+        from app.models import Bid, Invitation
+        from app.services import directory_members
         from app.services.returns import programmes
         from tests.returns.support import MEASURES
 
-        convenor = db.session.get(Bid, world.bid_id).created_by
+        bid = db.session.get(Bid, world.bid_id)
+        convenor = bid.created_by
+        for invitation in db.session.scalars(sa.select(Invitation).where(Invitation.bid_id == bid.id)):
+            if invitation.accepted_by is not None:  # the world's invitations are made without the directory
+                directory_members.note_accepted(invitation, invitation.accepted_by)
         orgs = [o.id for o in programmes.candidate_organisations(convenor.organisation_id)]
         made = programmes.create_programme(
             convenor, {"title": "Monthly measures", "measures": MEASURES, "first_period": "2026-09"}, orgs

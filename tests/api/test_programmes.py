@@ -66,7 +66,7 @@ def test_a_convenor_creates_a_programme(api, rw):
         ({"measures": []}, "measures"),
         ({"due_days": -1}, "due_days"),
         ({"organisation_ids": [999999]}, "organisation_ids"),
-        ({"tag": "north"}, "tag"),
+        ({"tag": "north"}, "tag"),  # no such tag in the directory
         ({"surprise": 1}, "surprise"),
     ],
 )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from app.extensions import db
-from app.models import InvitationStatus, Programme, User
+from app.models import DirectoryEntry, InvitationStatus, Programme, User
 from app.services.returns import programmes
 from tests.factories import BidFactory, ConvenorFactory, InvitationFactory, OrganisationFactory, UserFactory
 
@@ -16,7 +18,7 @@ MEASURES = [
 
 def network(n: int, *, homes=lambda i: 1000 * i, prefix: str = "Landlord") -> tuple[User, list[User]]:
     """A convenor and ``n`` member users (one per organisation, homes from ``homes(i)``, i from 1), each
-    organisation having accepted an invitation to one of the body's bids."""
+    organisation having accepted an invitation to one of the body's bids and linked in its directory."""
     convenor = ConvenorFactory()
     bid = BidFactory(created_by=convenor, organisation=convenor.organisation)
     members = []
@@ -32,6 +34,9 @@ def network(n: int, *, homes=lambda i: 1000 * i, prefix: str = "Landlord") -> tu
             accepted_by=user,
         )
         members.append(user)
+        db.session.add(
+            DirectoryEntry(body_id=convenor.organisation_id, organisation=org, name=org.name, name_key=org.name_key)
+        )
     db.session.flush()
     return convenor, members
 
@@ -59,3 +64,34 @@ def programme_for(
         },
         [m.organisation_id for m in members],
     )
+
+
+def tagged_directory() -> dict:
+    """A body with three linked member organisations (01 and 02 tagged North), an entry without an account
+    tagged North, a tag no entry has, and another body with a tag of its own. Returns plain values."""
+    from app.models import DirectoryTag
+
+    convenor, members = network(3)
+    body = convenor.organisation_id
+    north = DirectoryTag(body_id=body, name="North", name_key="north")
+    empty = DirectoryTag(body_id=body, name="Empty", name_key="empty")
+    db.session.add_all([north, empty])
+    entries = {
+        e.organisation_id: e
+        for e in db.session.scalars(sa.select(DirectoryEntry).where(DirectoryEntry.body_id == body))
+    }
+    for member in members[:2]:
+        entries[member.organisation_id].tags = [north]
+    db.session.add(
+        DirectoryEntry(body_id=body, name="Unlinked Homes", name_key="unlinked homes", tags=[north], regions=[])
+    )
+    other_convenor, other_members = network(1, prefix="Elsewhere")
+    db.session.add(DirectoryTag(body_id=other_convenor.organisation_id, name="Theirs", name_key="theirs"))
+    db.session.flush()
+    return {
+        "convenor": convenor,
+        "members": members,
+        "other_convenor": other_convenor,
+        "org_ids": [m.organisation_id for m in members],
+        "other_org_ids": [m.organisation_id for m in other_members],
+    }

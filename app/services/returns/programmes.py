@@ -18,23 +18,20 @@ from app.extensions import db
 from app.infra import clock
 from app.models import (
     DEFAULT_RETURN_REMINDERS,
-    Bid,
     ImpactReturn,
-    Invitation,
-    InvitationStatus,
     Measure,
     MeasureKind,
     MeasureSet,
     MeasureUnit,
     Organisation,
-    OrganisationKind,
     Participant,
     Programme,
     User,
 )
 from app.services import audit, audit_kinds
-from app.services.errors import NotFound, PermissionDenied, StaleVersion, require
+from app.services.errors import NotFound, PermissionDenied, StaleVersion, ValidationFailed, require
 from app.services.returns import periods
+from app.services.returns.participants import Choice, candidate_organisations, choose  # noqa: F401 (the pages ask this module)
 from app.text import check_one_line
 
 CODE = re.compile(r"^[A-Z0-9_]{1,16}$")
@@ -155,26 +152,6 @@ def visible(user: User) -> list[Programme]:
             Participant.organisation_id == user.organisation_id
         )
     return list(db.session.scalars(query))
-
-
-def candidate_organisations(body_id: int) -> list[Organisation]:
-    """Member organisations the body has worked with: invited to or joined any of its bids."""
-    ids = (
-        sa.select(Invitation.organisation_id)
-        .join(Bid, Bid.id == Invitation.bid_id)
-        .where(
-            Bid.organisation_id == body_id,
-            Invitation.organisation_id.is_not(None),
-            Invitation.status.in_([InvitationStatus.ACCEPTED, InvitationStatus.SENT]),
-        )
-    )
-    return list(
-        db.session.scalars(
-            sa.select(Organisation)
-            .where(Organisation.id.in_(ids), Organisation.kind == OrganisationKind.MEMBER)
-            .order_by(Organisation.name)
-        )
-    )
 
 
 def check_measures(raw: object, errors: dict[str, list[str]]) -> list[dict]:
@@ -298,17 +275,30 @@ def validate(values: dict[str, Any], *, partial: bool = False) -> dict[str, Any]
 
 
 def create_programme(actor: User, values: dict[str, Any], organisation_ids: list[int]) -> Programme:
-    """A new programme with its first measure set and participants; periods that have ended are opened."""
+    """A new programme with the organisations chosen taking part (see ``create_from_directory``)."""
+    return create_from_directory(actor, values, organisation_ids=organisation_ids)[0]
+
+
+def create_from_directory(
+    actor: User,
+    values: dict[str, Any],
+    *,
+    organisation_ids: list[int] | None = None,
+    tag: str | None = None,
+    everyone: bool = False,
+) -> tuple[Programme, Choice]:
+    """A new programme with its first measure set and participants (all of the body's directory, a tag or
+    the organisations chosen); periods that have ended are opened. Returns the programme and the choice,
+    whose ``skipped`` says which directory entries could not take part and why. Nothing is saved on error."""
     if not actor.is_convenor:
         raise PermissionDenied("Only convenors can create programmes.")
-    clean = validate(values)
-    allowed = {o.id for o in candidate_organisations(actor.organisation_id)}
-    chosen = list(dict.fromkeys(organisation_ids))
-    if not chosen:
-        require({"organisation_ids": ["Choose the organisations taking part."]})
-    unknown = [i for i in chosen if i not in allowed]
-    if unknown:
-        require({"organisation_ids": ["Choose organisations from your body's list."]})
+    try:
+        clean, errors = validate(values), {}
+    except ValidationFailed as exc:
+        clean, errors = {}, dict(exc.errors)
+    choice, refused = choose(actor.organisation_id, organisation_ids=organisation_ids, tag=tag, everyone=everyone)
+    require({**errors, **refused})
+    chosen = choice.organisation_ids
     programme = Programme(
         organisation_id=actor.organisation_id,
         title=clean["title"],
@@ -328,8 +318,11 @@ def create_programme(actor: User, values: dict[str, Any], organisation_ids: list
         db.session.add(Participant(programme_id=programme.id, organisation_id=org_id, added_at=now))
     db.session.flush()
     periods.ensure_periods(programme, now)
-    audit.record("programme.created", actor=actor, subject=programme, after={**clean, "organisations": chosen})
-    return programme
+    after = {**clean, "organisations": chosen}
+    if tag is not None or everyone:
+        after |= {"chosen_by": f"tag {tag.strip()}" if tag is not None else "all", "skipped": choice.skipped}
+    audit.record("programme.created", actor=actor, subject=programme, after=after)
+    return programme, choice
 
 
 def _add_set(programme: Programme, measures: list[dict], version: int) -> MeasureSet:
