@@ -63,10 +63,26 @@ def manifest_for(files: dict[str, bytes], data: PackData) -> dict:
                 {"label": t.label, "required": t.required, "actual": t.actual, "met": t.met} for t in data.thresholds
             ],
         },
+        "outcome": _outcome(data),
         "files": [
             {"name": name, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
             for name, content in sorted(files.items())
         ],
+    }
+
+
+def _outcome(data: PackData) -> dict | None:
+    """The recorded outcome as it stood when the pack was generated; None before one was recorded."""
+    o = data.outcome
+    if o is None:
+        return None
+    return {
+        "result": o.result,
+        "amount_awarded_pence": o.amount_awarded_pence,
+        "award_date": o.award_date.isoformat() if o.award_date else None,
+        "grant_reference": o.grant_reference,
+        "spend_by": o.spend_by.isoformat() if o.spend_by else None,
+        "reason": o.reason if o.result != "won" else "",
     }
 
 

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from app.pdf.data import PackData, PackMember
 from app.pdf.figures import region_rows, sorted_members
-from app.text import iso_utc, london_datetime
+from app.text import iso_utc, london_date, london_datetime
 
 #: (CSV header, XLSX header, XLSX column width), in column order.
 COLUMNS = [
@@ -228,6 +228,19 @@ def _summary_sheet(wb: Workbook, data: PackData) -> None:
         ("Indicative members", len(data.members) - confirmed, None),
         ("Letters of commitment uploaded", sum(1 for m in data.members if m.letter_sha256), None),
     ]
+    if data.outcome:
+        outcome = data.outcome
+        rows.append(("Outcome", outcome.result.capitalize(), None))
+        if outcome.amount_awarded_pence is not None:
+            rows.append(("Amount awarded (£)", Decimal(outcome.amount_awarded_pence) / 100, MONEY_FORMAT))
+        if outcome.award_date:
+            rows.append(("Award date", london_date(outcome.award_date), None))
+        if outcome.grant_reference:
+            rows.append(("Funder's reference", safe_text(outcome.grant_reference), None))
+        if outcome.spend_by:
+            rows.append(("Spend by", london_date(outcome.spend_by), None))
+        if outcome.reason and outcome.result != "won":
+            rows.append(("Reason", safe_text(outcome.reason), None))
     for row, (label, value, number_format) in enumerate(rows, start=1):
         _put_text(ws, row, 1, label).font = BOLD
         if isinstance(value, str):

@@ -84,6 +84,7 @@ def cover(data: PackData, entries: list[tuple[str, str, int]], letters_bound: bo
         grid,
         Spacer(1, 8),
         Paragraph(headline, COVER_HEADLINE),
+        *_outcome(data),
         Spacer(1, 14),
         Paragraph("Contents", H2),
         Contents(entries),
@@ -111,3 +112,11 @@ def _contact(body) -> Paragraph:
         f'<font name="{BOLD}" size="8" color="#52606d">CONTACT FOR THE FUNDER</font><br/>' + " · ".join(parts),
         COVER_VALUE,
     )
+
+
+def _outcome(data: PackData) -> list:
+    """The recorded outcome under the headline (won: the award; lost: the reason), when there is one."""
+    if data.outcome is None:
+        return []
+    parts = [f"<b>{escape(label)}:</b> {escape(display_line(value, 300))}" for label, value in data.outcome.lines()]
+    return [Spacer(1, 8), Paragraph(" · ".join(parts), COVER_VALUE)]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+
+from app.money import format_pence
+from app.text import london_date
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,33 @@ class PackEvidence:
 
 
 @dataclass(frozen=True)
+class PackOutcome:
+    """The bid's recorded outcome as it stood when the pack was generated (none before it is recorded)."""
+
+    result: str  #: "won", "lost" or "withdrawn"
+    amount_awarded_pence: int | None = None  #: won
+    award_date: date | None = None  #: won
+    grant_reference: str | None = None  #: the funder's reference
+    spend_by: date | None = None
+    reason: str = ""  #: lost (or withdrawn): why
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, value) pairs of what was recorded, formatted for the cover and the summary sheet."""
+        rows = [("Outcome", self.result.capitalize())]
+        if self.amount_awarded_pence is not None:
+            rows.append(("Amount awarded", format_pence(self.amount_awarded_pence)))
+        if self.award_date:
+            rows.append(("Award date", london_date(self.award_date)))
+        if self.grant_reference:
+            rows.append(("Funder's reference", self.grant_reference))
+        if self.spend_by:
+            rows.append(("Spend by", london_date(self.spend_by)))
+        if self.reason and self.result != "won":
+            rows.append(("Reason", self.reason))
+        return rows
+
+
+@dataclass(frozen=True)
 class PackData:
     """Everything in one version of a bid pack."""
 
@@ -117,6 +147,7 @@ class PackData:
     extras: dict[str, str] = field(default_factory=dict)
     body: PackBody | None = None  #: None: the convening body has set no identity (the default look)
     evidence: PackEvidence | None = None  #: "Evidence from our members", when a programme is attached
+    outcome: PackOutcome | None = None  #: the recorded outcome, in versions generated after it
 
     @property
     def total_pence(self) -> int:

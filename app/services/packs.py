@@ -1,7 +1,8 @@
 """Bid packs: a frozen, versioned snapshot of a bid as PDF, XLSX, CSV and ZIP, with digests and figures.
 
 Raises NotFound (no such bid or pack for this user), InvalidTransition (a draft or cancelled bid has no
-pack), and Conflict (a letter's stored file is missing or altered, so the pack would be incomplete).
+pack; a bid with an outcome still has one, showing it), and Conflict (a letter's stored file is missing or
+altered, so the pack would be incomplete).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from flask import current_app
 from app.exports import build_csv, build_xlsx, build_zip
 from app.extensions import db
 from app.infra import clock, files
-from app.models import Bid, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
+from app.models import Bid, BidOutcome, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
+from app.models.bid import OUTCOMES
 from app.models.pledge import LIVE_STATUSES
 from app.pdf import build_pdf
-from app.pdf.data import PackData, PackMember, PackRegion, PackThreshold, PackTimelinePoint
+from app.pdf.data import PackData, PackMember, PackOutcome, PackRegion, PackThreshold, PackTimelinePoint
 from app.regions import REGIONS, region_names
 from app.services import audit, body, letters, totals
 from app.services.access import is_bid_convenor
@@ -29,7 +31,8 @@ from app.services.returns import evidence as returns_evidence
 #: kind → file name in the pack's folder (and in the ZIP). The ZIP itself is stored beside them.
 FILE_NAMES = {"pdf": "bid-pack.pdf", "xlsx": "pledges.xlsx", "csv": "pledges.csv", "zip": "bid-pack.zip"}
 KIND_LABELS = {"pdf": "Bid pack (PDF)", "xlsx": "Pledges (Excel)", "csv": "Pledges (CSV)", "zip": "Everything (ZIP)"}
-GENERATES_IN = (BidStatus.OPEN, BidStatus.CLOSED, BidStatus.SUBMITTED)
+#: After the outcome a new version can still be made: it shows the outcome as recorded then.
+GENERATES_IN = (BidStatus.OPEN, BidStatus.CLOSED, BidStatus.SUBMITTED, *OUTCOMES)
 #: Figures compared between versions: key, label, kind (money or count).
 FIGURES = (
     ("total_pence", "Total pledged", "money"),
@@ -106,8 +109,24 @@ def prepare_pack(actor: User, bid: Bid) -> PackPlan:
         opened_at=bid.opened_at,
         body=body.pack_body(bid.organisation),
         evidence=returns_evidence.for_pack(bid, now),
+        outcome=outcome_for_pack(bid),
     )
     return PackPlan(data=data, keys=keys, letter_files=letter_files)
+
+
+def outcome_for_pack(bid: Bid) -> PackOutcome | None:
+    """The bid's recorded outcome, frozen for the pack; None while it has none."""
+    found = db.session.scalar(sa.select(BidOutcome).where(BidOutcome.bid_id == bid.id))
+    if found is None:
+        return None
+    return PackOutcome(
+        result=found.result,
+        amount_awarded_pence=found.amount_awarded_pence,
+        award_date=found.award_date,
+        grant_reference=found.grant_reference,
+        spend_by=found.spend_by,
+        reason=found.reason or "",
+    )
 
 
 def record_pack(actor: User, bid: Bid, plan: PackPlan, documents: dict[str, bytes]) -> BidPack:
