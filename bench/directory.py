@@ -6,7 +6,7 @@ baseline (``csv.reader`` and one ``executemany`` INSERT of the same rows). Then 
 a sort by amount pledged and a tag filter are served by gunicorn (production settings) to a logged-in convenor,
 beside a bare Flask page of the same 50 names (bench/bare_app.py). SQL statements per page are counted
 in-process before the import (59 organisations) and after (5,059): the same number. Run alone:
-``python -m bench.directory [--small]``.
+``python -m bench.directory [--small] [--import-only]`` (``--import-only``: the import and its baseline alone).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def http_timings(base: str, session: WebSession | None, path: str, repeats: int)
     return latencies
 
 
-def run_database(label: str, url: str, work, repeats: int, organisations: int) -> dict:
+def run_database(label: str, url: str, work, repeats: int, organisations: int, import_only: bool = False) -> dict:
     print(f"  [{label}] preparing a body with 39 organisations", flush=True)
     instance = work / f"instance-{label}"
     fresh_database(url, instance)
@@ -155,6 +155,12 @@ def run_database(label: str, url: str, work, repeats: int, organisations: int) -
     content = import_file(organisations)
     imported = timed_import(app, data.convenor_email, content)
     bare = bare_import(url, content)
+    if import_only:
+        with app.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()
+        return {"database": label, "import": imported, "bare_import": bare, "organisations": organisations + 59}
     after = statement_counts(app, data.convenor_email)
     pages = {}
     with (
@@ -213,7 +219,7 @@ def rows_for(result: dict) -> list[dict]:
                 imp["seconds"] < 60,
             )
         )
-        for name in PAGES:
+        for name in PAGES if "pages" in db else ():  # none with --import-only
             p, b = db["pages"][name]["project"], db["pages"][name]["bare"]
             same = db["statements_before"][name] == db["statements_after"][name]
             out.append(
@@ -243,13 +249,13 @@ def rows_for(result: dict) -> list[dict]:
     return out
 
 
-def main(small: bool = False, repeats: int | None = None) -> dict:
+def main(small: bool = False, repeats: int | None = None, import_only: bool = False) -> dict:
     repeats = repeats or (10 if small else 30)
     organisations = 1000 if small else ORGANISATIONS
     result = {"scenario": "directory", "repeats": repeats, "databases": []}
     with workdir("directory") as work:
         for label, url in database_targets(work, "directory"):
-            result["databases"].append(run_database(label, url, work, repeats, organisations))
+            result["databases"].append(run_database(label, url, work, repeats, organisations, import_only))
             print(json.dumps(result["databases"][-1], default=str), flush=True)  # the raw figures first
             for r in rows_for({"databases": result["databases"][-1:]}):  # shown as each database finishes
                 print(
@@ -263,8 +269,11 @@ def main(small: bool = False, repeats: int | None = None) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="1,000 organisations and fewer repeats")
+    parser.add_argument(
+        "--import-only", action="store_true", help="only the import (and its bare baseline), no page timings"
+    )
     args = parser.parse_args()
-    outcome = main(small=args.small)
+    outcome = main(small=args.small, import_only=args.import_only)
     print(json.dumps({k: v for k, v in outcome.items() if k != "rows"}, indent=2, default=str))
     for r in outcome["rows"]:
         print(

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.imports import Column, TableRefused, TableRow, offer_back, read_table
 from app.infra import clock
 from app.models import DirectoryContact, DirectoryEntry, DirectoryTag, Organisation, User
+from app.models.directory import entry_tags
 from app.services import audit, audit_kinds, users
 from app.services.directory import body_of
 from app.services.directory_edits import clean_profile
@@ -80,10 +80,8 @@ def import_directory(actor: User, data: bytes | str, filename: str | None = None
         raise ValidationFailed({"file": [exc.message]}) from None
     report = ImportReport(header=_header_of(table), separator=table.separator)
     run = _Run(actor, body_id)
-    with db.session.no_autoflush:  # one flush at the end, not one per row
-        for row in table.rows:
-            report.rows.append(run.take(row, table.width))
-    db.session.flush()
+    report.rows = [run.take(row, table.width) for row in table.rows]  # every row checked before anything is written
+    run.save()
     audit.record(
         "directory.imported",
         actor=actor,
@@ -97,34 +95,67 @@ def _header_of(table) -> list[str]:
     return [labels[k] for k in table.columns]
 
 
+class _Entry:
+    """One entry of the body as the import sees it: what is saved, and what this file adds to it."""
+
+    __slots__ = ("changes", "display_name", "emails", "id", "key", "linked", "new", "profile", "tag_keys")
+
+    def __init__(self, id, key, display_name, linked, profile, emails=None, tag_keys=None):
+        self.id, self.key, self.display_name, self.linked, self.profile = id, key, display_name, linked, profile
+        self.emails: set[str] = emails or set()
+        self.tag_keys: set[str] = tag_keys or set()
+        self.new: dict | None = None  #: the values of an entry this file adds
+        self.changes: dict = {}  #: blank profile fields of a saved entry this file fills
+
+
 class _Run:
-    """One import: the body's entries, keys and contacts loaded once, then each row checked and applied."""
+    """One import: the body's entries, contacts and tags read once; every row checked in memory; then the
+    new and changed rows written in bulk (one statement per table)."""
 
     def __init__(self, actor: User, body_id: int):
         self.actor, self.body_id, self.now = actor, body_id, clock.now()
-        self.entries = {
-            e.name_key: e
-            for e in db.session.scalars(
-                sa.select(DirectoryEntry)
-                .where(DirectoryEntry.body_id == body_id)
-                .options(
-                    selectinload(DirectoryEntry.contacts),
-                    selectinload(DirectoryEntry.tags),
-                    selectinload(DirectoryEntry.organisation),
-                )
-            )
-        }
-        self.dup: dict[str, DirectoryEntry] = {}
-        self.folded: dict[str, DirectoryEntry] = {}
-        self.identifiers: dict[str, DirectoryEntry] = {}
+        E, Org = DirectoryEntry, Organisation
+        self.entries: dict[str, _Entry] = {}
+        by_id: dict[int, _Entry] = {}
+        fields = ("name", "identifier", "homes_owned", "regions", "website")
+        columns = (
+            [E.id, E.name_key, E.organisation_id] + [getattr(E, f) for f in fields] + [getattr(Org, f) for f in fields]
+        )
+        rows = db.session.execute(
+            sa.select(*columns).outerjoin(Org, Org.id == E.organisation_id).where(E.body_id == body_id).order_by(E.id)
+        )
+        for r in rows:
+            own = r[8:13] if r.organisation_id is not None else r[3:8]
+            profile = dict(zip(fields, own, strict=True))
+            profile["regions"] = list(profile["regions"] or [])
+            entry = _Entry(r.id, r.name_key, profile["name"], r.organisation_id is not None, profile)
+            self.entries[r.name_key] = by_id[r.id] = entry
+        in_body = sa.select(E.id).where(E.body_id == body_id)
+        for entry_id, email in db.session.execute(
+            sa.select(DirectoryContact.entry_id, DirectoryContact.email).where(DirectoryContact.entry_id.in_(in_body))
+        ):
+            by_id[entry_id].emails.add(email)
+        self.tags: dict[str, list] = {}  #: name key -> [id or None, name]
+        tag_keys: dict[int, str] = {}
+        for tag_id, name, key in db.session.execute(
+            sa.select(DirectoryTag.id, DirectoryTag.name, DirectoryTag.name_key).where(DirectoryTag.body_id == body_id)
+        ):
+            self.tags[key] = [tag_id, name]
+            tag_keys[tag_id] = key
+        for entry_id, tag_id in db.session.execute(
+            sa.select(entry_tags.c.entry_id, entry_tags.c.tag_id).where(entry_tags.c.entry_id.in_(in_body))
+        ):
+            by_id[entry_id].tag_keys.add(tag_keys[tag_id])
+        self.dup: dict[str, _Entry] = {}
+        self.folded: dict[str, _Entry] = {}
+        self.identifiers: dict[str, _Entry] = {}
         for entry in self.entries.values():
-            self._index(entry, entry.profile())
+            self._index(entry, entry.profile)
         self.lines: dict[str, int] = {}  #: name key -> first line in this file
-        self.tags = {
-            t.name_key: t for t in db.session.scalars(sa.select(DirectoryTag).where(DirectoryTag.body_id == body_id))
-        }
+        self.contacts: list[dict] = []  #: new contacts: entry (a _Entry) and the contact's values
+        self.links: list[tuple[_Entry, str]] = []  #: new (entry, tag key) pairs
 
-    def _index(self, entry: DirectoryEntry, profile: dict) -> None:
+    def _index(self, entry: _Entry, profile: dict) -> None:
         key = duplicate_key(profile["name"])
         self.dup.setdefault(key, entry)
         self.folded.setdefault(accent_folded(key), entry)
@@ -182,17 +213,14 @@ class _Run:
         return None
 
     def _add(self, out, key, profile, email, contact_name, job, tags) -> ImportRow:
-        entry = DirectoryEntry(
-            body_id=self.body_id, name_key=key, created_at=self.now, updated_at=self.now, **({"regions": []} | profile)
-        )
-        entry.contacts = []
-        entry.tags = []
-        db.session.add(entry)
+        entry = _Entry(None, key, profile["name"], False, {"regions": []} | profile)
+        entry.new = {"body_id": self.body_id, "name_key": key, "created_at": self.now, "updated_at": self.now}
+        entry.new |= entry.profile
         self.entries[key] = entry
         self._index(entry, profile)
         self.lines[key] = out.line
         if email:
-            entry.contacts.append(DirectoryContact(email=email, name=contact_name, job_title=job, is_primary=True))
+            self._contact(entry, email, contact_name, job)
         self._tag(entry, tags)
         out.outcome = "added"
         look = self.folded.get(accent_folded(duplicate_key(profile["name"])))
@@ -202,15 +230,14 @@ class _Run:
 
     def _update(self, out, key, entry, profile, email, contact_name, job, tags) -> ImportRow:
         changed = []
-        if entry.organisation_id is None:
+        if not entry.linked:
             for name, value in profile.items():
-                if name != "name" and value not in (None, [], "") and getattr(entry, name) in (None, [], ""):
-                    setattr(entry, name, value)
+                if name != "name" and value not in (None, [], "") and entry.profile.get(name) in (None, [], ""):
+                    entry.profile[name] = value
+                    (entry.new if entry.new is not None else entry.changes)[name] = value
                     changed.append(name.replace("_", " "))
-        if email and all(c.email != email for c in entry.contacts):
-            entry.contacts.append(
-                DirectoryContact(email=email, name=contact_name, job_title=job, is_primary=not entry.contacts)
-            )
+        if email and email not in entry.emails:
+            self._contact(entry, email, contact_name, job)
             changed.append(f"contact {email}")
         if self._tag(entry, tags):
             changed.append("tags")
@@ -219,7 +246,8 @@ class _Run:
             out.outcome = "skipped"
             out.reason = f"The same as line {first}." if first else "Already in your directory; nothing new."
             return out
-        entry.updated_at = self.now
+        if entry.new is None:
+            entry.changes["updated_at"] = self.now
         out.outcome = "updated"
         out.reason = (
             f"The same organisation as line {first}, with another email: added as a second contact."
@@ -229,18 +257,63 @@ class _Run:
         self.lines.setdefault(key, out.line)
         return out
 
-    def _tag(self, entry: DirectoryEntry, names: list[str]) -> bool:
+    def _contact(self, entry: _Entry, email: str, name: str, job: str) -> None:
+        values = {"email": email, "name": name, "job_title": job, "is_primary": not entry.emails}
+        self.contacts.append({"entry": entry} | values)
+        entry.emails.add(email)
+
+    def _tag(self, entry: _Entry, names: list[str]) -> bool:
         added = False
         for name in names:
-            tag = self.tags.get(name.casefold())
-            if tag is None:
-                tag = self.tags[name.casefold()] = DirectoryTag(
-                    body_id=self.body_id, name=name, name_key=name.casefold()
-                )
-            if tag not in entry.tags:
-                entry.tags.append(tag)
+            key = name.casefold()
+            self.tags.setdefault(key, [None, name])
+            if key not in entry.tag_keys:
+                entry.tag_keys.add(key)
+                self.links.append((entry, key))
                 added = True
         return added
+
+    def save(self) -> None:
+        """Write what the rows added: new tags and entries (ids read back), changed entries, contacts, links."""
+        session = db.session
+        new_tags = [
+            {"body_id": self.body_id, "name": v[1], "name_key": k} for k, v in self.tags.items() if v[0] is None
+        ]
+        if new_tags:
+            for tag_id, key in session.execute(
+                sa.insert(DirectoryTag).returning(DirectoryTag.id, DirectoryTag.name_key), new_tags
+            ):
+                self.tags[key][0] = tag_id
+        new_entries = [e.new for e in self.entries.values() if e.new is not None]
+        if new_entries:
+            ids = dict(
+                (key, entry_id)
+                for entry_id, key in session.execute(
+                    sa.insert(DirectoryEntry).returning(DirectoryEntry.id, DirectoryEntry.name_key), new_entries
+                )
+            )
+            for e in self.entries.values():
+                if e.new is not None:
+                    e.id = ids[e.key]
+        changed: dict[tuple, list[dict]] = {}  # one executemany per set of changed columns
+        for e in self.entries.values():
+            if e.new is None and e.changes:
+                changed.setdefault(tuple(sorted(e.changes)), []).append({"id": e.id} | e.changes)
+        for values in changed.values():
+            session.execute(sa.update(DirectoryEntry), values)
+        if self.contacts:
+            contacts = [{k: v for k, v in c.items() if k != "entry"} for c in self.contacts]
+            for values, c in zip(contacts, self.contacts, strict=True):
+                values |= {"entry_id": c["entry"].id, "created_at": self.now}
+            session.execute(sa.insert(DirectoryContact), contacts)
+        if self.links:
+            session.execute(
+                sa.insert(entry_tags), [{"entry_id": e.id, "tag_id": self.tags[key][0]} for e, key in self.links]
+            )
+        # the bulk statements bypass the identity map: what the session already holds of this directory is stale
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, (DirectoryEntry, DirectoryContact, DirectoryTag)):
+                session.expire(obj)
 
 
 audit_kinds.declare(

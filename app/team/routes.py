@@ -9,6 +9,9 @@ from app.models import User
 from app.services import erasure, profiles, team
 from app.services.errors import NotFound, PermissionDenied, TokenInvalid
 from app.team.forms import InviteColleagueForm, JoinForm, ProfileForm
+from app.text import possessive
+from app.web import confirm
+from app.web.confirm import Confirmation
 from app.web.forms import FLASH, Refused, call_service
 from app.web.sign_in import sign_in
 from app.web.support import ActionForm
@@ -83,12 +86,38 @@ def remove(user_id: int):
     )
 
 
-@bp.post("/team/<int:user_id>/erase")
+@bp.route("/team/<int:user_id>/erase", methods=["GET", "POST"])
 @login_required
 def erase(user_id: int):
+    """Erase a person's personal data, after the confirmation page (app/web/confirm.py)."""
+    person = team.colleague(_me(), user_id, removed_too=True)  # 404 or 403 before any page
+    asked = confirm.gate(lambda: _erase_confirmation(person))
+    if asked is not None:
+        return asked
     return _action(
-        lambda: erasure.erase_person(_me(), team.colleague(_me(), user_id, removed_too=True)),
+        lambda: erasure.erase_person(_me(), person),
         "Their personal data has been erased; they appear as {name}.",
+    )
+
+
+def _erase_confirmation(person: User) -> Confirmation:
+    pseudonym, _address = erasure.pseudonym(person)
+    return Confirmation(
+        title=f"Erase {possessive(person.name)} personal data?",
+        caption=person.organisation.name,
+        happens=[
+            f"{possessive(person.name)} name and email address ({person.email}) are replaced by “{pseudonym}” "
+            "everywhere they are stored.",
+            "Their password, API tokens and sessions are removed"
+            + (", so they are logged out at once" if person.is_enabled else "")
+            + "; they can never log in again. Their open links and the emails held for them are deleted.",
+            f"The pledges they made and the audit trail are kept: what they did stays, under “{pseudonym}”.",
+            "This cannot be undone.",
+        ],
+        emailed="No one is emailed.",
+        confirm_label="Yes, erase their personal data",
+        keep_label="No, keep their details",
+        back_url=url_for("team.index"),
     )
 
 

@@ -71,3 +71,15 @@ def test_forgotten_password_account_team_and_profile(page, journey, seed, live_s
     page.get_by_role("button", name="Save the profile").click()
     expect(page.get_by_label("Website (optional)")).to_have_value("https://www.accounts-homes.example.org")
     journey.step("profile saved")
+
+    # Erasing a colleague asks first, on the shared confirmation page; the safe choice has the focus.
+    page.goto("/team")
+    page.get_by_role("link", name="Erase personal data Cy Colleague").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Cy Colleague")
+    expect(page.locator(".consequences")).to_contain_text("are replaced by “Former user")
+    expect(page.get_by_role("button", name="No, keep their details")).to_be_focused()
+    journey.step("erase a colleague: the confirmation")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/team")
+    expect(page.get_by_role("table", name="People")).to_contain_text("Cy Colleague")
+    journey.step("the colleague kept")

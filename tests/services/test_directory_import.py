@@ -153,3 +153,51 @@ def test_ten_thousand_rows(ctx):
     assert count(DirectoryContact) == 10_000
     with pytest.raises(ValidationFailed, match="Check"):
         directory_import.import_directory(convenor, text + "One more,z@x.example\n")
+
+
+def test_a_second_import_fills_blanks_reuses_tags_and_leaves_other_bodies_alone(ctx):
+    convenor, other = ConvenorFactory(), ConvenorFactory()
+    directory_import.import_directory(other, HEADER + "Shared Name,s@other.example,,,,,Wales\n")
+    first = directory_import.import_directory(convenor, HEADER + "Alpha Homes,a@alpha.example,,,,,Wales\n")
+    assert first.summary() == "1 added, 0 updated, 0 skipped, 0 refused."
+    alpha = db.session.scalar(sa.select(DirectoryEntry).where(DirectoryEntry.name == "Alpha Homes"))
+    assert (alpha.homes_owned, [t.name for t in alpha.tags]) == (None, ["Wales"])  # loaded before the next import
+    text = HEADER + "\n".join(
+        [
+            "Alpha Homes,a@alpha.example,,,500,,wales;Scotland",  # 2 updated: homes and a new tag; Wales is there
+            "Shared Name,s@mine.example,,,,,",  # 3 added: another body's entry of that name is not seen
+            "Shared Name,,,,40,NW,",  # 4 updated: fills the row added on line 3
+            "Alpha Homes,a@alpha.example,,,900,,Wales",  # 5 skipped: homes already filled, nothing new
+        ]
+    )
+    report = directory_import.import_directory(convenor, text)
+    assert [(line, outcome) for line, outcome, _ in outcomes(report)] == [
+        (2, "updated"),
+        (3, "added"),
+        (4, "updated"),
+        (5, "skipped"),
+    ]
+    assert report.rows[0].reason == "Added homes owned, tags."
+    assert report.rows[2].reason == "Added homes owned, regions."
+    assert report.rows[3].reason == "The same as line 2."
+    # The entry the session already held shows what the import wrote.
+    assert (alpha.homes_owned, [t.name for t in alpha.tags]) == (500, ["Scotland", "Wales"])
+    assert [c.email for c in alpha.contacts] == ["a@alpha.example"]
+    body_tags = sa.select(DirectoryTag.name).where(DirectoryTag.body_id == convenor.organisation_id)
+    assert sorted(db.session.scalars(body_tags)) == ["Scotland", "Wales"]  # "wales" is the same tag
+    mine = db.session.scalar(
+        sa.select(DirectoryEntry).where(
+            DirectoryEntry.body_id == convenor.organisation_id, DirectoryEntry.name == "Shared Name"
+        )
+    )
+    assert (mine.homes_owned, mine.regions, [(c.email, c.is_primary) for c in mine.contacts]) == (
+        40,
+        ["NW"],
+        [("s@mine.example", True)],
+    )
+    theirs = db.session.scalar(sa.select(DirectoryEntry).where(DirectoryEntry.body_id == other.organisation_id))
+    assert (theirs.homes_owned, [c.email for c in theirs.contacts]) == (None, ["s@other.example"])
+    events = db.session.scalars(
+        sa.select(AuditEvent.after).where(AuditEvent.action == "directory.imported").order_by(AuditEvent.id)
+    ).all()
+    assert events[-1] == {"added": 1, "updated": 2, "skipped": 1, "refused": 0, "file": "paste"}

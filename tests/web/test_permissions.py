@@ -350,7 +350,15 @@ MATRIX: dict[str, list[tuple]] = {
         ("POST", "/team/{colleague_a}/remove", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
     ],
     "team.erase": [
-        ("POST", "/team/{colleague_a}/erase", {}, "", roles(member_a=DONE, member_c=403, other_convenor=403))
+        # The confirmation page first (what erasing does); only a POST with confirm=yes erases.
+        ("GET", "/team/{colleague_a}/erase", None, "", roles(member_a=OK, member_c=403, other_convenor=403)),
+        (
+            "POST",
+            "/team/{colleague_a}/erase",
+            {"confirm": "yes"},
+            "",
+            roles(member_a=DONE, member_c=403, other_convenor=403),
+        ),
     ],
     "team.withdraw": [
         (

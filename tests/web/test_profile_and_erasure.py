@@ -120,7 +120,8 @@ def test_erasure_leaves_the_pledge_and_removes_the_name_everywhere(org, login, m
     with data() as s:
         before = s.execute(sa.select(Pledge.amount_pence, Pledge.homes, Pledge.status)).all()
     boss = login(org["boss"])
-    assert boss.post_form(f"/team/{org['zed_id']}/erase", {}, page="/team").status_code == 302
+    erase = f"/team/{org['zed_id']}/erase"
+    assert boss.post_form(erase, {"confirm": "yes"}, page=erase).status_code == 302
     pseudonym = f"Former user {org['zed_id']}"
     assert pseudonym in " ".join(flashes(boss.get("/team")))
     # Their session ended.

@@ -192,7 +192,40 @@ def test_a_removed_colleague_is_listed_and_can_then_be_erased(team, login, data)
     boss.post_form(f"/team/{team['colleague_id']}/remove", {}, page="/team")
     page = boss.get("/team")
     assert "Removed, not yet erased" in page.text and team["colleague"] in page.text
-    assert boss.post_form(f"/team/{team['colleague_id']}/erase", {}, page="/team").status_code == 302
+    erase = f"/team/{team['colleague_id']}/erase"
+    assert f'href="{erase}"' in page.text  # a link to the confirmation page, not a one-click form
+    assert f'action="{erase}"' not in page.text
+    assert boss.post_form(erase, {"confirm": "yes"}, page=erase).status_code == 302
     with data() as s:
         assert s.get(User, team["colleague_id"]).name == f"Former user {team['colleague_id']}"
     assert team["colleague"] not in boss.get("/team").text
+
+
+def test_erasing_asks_first_and_the_safe_choice_keeps_the_person(team, login, data):
+    boss = login(team["boss"])
+    erase = f"/team/{team['colleague_id']}/erase"
+    page = boss.get(erase)
+    assert page.status_code == 200
+    text = " ".join(text_of(page).split())
+    assert f"“Former user {team['colleague_id']}”" in text and team["colleague"] in text
+    assert "password, API tokens and sessions are removed" in text
+    assert "pledges they made and the audit trail are kept" in text and "No one is emailed." in text
+    # The safe choice comes first, with the focus: Enter keeps the person.
+    buttons = re.findall(r'<button type="submit" name="confirm" value="(\w+)"[^>]*>', page.text)
+    assert buttons == ["no", "yes"] and "autofocus" in re.search(r'<button[^>]*value="no"[^>]*>', page.text)[0]
+    # "No" goes back to the team page; a POST without confirm=yes shows the page again; neither erases.
+    kept = boss.post_form(erase, {"confirm": "no"}, page=erase)
+    assert kept.status_code == 302 and kept.headers["Location"].endswith("/team")
+    assert "What will happen" in boss.post_form(erase, {}, page=erase).text
+    assert _user(data, team["colleague"]) == {"id": team["colleague_id"], "manager": False, "enabled": True}
+    with data() as s:
+        assert not s.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "user.erased")
+        )
+    # A POST without a CSRF token is refused.
+    assert boss.client.post(erase, data={"confirm": "yes"}).status_code == 400
+    assert _user(data, team["colleague"])["enabled"] is True
+    # Yes erases.
+    assert boss.post_form(erase, {"confirm": "yes"}, page=erase).status_code == 302
+    with data() as s:
+        assert s.get(User, team["colleague_id"]).name == f"Former user {team['colleague_id']}"
