@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db
 from app.infra import clock
-from app.models import Bid, FunderLink, Invitation, Organisation, User
+from app.models import Bid, BidStatus, FunderLink, Invitation, Organisation, User
 from app.services import audit, bids, funder, invitation_links, invitations, packs, pledges
 from config import TestConfig
 
@@ -166,6 +166,23 @@ class Seeder:
                 seed_demo()
             Seeder._demo_bid = self.bid_id("Community Match Fund consortium bid")
         return Seeder._demo_bid
+
+    def demo_funder_link(self, name: str, address: str) -> int:
+        """Close the demo bid, generate its pack and mark it submitted (once), as the demo's convenor would, then
+        give a funder a link to the pack; returns the link's id. After this the demo bid is no longer open: the
+        journeys that need it open come first in ``test_edges.py``."""
+        from app.demo import CONVENOR_EMAIL as DEMO_CONVENOR
+
+        bid_id = self.demo()
+        with self.session():
+            convenor = db.session.scalar(sa.select(User).where(User.email == DEMO_CONVENOR))
+            bid = db.session.get(Bid, bid_id)
+            if bid.status == BidStatus.OPEN:
+                bids.close_bid(convenor, bid)
+                packs.generate_pack(convenor, bid)
+                bids.mark_submitted(convenor, bid)
+            link, _token = funder.create_link(convenor, bid, name=name, email=address)
+            return link.id
 
     def bid_id(self, title: str) -> int:
         with self.session():

@@ -26,6 +26,18 @@ def test_audit_fails_on_serious_violations(phone):
         audit(phone)
 
 
+def test_audit_fails_on_moderate_violations_too(phone):
+    phone.goto("/login")
+    audit(phone)
+    # Text outside every landmark: axe's "region" rule, of moderate impact (a best practice, not serious).
+    phone.evaluate(
+        "() => { const p = document.createElement('p'); p.textContent = 'Outside the landmarks';"
+        " document.body.append(p); }"
+    )
+    with pytest.raises(AssertionError, match=r"region \(moderate\)"):
+        audit(phone)
+
+
 def test_layout_check_fails_when_the_page_is_wider_than_a_phone(phone):
     phone.goto("/login")
     check_layout(phone, VIEWPORTS["phone"]["width"])

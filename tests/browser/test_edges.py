@@ -1,7 +1,9 @@
 """The first hour's rough edges, in a real browser at desktop and phone size, on the demo's 39 members:
 axe-core finds nothing at all (any impact) on the pages of the three journeys; actions that cannot be undone
 ask first, by keyboard, with the safe choice focused; a cancelled bid is restored; the audit log reads as
-sentences and filters; the members table is cards on a phone; the activity feed is a keyboard stop."""
+sentences and filters; the members table is cards on a phone; the activity feed is a keyboard stop.
+
+The funder's journey on the demo bid closes and submits it, so it comes last: the tests before it need it open."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from app.demo import CONVENOR_EMAIL as DEMO_CONVENOR
 from app.demo import DEMO_PASSWORD
 from app.demo import MEMBER_EMAIL as DEMO_MEMBER
 from tests.browser.conftest import log_in
+from tests.browser.funder import dead_link, funder_journey
 from tests.browser.seed import CONVENOR_EMAIL, CONVENOR_PASSWORD
-from tests.browser.support import describe
+from tests.browser.support import describe, link_in, wait_for_email
 
 
 def strict(journey, label: str, page=None) -> None:
@@ -99,3 +102,23 @@ def test_cancel_asks_first_and_a_cancelled_bid_is_restored(page, journey, seed, 
     expect(page.locator("main")).to_contain_text("restored the cancelled bid to a draft.")
     expect(page.locator("main")).to_contain_text("cancelled the bid.")
     strict(journey, "audit log after restoring")
+
+
+def test_the_demo_bid_is_axe_clean_for_the_funder(page, journey, seed, live_server, viewport):
+    """Last in this file: it closes the demo bid and marks it submitted (see the module's docstring)."""
+    address = f"grants-demo-{viewport}@funder.example.gov.uk"
+    link_id = seed.demo_funder_link("Alex Funder", address)
+    link = link_in(wait_for_email(live_server.outbox, address, subject="Community Match Fund"), live_server.url)
+    funder_journey(
+        page,
+        journey,
+        link,
+        title="Community Match Fund consortium bid",
+        expected={"Match funding pledged": "£6,250,000", "Homes covered": "1,104,000", "Member organisations": "39"},
+    )
+    strict(journey, "demo funder page")
+    seed.expire_link(link_id)
+    dead_link(page, journey, link, reason="expired")
+    strict(journey, "demo funder link expired")
+    dead_link(page, journey, link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb"), reason="tampered")
+    strict(journey, "demo funder link not valid")
