@@ -60,7 +60,11 @@ def test_error_pages(page, journey, seed, live_server, faults, caplog):
 
     # The session ends while a form is open: the form is refused with a page that says what to do.
     page.goto(f"/bids/{bid_id}/pledge")
+    # A request the page makes after loading (such as its icon) can answer with the session cookie: let those finish,
+    # or one arriving after the clear sets the cookie again.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()
+    assert page.context.cookies() == []
     page.get_by_label("Amount of match funding").fill("£250,000")
     page.get_by_role("button", name="Make the pledge").click()
     expect_error_page(page, "400", "This form has expired", "reload the page and submit it again")
