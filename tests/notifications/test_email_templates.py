@@ -107,14 +107,61 @@ VARIANTS = {
     "join_decided": [{"approved": True, "request": REQUEST}, {"approved": False, "request": REQUEST}],
     "join_request": [{"request": REQUEST, "organisation": ORG, "manager": USER}],
     "pledge_receipt": [{"pledge": PLEDGE, "action": "created"}, {"pledge": PLEDGE, "action": "withdrawn"}],
+    "outcome": [
+        {
+            "name": "Sam Lee",
+            "corrected": corrected,
+            "awarded": "£5,000,000",
+            "outcome": NS(
+                result="won",
+                award_date=datetime(2026, 12, 20, tzinfo=UTC).date(),
+                grant_reference="CMF-0042",
+                spend_by=datetime(2027, 12, 31, tzinfo=UTC).date(),
+                reason=None,
+            ),
+        }
+        for corrected in (False, True)
+    ]
+    + [
+        {
+            "name": None,
+            "corrected": False,
+            "awarded": "£0",
+            "outcome": NS(
+                result="lost", award_date=None, grant_reference=None, spend_by=None, reason="Oversubscribed."
+            ),
+        }
+    ],
+    "grants_due": [
+        {
+            "name": "Sam Lee",
+            "organisation_name": "Riverside Homes",
+            "due": datetime(2027, 3, 31, tzinfo=UTC).date(),
+        }
+    ],
     "reminder": [
         {"reminder_kind": kind, "name": "Sam Lee", "message": message, "amount_pence": 25_000_000}
         for kind in ("not_responded", "member", "confirm", "not_pledged")
         for message in ("", "Please pledge by Friday.\n\nThank you.")
     ],
 }
-#: emails about a person's account, not about a bid: their parts must agree all the same
+PROGRAMME = NS(title="COVID-19 community response measures")
+#: emails not about a bid (a person's account, impact returns): their parts must agree all the same
 ACCOUNT_VARIANTS = {
+    "return_reminder": [
+        {
+            "name": name,
+            "overdue": overdue,
+            "programme": PROGRAMME,
+            "period": NS(key="2026-09"),
+            "due": "15 October 2026",
+            "link": "/programmes/1/periods/2026-09/return",
+        }
+        for name, overdue in (("Sam Lee", False), (None, True))
+    ],
+    "return_summary": [
+        {"name": "Sam Lee", "programme": PROGRAMME, "span": "March to June 2026", "link": "/programmes/1/summary"}
+    ],
     "password_reset": [{"name": "Sam Lee", "link": "/reset/token", "minutes": 60}],
     "password_changed": [{"name": "Sam Lee", "link": "/reset"}],
     "email_change_confirm": [
