@@ -137,8 +137,8 @@ READERS = {
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
     "letters_for live_pledge read_content size_text storage_path",
     "notices": "closing_audience convenors_of",
-    "packs": "build_documents compare download_name figures_of get_pack history pack_dir packs_for prepare_pack "
-    "read_file regions timeline",
+    "packs": "build_documents compare download_name figures_of get_pack history outcome_for_pack pack_dir packs_for "
+    "prepare_pack read_file regions timeline",
     "pledges": "check_open current_pledge revisions_for validate",
     "profiles": "can_edit_profile check_homes_owned check_identifier check_organisation_name check_regions "
     "check_unique normalise_website profile_values",
