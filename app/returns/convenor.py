@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -214,12 +214,11 @@ def accept(programme_id: int, key: str, return_id: int):
     programme = _convenor_programme(programme_id)
     _period(programme, key)
     form = ActionForm()
-    if form.validate_on_submit():
-        done = call_service(None, lambda: review.accept(current_user, programme, return_id), message_to=FLASH)
-        if not isinstance(done, Refused):
-            flash("Return accepted.", "success")
-    else:
-        flash("The form has expired. Reload the page and try again.", "error")
+    if not form.validate_on_submit():  # CSRF only: the app's CSRF handler answers first
+        abort(400)
+    done = call_service(None, lambda: review.accept(current_user, programme, return_id), message_to=FLASH)
+    if not isinstance(done, Refused):
+        flash("Return accepted.", "success")
     return redirect(url_for("returns.review_return", programme_id=programme.id, key=key, return_id=return_id))
 
 
@@ -229,14 +228,13 @@ def query(programme_id: int, key: str, return_id: int):
     programme = _convenor_programme(programme_id)
     _period(programme, key)
     form = QueryForm()
-    if form.validate_on_submit():
-        done = call_service(
-            None, lambda: review.query(current_user, programme, return_id, form.note.data), message_to=FLASH
-        )
-        if not isinstance(done, Refused):
-            flash("The return is reopened to the organisation with your note.", "success")
-    else:
-        flash("The form has expired. Reload the page and try again.", "error")
+    if not form.validate_on_submit():  # CSRF only: the app's CSRF handler answers first
+        abort(400)
+    done = call_service(
+        None, lambda: review.query(current_user, programme, return_id, form.note.data), message_to=FLASH
+    )
+    if not isinstance(done, Refused):
+        flash("The return is reopened to the organisation with your note.", "success")
     return redirect(url_for("returns.review_return", programme_id=programme.id, key=key, return_id=return_id))
 
 
@@ -274,14 +272,13 @@ def remind_missing(programme_id: int, key: str):
     programme = _convenor_programme(programme_id)
     period = _period(programme, key)
     form = ActionForm()
-    if form.validate_on_submit():
-        sent = call_service(
-            None, lambda: return_reminders.send_to_missing(current_user, programme, period), message_to=FLASH
-        )
-        if not isinstance(sent, Refused):
-            flash(f"Reminder sent to {sent} organisation{'s' if sent != 1 else ''}.", "success")
-    else:
-        flash("The form has expired. Reload the page and try again.", "error")
+    if not form.validate_on_submit():  # CSRF only: the app's CSRF handler answers first
+        abort(400)
+    sent = call_service(
+        None, lambda: return_reminders.send_to_missing(current_user, programme, period), message_to=FLASH
+    )
+    if not isinstance(sent, Refused):
+        flash(f"Reminder sent to {sent} organisation{'s' if sent != 1 else ''}.", "success")
     return redirect(url_for("returns.show", programme_id=programme.id))
 
 
@@ -291,18 +288,17 @@ def attach_evidence(programme_id: int):
     """Attach the programme's figures over a range of periods to one of the body's bids, for its pack."""
     programme = _convenor_programme(programme_id)
     form = ActionForm()
-    if form.validate_on_submit():
-        raw = request.form.get("bid_id", "")
-        bid_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
-        done = call_service(
-            None,
-            lambda: return_evidence.attach_evidence(
-                current_user, programme, bid_id, request.form.get("from_period", ""), request.form.get("to_period", "")
-            ),
-            message_to=FLASH,
-        )
-        if not isinstance(done, Refused):
-            flash("Attached: the bid's next pack will have “Evidence from our members”.", "success")
-    else:
-        flash("The form has expired. Reload the page and try again.", "error")
+    if not form.validate_on_submit():  # CSRF only: the app's CSRF handler answers first
+        abort(400)
+    raw = request.form.get("bid_id", "")
+    bid_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    done = call_service(
+        None,
+        lambda: return_evidence.attach_evidence(
+            current_user, programme, bid_id, request.form.get("from_period", ""), request.form.get("to_period", "")
+        ),
+        message_to=FLASH,
+    )
+    if not isinstance(done, Refused):
+        flash("Attached: the bid's next pack will have “Evidence from our members”.", "success")
     return redirect(url_for("returns.show", programme_id=programme.id))

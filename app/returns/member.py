@@ -3,7 +3,7 @@ and, once submitted, the consortium's figures (small numbers suppressed) beside 
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.imports import Column, TableRefused, read_table
@@ -80,10 +80,7 @@ def edit_return(programme_id: int, key: str):
         form.version.data = str(ret.version if ret else 0)
         form.story.data = ret.story if ret else ""
         form.story_shareable.data = bool(ret and ret.story_shareable)
-    elif not form.validate_on_submit():
-        status = 400
-        form.form_errors.append("This form has expired. Reload the page and try again.")
-    else:
+    else:  # a POST: its CSRF token was checked by the app's CSRF handler before this view
         entered = _entered_from_request(measures)
         values, comments, field_errors = _read(measures, entered, submit=form.action.data == "submit")
         if not field_errors:
@@ -202,9 +199,8 @@ def copy_previous(programme_id: int, key: str):
     """ "Same as last month": the previous period's figures saved as this period's draft."""
     programme, period = _member_period(programme_id, key)
     form = ActionForm()
-    if not form.validate_on_submit():
-        flash("The form has expired. Reload the page and try again.", "error")
-        return redirect(url_for("returns.edit_return", programme_id=programme.id, key=key))
+    if not form.validate_on_submit():  # CSRF only: the app's CSRF handler answers first
+        abort(400)
     org_id = current_user.organisation_id
     previous = service.previous_values(period, org_id)
     ret = service.current_return(period, org_id)
@@ -249,15 +245,9 @@ def upload_return(programme_id: int, key: str):
     upload = UploadForm()
     entered = _entered_from(ret, measures)
     if not upload.validate_on_submit():
-        form.form_errors.append(
-            "Choose a CSV or XLSX file to upload."
-            if not upload.csrf_token.errors
-            else "This form has expired. Reload the page and try again."
-        )
+        form.form_errors.append("Choose a CSV or XLSX file to upload.")
         done_writing()
-        return _form_page(
-            programme, period, ret, form, entered, {}, status=422 if not upload.csrf_token.errors else 400
-        )
+        return _form_page(programme, period, ret, form, entered, {}, status=422)
     file = upload.file.data
     columns = [Column(m.code, m.code, aliases=(m.label,), required=True) for m in measures]
     try:
