@@ -14,7 +14,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -182,6 +182,7 @@ def paragraphs(value: str | None) -> list[list[str]]:
     return [[line.strip() for line in block.strip().split("\n")] for block in blocks if block.strip()]
 
 
+@lru_cache(maxsize=1024)  # a pure function of the moment; a batch of emails formats one deadline
 def london_datetime(dt: datetime) -> str:
     """``5pm on Friday 14 August 2026`` (``5:30pm``, ``midday``, ``midnight``): the one way times are written
     everywhere (pages, emails, the PDF, the spreadsheet), in Europe/London. ``clock.format_uk`` is this too."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, has_request_context, url_for
 
 
@@ -11,3 +13,11 @@ def path_for(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
     adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
     return adapter.build(endpoint, values)
+
+
+def path_builder(endpoint: str) -> Callable[..., str]:
+    """``path_for(endpoint, ...)`` for many paths of one endpoint (a batch of emails): the URL map is bound once."""
+    if has_request_context():
+        return lambda **values: url_for(endpoint, **values)
+    adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+    return lambda **values: adapter.build(endpoint, values)

@@ -31,8 +31,10 @@ class EmailMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the Message-ID header, fixed when queued and sent on every attempt, so a copy sent again after a
-    #: crash is recognisable as the same message
-    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True, default=new_message_id)
+    #: crash is recognisable as the same message. Unique and set before the insert, so it is also the insert
+    #: sentinel: SQLAlchemy batches a flush of many messages into one INSERT … RETURNING on SQLite too
+    #: (without it SQLite gets one INSERT per message, as it cannot promise RETURNING's row order).
+    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True, default=new_message_id, insert_sentinel=True)
     to_address: Mapped[str] = mapped_column(sa.String(254))
     #: where replies go (the convenor who sent an invitation); the sender's address when empty
     reply_to: Mapped[str | None] = mapped_column(sa.String(254))

@@ -52,6 +52,20 @@ def render(
     context["bid"] = bid
     text = render_template(f"email/{kind}.txt", subject=subject, **context)
     html = render_template(f"email/{kind}.html", subject=subject, **context)
+    return EmailMessage(
+        message_id=new_message_id(sender_domain()),
+        to_address=to,
+        reply_to=reply_to,
+        subject=subject_line(subject, bid),
+        body_text=text,
+        body_html=html,
+        kind=kind,
+        bid_id=bid.id if bid is not None else None,
+    )
+
+
+def subject_line(subject: str, bid: Bid | None) -> str:
+    """The Subject header of an email (also used by ``bulk.render_many``)."""
     # A subject is one header line: any line break (CR, LF, U+2028, ...) in a bid title or name
     # becomes a space, so no text a person typed can add a header (and the mail library never refuses it).
     subject = " ".join(subject.split())
@@ -60,17 +74,7 @@ def render(
         title = " ".join((bid.title or "").split())
         if title and title not in subject:
             subject = f"{subject} – {title}"
-    subject = subject[:300]
-    return EmailMessage(
-        message_id=new_message_id(sender_domain()),
-        to_address=to,
-        reply_to=reply_to,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        kind=kind,
-        bid_id=bid.id if bid is not None else None,
-    )
+    return subject[:300]
 
 
 def queue_all(messages: list[EmailMessage]) -> None:
@@ -81,6 +85,21 @@ def queue_all(messages: list[EmailMessage]) -> None:
     db.session.flush()
     for message in messages:
         _send_after_commit(message.id)
+
+
+def queue_rows(rows: list[dict]) -> list[int]:
+    """Queue emails given as outbox rows (``bulk.render_many``) with one INSERT; returns their ids, in order.
+
+    For the scheduler's batches: no ORM object per email. Sent once the transaction commits, as ``queue_all``.
+    """
+    if not rows:
+        return []
+    table = EmailMessage.__table__
+    insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = list(db.session.execute(insert, rows).scalars())
+    for message_id in ids:
+        _send_after_commit(message_id)
+    return ids
 
 
 def _send_after_commit(message_id: int) -> None:

@@ -19,7 +19,7 @@ from flask import current_app
 from app import notifications
 from app.extensions import db
 from app.infra import clock, tokens
-from app.infra.links import path_for
+from app.infra.links import path_builder, path_for
 from app.models import AuditEvent, Bid, Invitation, InvitationLink, InvitationStatus, LinkEnd, User
 from app.models.types import UTCDateTime
 from app.services import audit
@@ -122,7 +122,8 @@ def reissue_link(invitation: Invitation, *, reason: str = "reminder") -> str:
 
 
 def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminder") -> dict[int, str]:
-    """``reissue_link`` for many invitations of one bid in two statements (the scheduler's batches).
+    """``reissue_link`` for many invitations of one bid in two statements (the scheduler's batches): one
+    executemany ``INSERT … SELECT`` for the links and one for their audit rows.
 
     A link is stored only for an invitation still waiting for an answer; returns invitation id → path of its link.
     """
@@ -130,9 +131,11 @@ def reissue_links(bid: Bid, invitation_ids: list[int], *, reason: str = "reminde
         return {}
     now = clock.now()
     paths, rows, events = {}, [], []
-    for invitation_id in invitation_ids:
-        token, token_hash = tokens.make(PURPOSE, invitation_id)
-        paths[invitation_id] = path_for("invitations.respond", token=token)
+    respond = path_builder("invitations.respond")
+    for invitation_id, (token, token_hash) in zip(
+        invitation_ids, tokens.make_many(PURPOSE, invitation_ids), strict=True
+    ):
+        paths[invitation_id] = respond(token=token)
         rows.append({"b_id": invitation_id, "b_hash": token_hash})
         events.append(
             {

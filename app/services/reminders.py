@@ -1,8 +1,9 @@
 """Reminders: who is chased for what, the due-reminder sweep, and the convenor's "send a reminder now".
 
 Exactly once: each reminder is claimed by a ReminderSend row per (invitation, slot) under a unique constraint,
-inside a SAVEPOINT in the transaction that queues its email; a planned slot is also claimed for the whole bid
-by a ReminderSlot row. A clash means another scheduler got there first, so it is skipped, not sent again.
+in the transaction that queues its email (a slot's rows in one SAVEPOINT, app.infra.claims); a planned slot is
+also claimed for the whole bid by a ReminderSlot row, in one conditional INSERT. A clash means another scheduler
+got there first, so it is skipped, not sent again.
 
 Raises ValidationFailed, InvalidTransition and PermissionDenied (manual sends).
 """
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app import notifications
 from app.extensions import db
-from app.infra import clock, sweeps, units
+from app.infra import claims, clock, sweeps, units
 from app.infra.links import path_for
 from app.models import (
     Bid,
@@ -32,6 +33,7 @@ from app.models import (
     ReminderSlot,
     User,
 )
+from app.notifications.bulk import Letter, render_many
 from app.services import audit, invitation_links
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -121,6 +123,18 @@ def candidates(bid_ids: list[int], now: datetime, *, everyone: bool = False) -> 
     return found
 
 
+@dataclass(frozen=True)
+class BidView:
+    """What a reminder needs of its bid, as plain values (the emails' ``bid.title`` and ``bid.deadline``)."""
+
+    id: int
+    title: str
+    deadline: datetime
+    organisation_id: int
+    convening_body: str
+    can_be_reminded: bool
+
+
 def send_due(now: datetime | None = None) -> dict:
     """Send every planned reminder that is due and not yet sent; record the ones that no longer make sense.
 
@@ -153,7 +167,14 @@ def send_due(now: datetime | None = None) -> dict:
     if not todo:
         units.end_read()
         return counts
-    bids = {b.id: b for b in db.session.scalars(sa.select(Bid).where(Bid.id.in_(list(todo))))}
+    # Plain values read once: each unit's commit expires loaded rows, and every bid (and its convening body)
+    # would otherwise be read again in queries of its own.
+    bids = {
+        b.id: BidView(b.id, b.title, b.deadline, b.organisation_id, b.organisation.name, b.can_be_reminded)
+        for b in db.session.scalars(
+            sa.select(Bid).where(Bid.id.in_(list(todo))).options(selectinload(Bid.organisation))
+        )
+    }
     found = candidates(list(todo), now)
 
     def remind(bid_id: int) -> dict:
@@ -182,20 +203,19 @@ def _sweep_step() -> dict:
     return {"reminders": send_due()}
 
 
-def _claim_slot(bid: Bid, slot: Slot, reason: str | None) -> bool:
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                ReminderSlot(bid_id=bid.id, slot=slot.key, outcome="skipped" if reason else "sent", note=reason)
-            )
-    except IntegrityError:
-        log.info("reminder slot %s of bid %s already claimed", slot.key, bid.id)
-        return False
-    return True
+def _claim_slot(bid: BidView, slot: Slot, reason: str | None) -> bool:
+    """Claim the bid's slot in one conditional INSERT; False when another scheduler has claimed it."""
+    values = {"bid_id": bid.id, "slot": slot.key, "outcome": "skipped" if reason else "sent", "note": reason}
+    if claims.claim_row(ReminderSlot.__table__, values):
+        return True
+    log.info("reminder slot %s of bid %s already claimed", slot.key, bid.id)
+    return False
 
 
-def _send_slot(bid: Bid, slot: Slot, reason: str | None, chased: list[Candidate], now: datetime) -> tuple[int, int]:
-    """Claim every chased invitation for the slot and queue the emails, batched in one SAVEPOINT.
+def _send_slot(bid: BidView, slot: Slot, reason: str | None, chased: list[Candidate], now: datetime) -> tuple[int, int]:
+    """Claim every chased invitation for the slot and queue the emails, batched in one SAVEPOINT: one statement
+    each for the reissued links, their audit rows, the outbox rows and the ReminderSend rows, with the emails
+    rendered together (app.notifications.bulk).
 
     The bid's slot is already claimed (ReminderSlot), so a clash here is not expected; if one happens, the
     batch is undone and each invitation is claimed in its own SAVEPOINT instead, skipping the clashes.
@@ -211,30 +231,30 @@ def _send_slot(bid: Bid, slot: Slot, reason: str | None, chased: list[Candidate]
         if note is None:
             reached.add(candidate.email)
         decided.append((candidate, note))
-    try:
-        with db.session.begin_nested():
-            links = invitation_links.reissue_links(
-                bid, [c.invitation_id for c, note in decided if note is None and c.kind == NOT_RESPONDED]
-            )
-            messages = [
-                _render(bid, c, now, "", links.get(c.invitation_id)) if not note else None for c, note in decided
-            ]
-            notifications.queue_all([m for m in messages if m is not None])
-            rows = [
-                _row(bid, c, slot.key, now, note, email_id=m.id if m is not None else None)
-                for (c, note), m in zip(decided, messages, strict=True)
-            ]
-            if rows:
-                db.session.execute(sa.insert(ReminderSend.__table__), rows)
-    except IntegrityError:
-        log.warning("reminder slot %s of bid %s: a claim clashed; claiming one by one", slot.key, bid.id)
-        decided = [(c, note) for c, note in decided if claim(bid, c, slot.key, now, skip=note)]
+
+    def write(batch: list[tuple[Candidate, str | None]]) -> None:
+        chased_now = [c for c, note in batch if note is None]
+        links = invitation_links.reissue_links(bid, [c.invitation_id for c in chased_now if c.kind == NOT_RESPONDED])
+        email_ids = iter(
+            notifications.queue_rows(_render_all(bid, [(c, links.get(c.invitation_id)) for c in chased_now], now, ""))
+        )
+        rows = [_row(bid, c, slot.key, now, note, email_id=None if note else next(email_ids)) for c, note in batch]
+        db.session.execute(sa.insert(ReminderSend.__table__), rows)
+
+    decided = claims.in_batch(decided, write, what=f"reminder slot {slot.key} of bid {bid.id}")
     sent = sum(1 for _, note in decided if note is None)
     return sent, len(decided) - sent
 
 
 def _row(
-    bid: Bid, candidate: Candidate, slot_key: str, now: datetime, skip: str | None, *, kind=None, email_id=None
+    bid: Bid | BidView,
+    candidate: Candidate,
+    slot_key: str,
+    now: datetime,
+    skip: str | None,
+    *,
+    kind=None,
+    email_id=None,
 ) -> dict:
     return {
         "bid_id": bid.id,
@@ -252,54 +272,51 @@ def claim(
     bid: Bid, candidate: Candidate, slot_key: str, now: datetime, *, skip: str | None = None, message: str = ""
 ) -> bool:
     """Claim (invitation, slot) and queue its email in one SAVEPOINT. False when it was already claimed."""
-    try:
-        with db.session.begin_nested():
-            email_id = None
-            if not skip:
-                link = None
-                if candidate.kind == NOT_RESPONDED:
-                    link = invitation_links.reissue_links(bid, [candidate.invitation_id])[candidate.invitation_id]
-                email = _render(bid, candidate, now, message, link)
-                notifications.queue_all([email])
-                email_id = email.id
-            kind = MANUAL if message else None
-            db.session.execute(
-                sa.insert(ReminderSend.__table__),
-                [_row(bid, candidate, slot_key, now, skip, kind=kind, email_id=email_id)],
-            )
-    except IntegrityError:
-        return False
-    return True
+
+    def write(_batch) -> None:
+        email_id = None
+        if not skip:
+            link = None
+            if candidate.kind == NOT_RESPONDED:
+                link = invitation_links.reissue_links(bid, [candidate.invitation_id])[candidate.invitation_id]
+            [email_id] = notifications.queue_rows(_render_all(bid, [(candidate, link)], now, message))
+        kind = MANUAL if message else None
+        db.session.execute(
+            sa.insert(ReminderSend.__table__),
+            [_row(bid, candidate, slot_key, now, skip, kind=kind, email_id=email_id)],
+        )
+
+    return bool(claims.in_batch([candidate], write, what=f"{slot_key} of bid {bid.id}"))
 
 
-def _render(bid: Bid, candidate: Candidate, now: datetime, message: str, invitation_link: str | None):
+def _render_all(
+    bid: Bid | BidView, chased: list[tuple[Candidate, str | None]], now: datetime, message: str
+) -> list[dict]:
+    """The reminder emails (outbox rows) for (candidate, its invitation link) of one bid, rendered together."""
     left = clock.format_remaining(bid.deadline, now)
-    link = path_for("pledges.edit", bid_id=bid.id)
-    if candidate.kind == MEMBER:
-        link = path_for("bids.show", bid_id=bid.id)
-    if candidate.kind == NOT_RESPONDED:
-        link = invitation_link
-        subject = f"Reminder: you have not yet responded to {bid.title} ({left} left)"
-    elif candidate.kind == CONFIRM:
-        subject = f"Reminder: please confirm your pledge to {bid.title} ({left} left)"
-    else:
-        subject = f"Reminder: your organisation has not yet pledged to {bid.title} ({left} left)"
-    if message:
-        subject = f"Message from {bid.organisation.name}: {bid.title} ({left} left)"
-    return notifications.render(
-        candidate.email,
-        "reminder",
-        subject,
-        bid=bid,
-        reminder_kind=candidate.kind,
-        name=candidate.name,
-        organisation_name=candidate.organisation_name,
-        amount_pence=candidate.amount_pence,
-        left=left,
-        link=link,
-        message=message,
-        convening_body=bid.organisation.name,
-    )
+    convening_body = bid.convening_body if isinstance(bid, BidView) else bid.organisation.name
+    pledge_link, bid_link = path_for("pledges.edit", bid_id=bid.id), path_for("bids.show", bid_id=bid.id)
+    letters = []
+    for candidate, invitation_link in chased:
+        link = bid_link if candidate.kind == MEMBER else pledge_link
+        if candidate.kind == NOT_RESPONDED:
+            link = invitation_link
+            subject = f"Reminder: you have not yet responded to {bid.title} ({left} left)"
+        elif candidate.kind == CONFIRM:
+            subject = f"Reminder: please confirm your pledge to {bid.title} ({left} left)"
+        else:
+            subject = f"Reminder: your organisation has not yet pledged to {bid.title} ({left} left)"
+        if message:
+            subject = f"Message from {convening_body}: {bid.title} ({left} left)"
+        context = {
+            "reminder_kind": candidate.kind,
+            "name": candidate.name,
+            "organisation_name": candidate.organisation_name,
+            "amount_pence": candidate.amount_pence,
+            "link": link,
+        }
+        letters.append(Letter(candidate.email, subject, context))
+    return render_many("reminder", bid, letters, left=left, message=message, convening_body=convening_body)
 
 
 # -- the convenor's "send a reminder now" -----------------------------------------------------------------

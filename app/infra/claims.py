@@ -1,0 +1,57 @@
+"""Exactly-once claims: a row under a unique constraint, written by whichever process gets there first.
+
+The scheduler's steps claim their work this way, so two schedulers running at once (or a sweep and a
+convenor's button) never do the same thing twice: ``claim_row`` takes one key in one statement; ``in_batch``
+writes the claims of many items in one SAVEPOINT and falls back to one SAVEPOINT per item when one clashes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def claim_row(table: sa.Table, values: dict) -> bool:
+    """Insert one row unless its unique key is already taken, in one statement (INSERT … ON CONFLICT DO NOTHING).
+
+    True when this call wrote the row. On PostgreSQL a claim made by a transaction still running waits for it:
+    once that commits this one finds the key taken (False); if it rolls back, this one takes it.
+    """
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    result = db.session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+def in_batch(items: Sequence[T], write: Callable[[Sequence[T]], None], *, what: str = "claim") -> list[T]:
+    """Run ``write(items)`` (which inserts their claim rows, and queues what they cause) in one SAVEPOINT.
+
+    If any claim clashes with one already made (IntegrityError), the batch is undone and each item is written
+    in its own SAVEPOINT instead, skipping those already claimed. Returns the items this call claimed.
+    """
+    if not items:
+        return []
+    try:
+        with db.session.begin_nested():
+            write(items)
+        return list(items)
+    except IntegrityError:
+        log.warning("%s: a claim of the batch clashed; claiming one by one", what)
+    claimed = []
+    for item in items:
+        try:
+            with db.session.begin_nested():
+                write([item])
+        except IntegrityError:
+            continue
+        claimed.append(item)
+    return claimed
