@@ -94,9 +94,11 @@ def queue_rows(rows: list[dict]) -> list[int]:
     """
     if not rows:
         return []
+    now = clock.now()
+    defaults = {"status": EmailStatus.PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now}
     table = EmailMessage.__table__
     insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = list(db.session.execute(insert, rows).scalars())
+    ids = list(db.session.execute(insert, [{**defaults, **row} for row in rows]).scalars())
     for message_id in ids:
         _send_after_commit(message_id)
     return ids

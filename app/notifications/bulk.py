@@ -32,25 +32,34 @@ def render_many(kind: str, bid: Bid | None, letters: Iterable[Letter], **shared)
     from app import notifications  # the package imports nothing from here
 
     app = current_app._get_current_object()
-    text_template = app.jinja_env.get_template(f"email/{kind}.txt")
-    html_template = app.jinja_env.get_template(f"email/{kind}.html")
-    base = dict(shared)
-    base.setdefault("base_url", app.config["BASE_URL"].rstrip("/"))
-    base["bid"] = bid
-    app.update_template_context(base)  # what render_template adds to every template's context
+    shared = dict(shared)
+    shared.setdefault("base_url", app.config["BASE_URL"].rstrip("/"))
+    shared["bid"] = bid
+    app.update_template_context(shared)  # what render_template adds to every template's context
+    templates = [app.jinja_env.get_template(f"email/{kind}.{ext}") for ext in ("txt", "html")]
+    # Each template's globals merged with the shared context once: an email's context is then one dict copy, and
+    # each template is rendered from it directly (what Template.render does, less the merging every call).
+    bases = [{**template.globals, **shared} for template in templates]
+    concat = app.jinja_env.concat
     domain = notifications.sender_domain()
     bid_id = bid.id if bid is not None else None
     messages = []
     for letter in letters:
-        context = {**base, **letter.context, "subject": letter.subject}
+        bodies = []
+        for template, base in zip(templates, bases, strict=True):
+            context = template.new_context({**base, **letter.context, "subject": letter.subject}, shared=True)
+            try:
+                bodies.append(concat(template.root_render_func(context)))
+            except Exception:
+                app.jinja_env.handle_exception()  # the template's file and line in the traceback, as render() has
         messages.append(
             {
                 "message_id": new_message_id(domain),
                 "to_address": letter.to,
                 "reply_to": letter.reply_to,
                 "subject": notifications.subject_line(letter.subject, bid),
-                "body_text": text_template.render(context),
-                "body_html": html_template.render(context),
+                "body_text": bodies[0],
+                "body_html": bodies[1],
                 "kind": kind,
                 "bid_id": bid_id,
             }

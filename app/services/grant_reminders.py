@@ -1,7 +1,8 @@
 """Reminding member organisations that have recorded no grants by the date the convenor set (exactly once).
 
 Each reminder is claimed by a ReminderSend row per (invitation, slot) under its unique constraint, in the
-transaction that queues its email (``notices._claim_all``, the machinery the deadline reminders use); the
+transaction that queues its email (``notices._claim_all``, the machinery the closing notices use: one SAVEPOINT
+per bid, one INSERT for the emails and one for the claims, the emails rendered together); the
 slot names the due date, so a new date gives one new reminder, and a second scheduler skips what is claimed.
 """
 
@@ -11,11 +12,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app import notifications
 from app.extensions import db
 from app.infra import clock, sweeps, units
 from app.infra.links import path_for
 from app.models import Bid, BidOutcome, BidStatus, Grant
+from app.notifications.bulk import Letter, render_many
 from app.services import notices
 
 KIND = "grants_due"
@@ -59,19 +60,14 @@ def send_due(now: datetime | None = None) -> dict:
                 continue
 
             def build(people=people, name=invitation.organisation_name):
-                return [
-                    notifications.render(
-                        person.email,
-                        "grants_due",
-                        f"Record your grants for {bid.title}",
-                        bid,
-                        name=person.name,
-                        organisation_name=name,
-                        due=outcome.grants_due_by,
-                        link=link,
-                    )
-                    for person in people
-                ]
+                return render_many(
+                    "grants_due",
+                    bid,
+                    [Letter(p.email, f"Record your grants for {bid.title}", {"name": p.name}) for p in people],
+                    organisation_name=name,
+                    due=outcome.grants_due_by,
+                    link=link,
+                )
 
             batch.append((invitation, build))
         return notices._claim_all(bid, slot_for(outcome), KIND, now, batch) if batch else 0

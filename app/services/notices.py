@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import notifications
 from app.extensions import db
-from app.infra import clock
+from app.infra import claims, clock
 from app.infra.links import path_for
 from app.models import (
     Bid,
@@ -31,6 +31,7 @@ from app.models import (
     User,
 )
 from app.money import format_pence
+from app.notifications.bulk import Letter, render_many
 from app.services import invitation_links, totals
 from app.services.reminder_plan import Slot, deadline_key, describe
 
@@ -61,43 +62,47 @@ NO_ACCOUNT = "No one at the organisation has an active account."
 
 
 def _claim_all(bid: Bid, slot: str, kind: str, now: datetime, batch: list[tuple[Invitation, Callable]]) -> int:
-    """Claim (invitation, slot) for each item and queue the emails its ``build()`` renders; returns the number
-    claimed. One SAVEPOINT for the whole batch; if a claim clashes, the batch is undone and each item is
-    claimed in its own SAVEPOINT, skipping those already claimed."""
+    """Claim (invitation, slot) for each item and queue the emails its ``build()`` renders (outbox rows, see
+    app.notifications.bulk); returns the number claimed. One SAVEPOINT for the whole batch, with one INSERT for
+    its emails and one for its claims; if a claim clashes, the batch is undone and each item is claimed in its
+    own SAVEPOINT, skipping those already claimed (app.infra.claims)."""
 
     def claim(items: list[tuple[Invitation, Callable]]) -> None:
         built = [(invitation, build()) for invitation, build in items]
-        notifications.queue_all([m for _, messages in built for m in messages])
-        rows = [
-            {
-                "bid_id": bid.id,
-                "invitation_id": invitation.id,
-                "slot": slot,
-                "kind": kind,
-                "outcome": "sent" if messages else "skipped",
-                "note": None if messages else NO_ACCOUNT,
-                "email_id": messages[0].id if messages else None,
-                "created_at": now,
-            }
-            for invitation, messages in built
-        ]
-        if rows:
-            db.session.execute(sa.insert(ReminderSend.__table__), rows)
+        email_ids = iter(notifications.queue_rows([m for _, messages in built for m in messages]))
+        rows = []
+        for invitation, messages in built:
+            ids = [next(email_ids) for _ in messages]
+            rows.append(
+                {
+                    "bid_id": bid.id,
+                    "invitation_id": invitation.id,
+                    "slot": slot,
+                    "kind": kind,
+                    "outcome": "sent" if ids else "skipped",
+                    "note": None if ids else NO_ACCOUNT,
+                    "email_id": ids[0] if ids else None,
+                    "created_at": now,
+                }
+            )
+        db.session.execute(sa.insert(ReminderSend.__table__), rows)
 
-    try:
-        with db.session.begin_nested():
-            claim(batch)
-        return len(batch)
-    except IntegrityError:
-        claimed = 0
-        for item in batch:
-            try:
-                with db.session.begin_nested():
-                    claim([item])
-                claimed += 1
-            except IntegrityError:
-                continue
-        return claimed
+    return len(claims.in_batch(batch, claim, what=f"{slot} notices of bid {bid.id}"))
+
+
+def claim_convenors(bid: Bid, users: list[User], key: str, now: datetime, render: Callable) -> int:
+    """Claim (bid, convenor, key) for each user and queue the emails ``render(users)`` gives (outbox rows, one
+    per user), in one SAVEPOINT with one INSERT each; one by one if a claim clashes. Returns the number claimed."""
+
+    def claim(batch: list[User]) -> None:
+        email_ids = notifications.queue_rows(render(batch))
+        rows = [
+            {"bid_id": bid.id, "user_id": user.id, "key": key, "email_id": email_id, "created_at": now}
+            for user, email_id in zip(batch, email_ids, strict=True)
+        ]
+        db.session.execute(sa.insert(ConvenorSend.__table__), rows)
+
+    return len(claims.in_batch(users, claim, what=f"{key} for the convenors of bid {bid.id}"))
 
 
 def claim_convenor(bid: Bid, user: User, key: str, now: datetime, send) -> bool:
@@ -135,45 +140,37 @@ def bid_closed(bid: Bid, *, reason: str) -> dict:
     dashboard = path_for("bids.show", bid_id=bid.id)
     early = reason != "deadline"
     told = {"convenors": 0, "members": 0}
-    for user in convenors_of(bid):
-        if claim_convenor(
+    subject = f"{bid.title} has closed: {_money(figures.pledged_pence)} pledged"
+    told["convenors"] = claim_convenors(
+        bid,
+        convenors_of(bid),
+        key,
+        now,
+        lambda users: render_many(
+            "bid_closed_convenor",
             bid,
-            user,
-            key,
-            now,
-            lambda user=user: notifications.queue(
-                user.email,
-                "bid_closed_convenor",
-                f"{bid.title} has closed: {_money(figures.pledged_pence)} pledged",
-                bid=bid,
-                user=user,
-                totals=figures,
-                early=early,
-                link=dashboard,
-            ),
-        ):
-            told["convenors"] += 1
+            [Letter(user.email, subject, {"user": user}) for user in users],
+            totals=figures,
+            early=early,
+            link=dashboard,
+        ),
+    )
     pledges = {p.organisation_id: p for p in db.session.scalars(sa.select(Pledge).where(Pledge.bid_id == bid.id))}
     batch = []
     for org_id, (invitation, users) in _member_organisations(bid).items():
         pledge = pledges.get(org_id)
 
         def build(users=users, pledge=pledge, invitation=invitation):
-            return [
-                notifications.render(
-                    user.email,
-                    "bid_closed_member",
-                    f"{bid.title} has closed",
-                    bid=bid,
-                    user=user,
-                    pledge=pledge if pledge is not None and pledge.is_live else None,
-                    withdrawn=pledge is not None and not pledge.is_live,
-                    organisation_name=invitation.organisation_name,
-                    early=early,
-                    link=dashboard,
-                )
-                for user in users
-            ]
+            return render_many(
+                "bid_closed_member",
+                bid,
+                [Letter(user.email, f"{bid.title} has closed", {"user": user}) for user in users],
+                pledge=pledge if pledge is not None and pledge.is_live else None,
+                withdrawn=pledge is not None and not pledge.is_live,
+                organisation_name=invitation.organisation_name,
+                early=early,
+                link=dashboard,
+            )
 
         batch.append((invitation, build))
         told["members"] += len(users)
@@ -219,19 +216,16 @@ def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
     for invitation in waiting:
 
         def build(invitation=invitation):
-            return [
-                notifications.render(
-                    invitation.email,
-                    "deadline_changed",
-                    subject,
-                    bid=bid,
-                    name=None,
-                    organisation_name=invitation.organisation_name,
-                    invitee=True,
-                    link=invitation_links.reissue_link(invitation, reason="deadline changed"),
-                    **context,
-                )
-            ]
+            return render_many(
+                "deadline_changed",
+                bid,
+                [Letter(invitation.email, subject)],
+                name=None,
+                organisation_name=invitation.organisation_name,
+                invitee=True,
+                link=invitation_links.reissue_link(invitation, reason="deadline changed"),
+                **context,
+            )
 
         invitees.append((invitation, build))
     told["invitees"] = _claim_all(bid, key, "deadline", now, invitees)
@@ -239,43 +233,34 @@ def deadline_changed(bid: Bid, *, previous: datetime, reopened: bool) -> dict:
     for invitation, users in _member_organisations(bid).values():
 
         def build(users=users, invitation=invitation):
-            return [
-                notifications.render(
-                    user.email,
-                    "deadline_changed",
-                    subject,
-                    bid=bid,
-                    name=user.name,
-                    organisation_name=invitation.organisation_name,
-                    invitee=False,
-                    link=path_for("bids.show", bid_id=bid.id),
-                    **context,
-                )
-                for user in users
-            ]
+            return render_many(
+                "deadline_changed",
+                bid,
+                [Letter(user.email, subject, {"name": user.name}) for user in users],
+                organisation_name=invitation.organisation_name,
+                invitee=False,
+                link=path_for("bids.show", bid_id=bid.id),
+                **context,
+            )
 
         members.append((invitation, build))
         told["members"] += len(users)
     _claim_all(bid, key, "deadline", now, members)
     for minutes in bid.reminder_plan or []:
         slot = Slot(minutes, bid.deadline)
-        if slot.moment <= now:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(
-                        ReminderSlot(
-                            bid_id=bid.id,
-                            slot=slot.key,
-                            outcome="skipped",
-                            note=(
-                                f"The deadline was moved to {clock.format_uk(bid.deadline)} after the moment of "
-                                f"this {describe(minutes)} reminder, so it was not sent late."
-                            ),
-                            created_at=now,
-                        )
-                    )
-            except IntegrityError:
-                continue
+        if slot.moment <= now and claims.claim_row(
+            ReminderSlot.__table__,
+            {
+                "bid_id": bid.id,
+                "slot": slot.key,
+                "outcome": "skipped",
+                "note": (
+                    f"The deadline was moved to {clock.format_uk(bid.deadline)} after the moment of "
+                    f"this {describe(minutes)} reminder, so it was not sent late."
+                ),
+                "created_at": now,
+            },
+        ):
             told["slots_skipped"] += 1
     return told
 
