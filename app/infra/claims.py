@@ -28,8 +28,9 @@ def claim_row(table: sa.Table, values: dict) -> bool:
     once that commits this one finds the key taken (False); if it rolls back, this one takes it.
     """
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    result = db.session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: PostgreSQL's driver reports no rowcount for an INSERT that returns its key.
+    return db.session.execute(statement.returning(*table.primary_key.columns)).first() is not None
 
 
 def in_batch(items: Sequence[T], write: Callable[[Sequence[T]], None], *, what: str = "claim") -> list[T]:
