@@ -1,8 +1,9 @@
 """Exactly-once claims: a row under a unique constraint, written by whichever process gets there first.
 
 The scheduler's steps claim their work this way, so two schedulers running at once (or a sweep and a
-convenor's button) never do the same thing twice: ``claim_row`` takes one key in one statement; ``in_batch``
-writes the claims of many items in one SAVEPOINT and falls back to one SAVEPOINT per item when one clashes.
+convenor's button) never do the same thing twice: ``claim_row`` takes one key in one statement; ``claim_rows``
+takes many in one statement and says which it got; ``in_batch`` writes the claims of many items in one
+SAVEPOINT and falls back to one SAVEPOINT per item when one clashes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ def claim_row(table: sa.Table, values: dict) -> bool:
     statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
     # RETURNING, not rowcount: PostgreSQL's driver reports no rowcount for an INSERT that returns its key.
     return db.session.execute(statement.returning(*table.primary_key.columns)).first() is not None
+
+
+def claim_rows(table: sa.Table, rows: list[dict], key: str) -> set:
+    """Insert the rows whose unique key is not already taken, in one statement (INSERT … ON CONFLICT DO NOTHING
+    RETURNING); returns the ``key`` column's values of the rows this call wrote. A row left out was claimed by
+    someone else first: whatever the caller queued for it must be undone in the same transaction."""
+    if not rows:
+        return set()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c[key])
+    return set(db.session.execute(statement, rows).scalars())
 
 
 def in_batch(items: Sequence[T], write: Callable[[Sequence[T]], None], *, what: str = "claim") -> list[T]:

@@ -223,8 +223,7 @@ def close_bid(actor: User | None, bid: Bid, *, reason: str = "early") -> Bid:
     """
     if actor is not None:
         _require_convenor(actor, bid)
-    _move(actor, bid, BidStatus.CLOSED, extra={"reason": reason})
-    bid.closed_at = clock.now()
+    _move(actor, bid, BidStatus.CLOSED, extra={"reason": reason}, closed_at=clock.now())
     notices.bid_closed(bid, reason=reason)
     return bid
 
@@ -289,11 +288,14 @@ def extend_deadline(actor: User, bid: Bid, new_deadline: datetime) -> Bid:
     return bid
 
 
-def _move(actor: User | None, bid: Bid, status: BidStatus, extra: dict | None = None) -> None:
+def _move(actor: User | None, bid: Bid, status: BidStatus, extra: dict | None = None, **changes) -> None:
+    """Move the bid to ``status`` (with any other column ``changes``, written in the same UPDATE), audited."""
     if not bid.can_move_to(status):
         raise InvalidTransition(f"{_a(bid.status)} bid cannot become {status}.")
     previous = bid.status
     bid.status = status
+    for column, value in changes.items():
+        setattr(bid, column, value)
     db.session.flush()
     audit.record(
         f"bid.{_VERB[status]}",

@@ -22,6 +22,7 @@ from app.infra.links import path_for
 from app.models import (
     Bid,
     ConvenorSend,
+    EmailMessage,
     Invitation,
     InvitationStatus,
     Pledge,
@@ -90,21 +91,6 @@ def _claim_all(bid: Bid, slot: str, kind: str, now: datetime, batch: list[tuple[
     return len(claims.in_batch(batch, claim, what=f"{slot} notices of bid {bid.id}"))
 
 
-def claim_convenors(bid: Bid, users: list[User], key: str, now: datetime, render: Callable) -> int:
-    """Claim (bid, convenor, key) for each user and queue the emails ``render(users)`` gives (outbox rows, one
-    per user), in one SAVEPOINT with one INSERT each; one by one if a claim clashes. Returns the number claimed."""
-
-    def claim(batch: list[User]) -> None:
-        email_ids = notifications.queue_rows(render(batch))
-        rows = [
-            {"bid_id": bid.id, "user_id": user.id, "key": key, "email_id": email_id, "created_at": now}
-            for user, email_id in zip(batch, email_ids, strict=True)
-        ]
-        db.session.execute(sa.insert(ConvenorSend.__table__), rows)
-
-    return len(claims.in_batch(users, claim, what=f"{key} for the convenors of bid {bid.id}"))
-
-
 def claim_convenor(bid: Bid, user: User, key: str, now: datetime, send) -> bool:
     """Claim (bid, convenor, key) in a SAVEPOINT and queue the email. False when it was already claimed."""
     try:
@@ -132,36 +118,66 @@ def convenors_of(bid: Bid) -> list[User]:
     )
 
 
+def _closing_audience(bid: Bid) -> tuple[list[User], dict[int, tuple[Invitation, Pledge | None, list[User]]]]:
+    """The bid's convenors, and each organisation that joined (its first accepted invitation, its pledge if any,
+    its enabled member users): two queries."""
+    first: dict[int, tuple[Invitation, Pledge | None]] = {}
+    for invitation, pledge in db.session.execute(
+        sa.select(Invitation, Pledge)
+        .outerjoin(
+            Pledge, sa.and_(Pledge.bid_id == Invitation.bid_id, Pledge.organisation_id == Invitation.organisation_id)
+        )
+        .where(Invitation.bid_id == bid.id, Invitation.status == InvitationStatus.ACCEPTED)
+        .order_by(Invitation.id)
+    ):
+        if invitation.organisation_id is not None:
+            first.setdefault(invitation.organisation_id, (invitation, pledge))
+    convenors: list[User] = []
+    people: dict[int, list[User]] = defaultdict(list)
+    for user in db.session.scalars(
+        sa.select(User)
+        .where(
+            User.is_enabled.is_(True),
+            sa.or_(
+                sa.and_(User.organisation_id == bid.organisation_id, User.role == Role.CONVENOR),
+                sa.and_(User.organisation_id.in_(list(first)), User.role == Role.MEMBER),
+            ),
+        )
+        .order_by(User.id)
+    ):
+        if user.role == Role.CONVENOR:
+            convenors.append(user)
+        else:
+            people[user.organisation_id].append(user)
+    return convenors, {org: (invitation, pledge, people[org]) for org, (invitation, pledge) in first.items()}
+
+
 def bid_closed(bid: Bid, *, reason: str) -> dict:
-    """The convenors' closing summary and every member's "the bid has closed; your pledge stands at …" note."""
+    """The convenors' closing summary and every member's "the bid has closed; your pledge stands at …" note.
+
+    Set-based: every email rendered together and queued in one INSERT, then the claims (ConvenorSend per
+    convenor, ReminderSend per organisation) in one conditional INSERT each; the email of any claim that was
+    already taken is deleted again in the same transaction, so nobody is told twice.
+    """
     now = clock.now()
     key = f"closed@{deadline_key(bid.deadline)}"
     figures = totals.compute(bid)
     dashboard = path_for("bids.show", bid_id=bid.id)
     early = reason != "deadline"
-    told = {"convenors": 0, "members": 0}
-    subject = f"{bid.title} has closed: {_money(figures.pledged_pence)} pledged"
-    told["convenors"] = claim_convenors(
+    convenors, members = _closing_audience(bid)
+    summary = f"{bid.title} has closed: {_money(figures.pledged_pence)} pledged"
+    emails = render_many(
+        "bid_closed_convenor",
         bid,
-        convenors_of(bid),
-        key,
-        now,
-        lambda users: render_many(
-            "bid_closed_convenor",
-            bid,
-            [Letter(user.email, subject, {"user": user}) for user in users],
-            totals=figures,
-            early=early,
-            link=dashboard,
-        ),
+        [Letter(user.email, summary, {"user": user}) for user in convenors],
+        totals=figures,
+        early=early,
+        link=dashboard,
     )
-    pledges = {p.organisation_id: p for p in db.session.scalars(sa.select(Pledge).where(Pledge.bid_id == bid.id))}
-    batch = []
-    for org_id, (invitation, users) in _member_organisations(bid).items():
-        pledge = pledges.get(org_id)
-
-        def build(users=users, pledge=pledge, invitation=invitation):
-            return render_many(
+    notes = [
+        (
+            invitation,
+            render_many(
                 "bid_closed_member",
                 bid,
                 [Letter(user.email, f"{bid.title} has closed", {"user": user}) for user in users],
@@ -170,12 +186,43 @@ def bid_closed(bid: Bid, *, reason: str) -> dict:
                 organisation_name=invitation.organisation_name,
                 early=early,
                 link=dashboard,
-            )
-
-        batch.append((invitation, build))
-        told["members"] += len(users)
-    _claim_all(bid, key, "closed", now, batch)
-    return told
+            ),
+        )
+        for invitation, pledge, users in members.values()
+    ]
+    email_ids = iter(notifications.queue_rows(emails + [m for _, rows in notes for m in rows]))
+    to_convenors = {user.id: next(email_ids) for user in convenors}
+    to_members = {invitation.id: [next(email_ids) for _ in rows] for invitation, rows in notes}
+    told_convenors = claims.claim_rows(
+        ConvenorSend.__table__,
+        [
+            {"bid_id": bid.id, "user_id": user_id, "key": key, "email_id": email_id, "created_at": now}
+            for user_id, email_id in to_convenors.items()
+        ],
+        "user_id",
+    )
+    told_members = claims.claim_rows(
+        ReminderSend.__table__,
+        [
+            {
+                "bid_id": bid.id,
+                "invitation_id": invitation_id,
+                "slot": key,
+                "kind": "closed",
+                "outcome": "sent" if ids else "skipped",
+                "note": None if ids else NO_ACCOUNT,
+                "email_id": ids[0] if ids else None,
+                "created_at": now,
+            }
+            for invitation_id, ids in to_members.items()
+        ],
+        "invitation_id",
+    )
+    already = [e for u, e in to_convenors.items() if u not in told_convenors]
+    already += [e for i, ids in to_members.items() if i not in told_members for e in ids]
+    if already:  # told before (another closer got there first): their emails are not sent
+        db.session.execute(sa.delete(EmailMessage).where(EmailMessage.id.in_(already)))
+    return {"convenors": len(told_convenors), "members": sum(len(users) for _, _, users in members.values())}
 
 
 def closing_audience(bid: Bid) -> dict:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from app import notifications
 from app.extensions import db
@@ -34,7 +35,15 @@ def close_due_bids() -> list[int]:
     units.end_read()
 
     def close(bid_id: int) -> bool:
-        bid = db.session.get(Bid, bid_id, with_for_update=True, populate_existing=True)
+        # The bid's row lock (FOR UPDATE OF bids: not its convening body's), read with the convening body that
+        # the closing notices name.
+        bid = db.session.get(
+            Bid,
+            bid_id,
+            with_for_update={"of": Bid},
+            populate_existing=True,
+            options=[joinedload(Bid.organisation, innerjoin=True)],
+        )
         if bid is None or not bid.is_due_to_close(now):
             return False
         bids.close_bid(None, bid, reason="deadline")
