@@ -76,6 +76,20 @@ def test_the_one_click_reminder_reaches_every_missing_organisation(ctx):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EmailMessage)) == 2
 
 
+def test_a_batch_that_meets_an_earlier_claim_claims_only_the_others(ctx):
+    _, _, programme = _setup()
+    period = programme.periods[0]
+    with clock.frozen(DUE - timedelta(days=3)):
+        people = reminders.not_submitted(period)
+        assert len(reminders.claim_all(period, "-3", people[:1], clock.now(), skip=None)) == 1
+        claimed = reminders.claim_all(period, "-3", people, clock.now(), skip=None)
+    db.session.commit()
+    assert claimed == people[1:]  # the batch clashed on the first, was undone, and the others were claimed one by one
+    assert sorted(o for o, _, _ in _rows()) == sorted(p[0] for p in people)
+    linked = db.session.scalars(sa.select(ReturnReminder.email_id)).all()
+    assert sorted(linked) == sorted(db.session.scalars(sa.select(EmailMessage.id)).all())  # one email per claim
+
+
 @pytest.mark.postgres
 def test_two_sweepers_send_each_reminder_once(app, monkeypatch):
     assert POSTGRES

@@ -2,9 +2,11 @@
 once per organisation, period and step; and the convenor's one-click reminder to the missing.
 
 Exactly once: each reminder is claimed by a ReturnReminder row under a unique (period, organisation, step)
-constraint, inside a SAVEPOINT in the transaction that queues its email; a clash means another scheduler got
-there first, so it is skipped. After an outage, a step whose moment passed while a later step is also due is
-recorded as skipped (the later one is sent), as the bid reminders do; a step for a locked period is skipped.
+constraint, in the transaction that queues its email; a step's claims are written in one SAVEPOINT (one INSERT
+for the emails, rendered together, and one for the claims: app.infra.claims), and if one clashes (another
+scheduler got there first) each is claimed in its own SAVEPOINT, skipping the clash. After an outage, a step
+whose moment passed while a later step is also due is recorded as skipped (the later one is sent), as the bid
+reminders do; a step for a locked period is skipped.
 
 Raises PermissionDenied (manual sends).
 """
@@ -16,13 +18,13 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from app import notifications
 from app.extensions import db
-from app.infra import clock, sweeps, units
+from app.infra import claims, clock, sweeps, units
 from app.infra.links import path_for
 from app.models import COUNTED, ImpactReturn, Participant, Period, Programme, ReturnReminder, User
+from app.notifications.bulk import Letter, render_many
 from app.services import audit, audit_kinds
 from app.services.errors import PermissionDenied, require
 from app.services.returns.programmes import is_convenor
@@ -95,12 +97,10 @@ def send_due(now: datetime | None = None) -> dict:
         chased = not_submitted(period)
         for step in due:
             reason = skip_reason(period, step, due, now)
-            for org_id, email, name in chased:
-                if (org_id, str(step)) in claimed:
-                    continue
-                if claim(period, org_id, str(step), email, name, now, skip=reason):
-                    sent += reason is None
-                    skipped += reason is not None
+            todo = [person for person in chased if (person[0], str(step)) not in claimed]
+            done = len(claim_all(period, str(step), todo, now, skip=reason))
+            sent += done if reason is None else 0
+            skipped += done if reason is not None else 0
         return sent, skipped
 
     for _pid, (sent, skipped) in units.each(todo, remind, what="return reminders for period"):
@@ -114,33 +114,32 @@ def _sweep_step() -> dict:
     return send_due()
 
 
-def claim(period: Period, org_id: int, step: str, email: str, name: str, now: datetime, *, skip: str | None) -> bool:
-    """Claim (period, organisation, step) and queue its email in one SAVEPOINT; False if already claimed."""
-    try:
-        with db.session.begin_nested():
-            email_id = None
-            if skip is None:
-                message = _render(period, email, name, now)
-                notifications.queue_all([message])
-                email_id = message.id
-            db.session.add(
-                ReturnReminder(
-                    period_id=period.id,
-                    organisation_id=org_id,
-                    step=step,
-                    outcome="skipped" if skip else "sent",
-                    note=skip,
-                    email_id=email_id,
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
-        log.info("return reminder %s for period %s, organisation %s already claimed", step, period.id, org_id)
-        return False
-    return True
+def claim_all(
+    period: Period, step: str, people: list[tuple[int, str, str]], now: datetime, *, skip: str | None
+) -> list[tuple[int, str, str]]:
+    """Claim (period, organisation, step) for each (organisation id, email, name) and queue the emails, in one
+    SAVEPOINT (one by one if a claim clashes). Returns the people claimed; ``skip`` records them as skipped."""
+
+    def write(batch: list[tuple[int, str, str]]) -> None:
+        email_ids = notifications.queue_rows(_render_all(period, batch, now)) if skip is None else []
+        rows = [
+            {
+                "period_id": period.id,
+                "organisation_id": org_id,
+                "step": step,
+                "outcome": "skipped" if skip else "sent",
+                "note": skip,
+                "email_id": email_ids[i] if email_ids else None,
+                "created_at": now,
+            }
+            for i, (org_id, _email, _name) in enumerate(batch)
+        ]
+        db.session.execute(sa.insert(ReturnReminder.__table__), rows)
+
+    return claims.in_batch(people, write, what=f"return reminder {step} for period {period.id}")
 
 
-def _render(period: Period, email: str, name: str, now: datetime):
+def _render_all(period: Period, people: list[tuple[int, str, str]], now: datetime) -> list[dict]:
     programme = period.programme
     overdue = now >= period.due_at
     subject = (
@@ -148,13 +147,12 @@ def _render(period: Period, email: str, name: str, now: datetime):
         if overdue
         else f"Reminder: your {period.key} return to {programme.title} is due soon"
     )
-    return notifications.render(
-        email,
+    return render_many(
         "return_reminder",
-        subject,
+        None,
+        [Letter(email, subject, {"name": name}) for _org_id, email, name in people],
         programme=programme,
         period=period,
-        name=name,
         overdue=overdue,
         due=clock.format_uk(period.due_at - timedelta(seconds=1), with_time=False),
         link=path_for("returns.edit_return", programme_id=programme.id, key=period.key),
@@ -167,7 +165,7 @@ def send_to_missing(actor: User, programme: Programme, period: Period) -> int:
         raise PermissionDenied("Only the convening body's convenors can send reminders.")
     now = clock.now()
     step = f"manual-{uuid.uuid4().hex}"
-    sent = sum(claim(period, o, step, e, n, now, skip=None) for o, e, n in not_submitted(period))
+    sent = len(claim_all(period, step, not_submitted(period), now, skip=None))
     audit.record("return.reminders_sent", actor=actor, subject=period, after={"period": period.key, "sent": sent})
     return sent
 
