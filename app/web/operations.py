@@ -30,6 +30,8 @@ from app.infra import metrics
 log = logging.getLogger(__name__)
 #: endpoints kept out of the request metrics and quiet in the logs
 QUIET = frozenset({"healthz", "readyz", "metrics"})
+#: addresses answered /metrics when no METRICS_TOKEN is set: loopback and these (RFC 1918, RFC 4193)
+INTERNAL = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
 #: an incoming X-Request-ID is kept when it is 8 to 128 of these characters; otherwise a new one is made
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
@@ -120,7 +122,7 @@ def _internal(address: str | None) -> bool:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
         return False
-    return ip.is_loopback or ip.is_private
+    return ip.is_loopback or any(ip in network for network in INTERNAL if network.version == ip.version)
 
 
 def _outbox() -> tuple[int, float | None]:
@@ -157,7 +159,7 @@ def _start() -> None:
 def _finish(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id") or ""
     endpoint = request.endpoint or "unmatched"
-    if endpoint not in QUIET and g.get("request_started") is not None:
+    if endpoint not in QUIET and g.get("request_started") is not None and _app().config.get("METRICS_ENABLED"):
         metrics.request_done(endpoint, request.method, response.status_code, time.perf_counter() - g.request_started)
     return response
 
