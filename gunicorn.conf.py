@@ -20,3 +20,31 @@ keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Metrics (METRICS_ENABLED): every worker writes its values to PROMETHEUS_MULTIPROC_DIR and a scrape of any worker
+# adds them up. The folder is emptied when gunicorn starts, and a dead worker's live gauges are dropped.
+if os.environ.get("METRICS_ENABLED", "").strip().lower() in {"1", "true", "yes", "on"}:
+    os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", os.path.join(os.environ.get("INSTANCE_PATH", "instance"), "metrics")
+    )
+
+
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+# The access log leaves out the load balancer's and the monitoring system's probes, and under LOG_FORMAT=json
+# writes one JSON object per request with its X-Request-ID.
+logger_class = "app.infra.access_log.AccessLogger"
