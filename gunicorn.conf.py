@@ -45,6 +45,6 @@ def child_exit(server, worker):
         multiprocess.mark_process_dead(worker.pid)
 
 
-# The access log leaves out the load balancer's and the monitoring system's probes, and under LOG_FORMAT=json
-# writes one JSON object per request with its X-Request-ID.
-logger_class = "app.infra.access_log.AccessLogger"
+# The access log (access_log.py, beside this file) leaves out the load balancer's and the monitoring system's probes,
+# and under LOG_FORMAT=json writes one JSON object per request with its X-Request-ID.
+logger_class = "access_log.AccessLogger"

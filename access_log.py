@@ -1,4 +1,7 @@
-"""gunicorn's access log (``logger_class`` in gunicorn.conf.py): probes left out, JSON under ``LOG_FORMAT=json``."""
+"""gunicorn's access log (``logger_class`` in gunicorn.conf.py): probes left out, JSON under ``LOG_FORMAT=json``.
+
+Kept outside the app package: gunicorn's master loads it, and importing the app there would start its metrics
+before the metrics folder is ready."""
 
 from __future__ import annotations
 
