@@ -53,6 +53,9 @@ class Config:
     INSTANCE_DIR = str(INSTANCE_ROOT)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_ROOT / "uploads")
     PACK_DIR = os.environ.get("PACK_DIR") or str(INSTANCE_ROOT / "packs")
+    #: where every stored file lives: "local" (UPLOAD_DIR and PACK_DIR) or "database" (chunked rows, shared by
+    #: every web host); move them with `flask files migrate --to database|local` (docs/operations.md)
+    FILE_STORAGE = os.environ.get("FILE_STORAGE", "local").strip().lower() or "local"
     MAX_LETTER_BYTES = _int("MAX_LETTER_BYTES", 10 * 1024 * 1024)
     #: a convening body's logo: the largest file, and the largest width or height in pixels
     MAX_LOGO_BYTES = _int("MAX_LOGO_BYTES", 2 * 1024 * 1024)
@@ -136,6 +139,12 @@ class Config:
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", 0)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    #: "text" or "json" (one JSON object per line, with the request id)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+    #: Prometheus metrics at /metrics (off by default); with METRICS_TOKEN set a scrape needs
+    #: "Authorization: Bearer <token>", without one only loopback and private addresses are answered
+    METRICS_ENABLED = _bool("METRICS_ENABLED", False)
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
 
 class DevelopmentConfig(Config):

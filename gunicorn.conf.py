@@ -20,3 +20,43 @@ keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Metrics (METRICS_ENABLED): every worker writes its values to PROMETHEUS_MULTIPROC_DIR and a scrape of any worker
+# adds them up. When gunicorn starts, the files of processes that are gone are removed (a scheduler sharing the
+# folder keeps its own); a worker's live gauges go when it exits.
+_metrics = os.environ.get("METRICS_ENABLED", "").strip().lower() in {"1", "true", "yes", "on"}
+if _metrics and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(os.environ.get("INSTANCE_PATH") or "instance", "metrics")
+
+
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        pid = name.rsplit("_", 1)[-1].removesuffix(".db")
+        if name.endswith(".db") and pid.isdigit() and not _alive(int(pid)):
+            os.remove(os.path.join(folder, name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+# The access log (access_log.py, beside this file) leaves out the load balancer's and the monitoring system's probes,
+# and under LOG_FORMAT=json writes one JSON object per request with its X-Request-ID.
+logger_class = "access_log.AccessLogger"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from app.directory.routes import bp as directory_bp
 from app.documents.routes import bp as documents_bp
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.funder.routes import bp as funder_bp
-from app.infra import after_commit
+from app.infra import after_commit, logs, storage
 from app.infra.broker import make_broker
 from app.infra.redis_pool import configure_limiter_storage
 from app.invitations.routes import bp as invitations_bp
@@ -32,7 +31,7 @@ from app.reminders.routes import bp as reminders_bp
 from app.returns import bp as returns_bp
 from app.settings.routes import bp as settings_bp
 from app.team.routes import bp as team_bp
-from app.web import committed, errors, refusals, security, templating
+from app.web import committed, errors, operations, refusals, security, templating
 from app.web.received import ReceivedAt
 from app.web.sign_in import load_user
 from app.web.transaction import App
@@ -56,10 +55,11 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     _check_secret_key(app)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
-    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logs.configure(app.config.get("LOG_LEVEL", "INFO"), app.config.get("LOG_FORMAT", "text"))
+    _check_file_storage(app)
 
     register_extensions(app)
+    operations.register(app)  # first: the request id exists before any other step runs
     register_blueprints(app)
     errors.register(app)
     security.register(app)
@@ -79,6 +79,15 @@ def _wants_in_process_scheduler(app: Flask) -> bool:
     if not app.config.get("SCHEDULER_ENABLED") or os.environ.get("SCHEDULER_IN_PROCESS", "1") != "1":
         return False
     return click.get_current_context(silent=True) is None or "run" in sys.argv[1:]
+
+
+def _check_file_storage(app: Flask) -> None:
+    if app.config.get("FILE_STORAGE") not in storage.BACKENDS:
+        raise RuntimeError(
+            f"FILE_STORAGE must be one of {', '.join(storage.BACKENDS)}; got {app.config.get('FILE_STORAGE')!r}"
+        )
+    if app.config["FILE_STORAGE"] == "local":
+        Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 def _check_secret_key(app: Flask) -> None:

@@ -53,6 +53,7 @@ def backup_command(path: Path) -> None:
     if source is not None:
         backup_sqlite(source, path)
         click.echo(f"Backed up {source} to {path} (integrity check: ok).")
+        click.echo(_files_note())
         return
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
     pg_dump = shutil.which("pg_dump")
@@ -63,6 +64,17 @@ def backup_command(path: Path) -> None:
     subprocess.run(command, check=True)  # noqa: S603  (fixed program, our own arguments)
     click.echo(
         f"Backed up the PostgreSQL database to {path} (restore with: pg_restore --clean --no-owner -d URL {path})."
+    )
+    click.echo(_files_note())
+
+
+def _files_note() -> str:
+    """Where the stored files (letters, logos, bid packs) are, and so whether the backup holds them."""
+    if current_app.config.get("FILE_STORAGE") == "database":
+        return "The stored files (letters, logos, bid packs) are in the database (FILE_STORAGE=database): included."
+    return (
+        "The stored files are NOT in this backup (FILE_STORAGE=local): copy "
+        f"{current_app.config['UPLOAD_DIR']} and {current_app.config['PACK_DIR']} as well (docs/operations.md)."
     )
 
 

@@ -15,6 +15,7 @@ from app.backup import backup_command, restore_command
 from app.demo import seed_demo
 from app.demo_delivery import seed_delivery
 from app.extensions import db
+from app.files_cli import files_cli
 from app.jobs import run_blocking, sweep
 from app.models import Organisation, OrganisationKind, Role, User
 from app.services import api_tokens, erasure, password_resets, users
@@ -163,3 +164,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(files_cli)

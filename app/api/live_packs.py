@@ -20,7 +20,7 @@ from app.live import stream
 from app.models import BidPack
 from app.services import packs, snapshots
 from app.web.downloads import TYPES as DOWNLOAD_TYPES
-from app.web.downloads import send_private
+from app.web.downloads import send_stored
 from app.web.transaction import end_read
 
 STREAM = Reply(
@@ -146,5 +146,5 @@ def download_pack_file(bid_id: int, version: int, file: str):
     bid = convenor_bid(bid_id)
     kind = file if file in packs.FILE_NAMES else {n: k for k, n in packs.FILE_NAMES.items()}.get(file, file)
     pack = packs.get_pack(caller(), bid, version)
-    content = packs.read_file(pack, kind)  # NotFound (404) for an unknown file
-    return send_private(content, packs.download_name(bid, pack, kind), kind)
+    opened = packs.open_file(pack, kind)  # NotFound (404) for an unknown file
+    return send_stored(opened, packs.download_name(bid, pack, kind), kind)

@@ -35,6 +35,9 @@ class Problem(BaseModel):
     )
     current: dict[str, Any] = Field(None, description="On a stale write: the values as they now stand.")
     reason: str = Field(None, description="Why an invitation token cannot be used.")
+    request_id: str = Field(
+        None, description="The request's id (also the X-Request-ID response header): quote it when reporting a fault."
+    )
 
 
 class Named(ResponseBody):

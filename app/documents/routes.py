@@ -10,7 +10,7 @@ from app.documents.forms import FunderLinkForm
 from app.services import bids, funder, packs
 from app.web import confirm
 from app.web.confirm import Confirmation
-from app.web.downloads import send_private
+from app.web.downloads import send_stored
 from app.web.forms import FLASH, Refused, call_service
 from app.web.support import ActionForm, load_bid
 from app.web.transaction import end_read
@@ -74,8 +74,7 @@ def generate(bid_id: int):
 def download(bid_id: int, version: int, kind: str):
     bid = load_bid(bid_id, convenor=True)
     pack = packs.get_pack(current_user, bid, version)
-    content = packs.read_file(pack, kind)
-    return send_private(content, packs.download_name(bid, pack, kind), kind)
+    return send_stored(packs.open_file(pack, kind), packs.download_name(bid, pack, kind), kind)
 
 
 @bp.route("/bids/<int:bid_id>/packs/submit", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Bid
 from app.services import body, funder, letters, packs
 from app.services.errors import NotFound, TokenInvalid
-from app.web.downloads import send_logo, send_private
+from app.web.downloads import send_logo, send_stored
 from app.web.transaction import end_read
 
 bp = Blueprint("funder", __name__)
@@ -67,10 +67,10 @@ def download(token: str, kind: str):
     link, refusal = _open(token)
     if refusal:
         return refusal
-    content = packs.read_file(link.pack, kind)
+    opened = packs.open_file(link.pack, kind)
     funder.record_access(link, packs.FILE_NAMES[kind], request.remote_addr)
     bid = db.session.get(Bid, link.bid_id)
-    return send_private(content, packs.download_name(bid, link.pack, kind), kind)
+    return send_stored(opened, packs.download_name(bid, link.pack, kind), kind)
 
 
 @bp.get("/f/<token>/letters/<sha256>")
@@ -80,11 +80,11 @@ def letter(token: str, sha256: str):
         return refusal
     try:
         entry = funder.letter_in_pack(link, sha256)
-        content = letters.read_content(sha256)
+        opened = letters.open_content(sha256)
     except (NotFound, ValueError):
         abort(404)
     funder.record_access(link, entry["name"], request.remote_addr)
-    return send_private(content, entry["name"].rsplit("/", 1)[-1])
+    return send_stored(opened, entry["name"].rsplit("/", 1)[-1])
 
 
 @bp.get("/f/<token>/logo")

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.infra import metrics
+
 Figures = dict
 
 
@@ -42,5 +44,5 @@ def run_all() -> Figures:
     """Run every registered step once, in order; the figures of all of them in one dict."""
     figures: Figures = {}
     for registered_step in registered():
-        figures.update(registered_step.run())
+        figures.update(metrics.timed_step(registered_step.name, registered_step.run)())
     return figures

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.letters.forms import LetterForm
 from app.models import Letter, Organisation
 from app.services import letters
-from app.web.downloads import send_private
+from app.web.downloads import send_stored
 from app.web.forms import Refused, call_service
 from app.web.support import load_bid, member_bid
 
@@ -60,6 +60,6 @@ def current_for_pledge(bid_id: int, pledge_id: int):
 
 
 def _send(letter: Letter):
-    content = letters.read_content(letter.sha256)
+    opened = letters.open_content(letter.sha256)
     organisation = db.session.get(Organisation, letter.organisation_id)
-    return send_private(content, letters.download_name(organisation.name, letter.sha256))
+    return send_stored(opened, letters.download_name(organisation.name, letter.sha256))

@@ -10,7 +10,7 @@ from flask.globals import request_ctx
 from flask_login import current_user
 
 from app.extensions import db
-from app.infra import clock
+from app.infra import clock, metrics
 from app.live import render, stream
 from app.services import access, snapshots
 
@@ -72,7 +72,7 @@ def events(bid_id: int):
     body = stream.events(app, bid_id, audience, after_id=after_id, sort=sort, viewer=viewer)
     # stream_with_context keeps the request context for the fragments' url_for() calls. The stream reads only
     # plain values captured above (never current_user) and opens a fresh short session for every read.
-    response = Response(stream_with_context(body), mimetype="text/event-stream")
+    response = Response(stream_with_context(metrics.tracked_stream(body)), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer this response
     return response

@@ -38,6 +38,7 @@ from app.models.programme import (
     Programme,
 )
 from app.models.reminder import ConvenorSend, ReminderSend, ReminderSlot
+from app.models.stored_file import stored_file_chunks, stored_files
 from app.models.token import ApiToken
 from app.models.types import UTCDateTime, utcnow
 
@@ -101,5 +102,7 @@ __all__ = [
     "UserSession",
     "entry_invitations",
     "entry_tags",
+    "stored_file_chunks",
+    "stored_files",
     "utcnow",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.infra import clock
+from app.infra import clock, metrics
 from app.money import format_pence, pence_to_pounds_text
 from app.pledges.forms import PledgeForm, WithdrawForm
 from app.regions import region_names
@@ -36,6 +36,7 @@ def edit(bid_id: int):
     elif not form.validate_on_submit() or has_errors(form):
         if not form.csrf_token.errors:
             add_rule_errors(form, lambda: pledges.validate(_values(form), bid), FIELD_MAP)
+            metrics.pledge_write("invalid")  # refused by the form before the service saw it
     else:
         values = _values(form)
 

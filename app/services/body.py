@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from app.extensions import db
-from app.infra import clock, files
+from app.infra import clock, files, storage
 from app.models import BodyIdentity, Organisation, OrganisationKind, User
 from app.pdf.data import PackBody
 from app.services import audit
@@ -123,11 +123,25 @@ def check_logo(content: bytes, *, limit: int, max_pixels: int) -> tuple[str, int
     return kind, width, height
 
 
-def logo_path(sha256: str, kind: str) -> Path:
-    """Where a logo lives: under UPLOAD_DIR/logos, named by its digest, never under static/."""
+def logo_key(sha256: str, kind: str) -> str:
+    """The logo's name in file storage (app.infra.storage): ``logos/<sha256>.<png|jpg>``."""
     if not re.fullmatch(r"[0-9a-f]{64}", sha256) or kind not in EXTENSIONS:
         raise ValueError("not a stored logo")
-    return Path(current_app.config["UPLOAD_DIR"]) / "logos" / f"{sha256}.{EXTENSIONS[kind]}"
+    return f"logos/{sha256}.{EXTENSIONS[kind]}"
+
+
+def logo_path(sha256: str, kind: str) -> Path:
+    """Where a logo lives in the local backend: under UPLOAD_DIR/logos, named by its digest, never under static/."""
+    return Path(current_app.config["UPLOAD_DIR"]) / logo_key(sha256, kind)
+
+
+@storage.catalogue
+def _stored_logos():
+    rows = db.session.execute(
+        sa.select(BodyIdentity.logo_sha256, BodyIdentity.logo_type).where(BodyIdentity.logo_sha256.is_not(None))
+    )
+    for digest, kind in rows:
+        yield logo_key(digest, kind), digest
 
 
 def read_logo(identity: BodyIdentity | None) -> bytes | None:
@@ -135,10 +149,9 @@ def read_logo(identity: BodyIdentity | None) -> bytes | None:
     if identity is None or not identity.logo_sha256 or not identity.logo_type:
         return None
     try:
-        content = logo_path(identity.logo_sha256, identity.logo_type).read_bytes()
-    except (FileNotFoundError, ValueError):
+        return storage.read(logo_key(identity.logo_sha256, identity.logo_type), identity.logo_sha256)
+    except (storage.FileMissing, storage.FileDamaged, ValueError):
         return None
-    return content if files.sha256(content) == identity.logo_sha256 else None
 
 
 def _clean(value: str | None, limit: int, field: str, label: str, errors: dict) -> str | None:
@@ -214,7 +227,7 @@ def update_identity(
     identity.updated_at, identity.updated_by_id = clock.now(), actor.id
     db.session.flush()
     if checked is not None:
-        files.write_atomic(logo_path(identity.logo_sha256, identity.logo_type), logo)
+        storage.store(logo_key(identity.logo_sha256, identity.logo_type), logo)
     audit.record("body.updated", actor=actor, subject=identity, before=before, after=_snapshot(identity))
     return identity
 

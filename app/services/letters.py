@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.infra import clock, files
+from app.infra import clock, files, storage
 from app.models import Bid, BidStatus, Letter, Pledge, User
 from app.services import audit
 from app.services.access import is_bid_convenor, is_bid_member
@@ -136,11 +136,22 @@ def size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
 
 
-def storage_path(sha256: str) -> Path:
-    """Where a letter with this digest lives: under UPLOAD_DIR, never under static/."""
+def storage_key(sha256: str) -> str:
+    """The letter's name in file storage (app.infra.storage): ``letters/<sha256>.pdf``."""
     if not re.fullmatch(r"[0-9a-f]{64}", sha256):
         raise ValueError("not a SHA-256 digest")
-    return Path(current_app.config["UPLOAD_DIR"]) / "letters" / f"{sha256}.pdf"
+    return f"letters/{sha256}.pdf"
+
+
+def storage_path(sha256: str) -> Path:
+    """Where a letter with this digest lives in the local backend: under UPLOAD_DIR, never under static/."""
+    return Path(current_app.config["UPLOAD_DIR"]) / storage_key(sha256)
+
+
+@storage.catalogue
+def _stored_letters():
+    for digest in db.session.scalars(sa.select(Letter.sha256).distinct()):
+        yield storage_key(digest), digest
 
 
 def live_pledge(bid: Bid, organisation_id: int) -> Pledge | None:
@@ -178,7 +189,7 @@ def upload_letter(actor: User, bid: Bid, content: bytes, filename: str | None) -
         previous.superseded_at = now
     db.session.add(letter)
     db.session.flush()
-    files.write_atomic(storage_path(digest), content)
+    storage.store(storage_key(digest), content)
     audit.record(
         "letter.replaced" if previous else "letter.uploaded",
         actor=actor,
@@ -236,14 +247,21 @@ def get_current_for_pledge(user: User | None, bid: Bid, pledge_id: int) -> Lette
 
 def read_content(sha256: str) -> bytes:
     """The stored bytes of a letter, checked against their digest. Raises NotFound if missing or altered."""
-    path = storage_path(sha256)
+    return _stored(storage.read, sha256)
+
+
+def open_content(sha256: str) -> storage.Opened:
+    """The stored letter checked against its digest, to stream in chunks. Raises NotFound as ``read_content``."""
+    return _stored(storage.open_verified, sha256)
+
+
+def _stored(reader, sha256: str):
     try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound("The letter's file is missing from storage.")
-    if files.sha256(content) != sha256:
-        raise NotFound("The letter's file in storage does not match its recorded digest.")
-    return content
+        return reader(storage_key(sha256), sha256)
+    except storage.FileMissing:
+        raise NotFound("The letter's file is missing from storage.") from None
+    except storage.FileDamaged:
+        raise NotFound("The letter's file in storage does not match its recorded digest.") from None
 
 
 def download_name(organisation_name: str, sha256: str) -> str:

@@ -16,7 +16,7 @@ from flask import current_app
 
 from app.exports import build_csv, build_xlsx, build_zip
 from app.extensions import db
-from app.infra import clock, files
+from app.infra import clock, files, storage
 from app.models import Bid, BidOutcome, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
 from app.models.bid import OUTCOMES
 from app.models.pledge import LIVE_STATUSES
@@ -46,8 +46,21 @@ FIGURES = (
 MEMBER_FIELDS = ("amount_pence", "homes", "status", "regions", "letter_sha256", "in_grace")
 
 
+def pack_key(bid_id: int, version: int) -> str:
+    """The version's folder in file storage (app.infra.storage): ``packs/<bid>/<version>``."""
+    return f"packs/{int(bid_id)}/{int(version)}"
+
+
 def pack_dir(bid_id: int, version: int) -> Path:
+    """The version's folder in the local backend, under PACK_DIR."""
     return Path(current_app.config["PACK_DIR"]) / str(bid_id) / str(version)
+
+
+@storage.catalogue
+def _stored_packs():
+    for bid_id, version, stored in db.session.execute(sa.select(BidPack.bid_id, BidPack.version, BidPack.files)):
+        for name, entry in (stored or {}).items():
+            yield f"{pack_key(bid_id, version)}/{name}", entry["sha256"]
 
 
 @dataclass(frozen=True)
@@ -152,7 +165,7 @@ def record_pack(actor: User, bid: Bid, plan: PackPlan, documents: dict[str, byte
     )
     db.session.add(pack)
     db.session.flush()
-    files.publish_directory(documents, pack_dir(bid.id, data.version))
+    storage.store_folder(pack_key(bid.id, data.version), documents)
     audit.record(
         "pack.generated",
         actor=actor,
@@ -327,16 +340,24 @@ def get_pack(actor: User, bid: Bid, version: int) -> BidPack:
 
 def read_file(pack: BidPack, kind: str) -> bytes:
     """A stored document of the pack, checked against the digest recorded when it was generated."""
+    return _stored(storage.read, pack, kind)
+
+
+def open_file(pack: BidPack, kind: str) -> storage.Opened:
+    """A stored document of the pack checked against its digest, to stream in chunks (NotFound as ``read_file``)."""
+    return _stored(storage.open_verified, pack, kind)
+
+
+def _stored(reader, pack: BidPack, kind: str):
     name = FILE_NAMES.get(kind)
     if name is None or name not in pack.files:
         raise NotFound("No such file in this bid pack.")
     try:
-        content = (pack_dir(pack.bid_id, pack.version) / name).read_bytes()
-    except FileNotFoundError:
-        raise NotFound("This bid pack's file is missing from storage.")
-    if files.sha256(content) != pack.files[name]["sha256"]:
-        raise NotFound("This bid pack's file in storage does not match its recorded digest.")
-    return content
+        return reader(f"{pack_key(pack.bid_id, pack.version)}/{name}", pack.files[name]["sha256"])
+    except storage.FileMissing:
+        raise NotFound("This bid pack's file is missing from storage.") from None
+    except storage.FileDamaged:
+        raise NotFound("This bid pack's file in storage does not match its recorded digest.") from None
 
 
 def download_name(bid: Bid, pack: BidPack, kind: str) -> str:

@@ -5,6 +5,7 @@ Raises ValidationFailed, StaleVersion, BidNotOpen, NotFound and PermissionDenied
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -14,13 +15,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import notifications
 from app.extensions import db
-from app.infra import clock
+from app.infra import clock, metrics
+from app.infra.after_commit import after_commit
 from app.models import Bid, Pledge, PledgeRevision, PledgeStatus, User
 from app.money import MAX_PENCE, format_pence
 from app.regions import normalise_regions
 from app.services import audit
 from app.services.access import is_bid_convenor, is_bid_member
-from app.services.errors import BidNotOpen, NotFound, PermissionDenied, StaleVersion, require
+from app.services.errors import BidNotOpen, NotFound, PermissionDenied, StaleVersion, ValidationFailed, require
 
 MAX_STATEMENT = 5000
 MAX_HOMES = 10_000_000
@@ -117,6 +119,29 @@ def validate(values: dict[str, Any], bid: Bid) -> dict[str, Any]:
     }
 
 
+def _counted(write):
+    """Count the write in the metrics: accepted once committed, or refused as stale, closed or invalid."""
+
+    @functools.wraps(write)
+    def run(*args, **kwargs):
+        try:
+            pledge = write(*args, **kwargs)
+        except StaleVersion:
+            metrics.pledge_write("stale")
+            raise
+        except BidNotOpen:
+            metrics.pledge_write("closed")
+            raise
+        except ValidationFailed:
+            metrics.pledge_write("invalid")
+            raise
+        after_commit(db.session(), lambda: metrics.pledge_write("accepted"))
+        return pledge
+
+    return run
+
+
+@_counted
 def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_version: int | None) -> Pledge:
     """Create or amend the actor's organisation's pledge.
 
@@ -170,6 +195,7 @@ def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_versi
     return pledge
 
 
+@_counted
 def withdraw_pledge(actor: User, bid: Bid, *, expected_version: int | None) -> Pledge:
     _require_member(actor, bid)
     now = clock.received_at()  # as in save_pledge

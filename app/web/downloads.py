@@ -7,6 +7,7 @@ import io
 
 from flask import Response, abort, send_file
 
+from app.infra import storage
 from app.services import body
 
 TYPES = {
@@ -23,6 +24,18 @@ LOGO_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 def send_private(content: bytes, name: str, kind: str = "pdf") -> Response:
     """Send bytes as a download named ``name`` (ASCII-safe), for the person asking only."""
     response = send_file(io.BytesIO(content), mimetype=TYPES[kind], as_attachment=True, download_name=name)
+    return _private(response)
+
+
+def send_stored(opened: storage.Opened, name: str, kind: str = "pdf") -> Response:
+    """Stream a stored file (checked against its digest) as a download, one chunk at a time: never held whole."""
+    response = Response(opened.chunks(), mimetype=TYPES[kind], direct_passthrough=True)
+    response.content_length = opened.size
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    return _private(response)
+
+
+def _private(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import g, has_request_context, jsonify
 
 
 def problem(
@@ -20,6 +20,8 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
+    if has_request_context() and g.get("request_id"):
+        body.setdefault("request_id", g.request_id)  # quoted in a report, it finds the request in the logs
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"

@@ -10,10 +10,12 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
-from app.models import Pledge
+from app.models import Pledge, stored_files
+from app.services import letters
 from config import TestConfig
 from tests.conftest import POSTGRES, need
 from tests.factories import BidFactory, member_of, pledge_for
+from tests.pdfs import make_pdf
 
 AMOUNTS = (111, 2_222, 33_333)
 
@@ -57,6 +59,35 @@ def test_sqlite_backup_and_restore_keep_every_pledge(own_app, tmp_path):
     result = runner.invoke(args=["restore", "--yes", str(backup)])
     assert result.exit_code == 0, result.output
     assert sorted(db.session.scalars(sa.select(Pledge.amount_pence))) == seeded
+
+
+@pytest.mark.skipif(POSTGRES, reason="SQLite backup; PostgreSQL's pg_dump copies the same tables")
+def test_a_backup_holds_the_files_when_they_are_in_the_database(own_app, tmp_path, monkeypatch):
+    monkeypatch.setitem(own_app.config, "FILE_STORAGE", "database")
+    bid = BidFactory()
+    member = member_of(bid)
+    pledge_for(member, bid)
+    content = make_pdf("Kept in the backup")
+    letter = letters.upload_letter(member, bid, content, "letter.pdf")
+    db.session.commit()
+    digest = letter.sha256
+    runner = own_app.test_cli_runner()
+    backup = tmp_path / "backup.db"
+    result = runner.invoke(args=["backup", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert "are in the database (FILE_STORAGE=database): included" in result.output
+    # The file is lost from the live database, then restored with everything else.
+    db.session.execute(sa.delete(stored_files))
+    db.session.commit()
+    assert runner.invoke(args=["restore", "--yes", str(backup)]).exit_code == 0
+    assert letters.read_content(digest) == content
+
+
+@pytest.mark.skipif(POSTGRES, reason="SQLite backup")
+def test_a_backup_with_local_files_says_what_else_to_copy(own_app, tmp_path):
+    result = own_app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup.db")])
+    assert result.exit_code == 0
+    assert f"NOT in this backup (FILE_STORAGE=local): copy {tmp_path / 'uploads'} and" in result.output
 
 
 @pytest.mark.skipif(POSTGRES, reason="SQLite restore")

@@ -121,7 +121,7 @@ READERS = {
     "outcomes": "outcome_of validate_outcome",
     "bids": "validate_bid_values",
     "bid_copy": "copy_title",
-    "body": "check_logo contrast_with_white get_body identity_of logo_path pack_body read_logo",
+    "body": "check_logo contrast_with_white get_body identity_of logo_key logo_path pack_body read_logo",
     "digest": "build describe_event",
     "directory": "all_entries body_of entries_of_member filtered get_entry history list_entries tags_of",
     "directory_edits": "clean_profile duplicate_groups possible_duplicates",
@@ -135,10 +135,10 @@ READERS = {
     "invitation_links": "expiry_for read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
-    "letters_for live_pledge read_content size_text storage_path",
+    "letters_for live_pledge open_content read_content size_text storage_key storage_path",
     "notices": "closing_audience convenors_of",
-    "packs": "build_documents compare download_name figures_of get_pack history outcome_for_pack pack_dir packs_for "
-    "prepare_pack read_file regions timeline",
+    "packs": "build_documents compare download_name figures_of get_pack history open_file outcome_for_pack pack_dir "
+    "pack_key packs_for prepare_pack read_file regions timeline",
     "pledges": "check_open current_pledge revisions_for validate",
     "profiles": "can_edit_profile check_homes_owned check_identifier check_organisation_name check_regions "
     "check_unique normalise_website profile_values",

@@ -31,6 +31,8 @@ from tests.web.pages import csrf_token
 
 #: Blueprints this matrix covers. Other areas (documents, funder, api, ...) keep their own matrices.
 COVERED = ("auth.", "bids.", "delivery.", "invitations.", "pledges.", "settings.", "team.", "directory.")
+#: The operator's endpoints (app.web.operations), named exactly.
+COVERED += ("healthz", "readyz", "metrics")
 ROLES = ("anonymous", "convenor", "other_convenor", "member_a", "member_b", "member_c")
 
 OK, DONE, REDIRECT, LOGIN, CREATED = 200, "done", "redirect", "login", "created"
@@ -108,6 +110,11 @@ ALL_OF_WON = roles(convenor=OK, member_a=OK, member_b=OK)
 FAST_HASH = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
 
 MATRIX: dict[str, list[tuple]] = {
+    # For load balancers and monitoring: public, the same answer for everyone, nothing about anyone.
+    "healthz": [("GET", "/healthz", None, "", roles(**dict.fromkeys(ROLES, OK)))],
+    "readyz": [("GET", "/readyz", None, "", roles(**dict.fromkeys(ROLES, OK)))],
+    # Off unless METRICS_ENABLED (as here); when on, a session is no key (test_metrics_need_the_bearer_token).
+    "metrics": [("GET", "/metrics", None, "", roles(**dict.fromkeys(ROLES, 404)))],
     "auth.login": [
         ("GET", "/login", None, "", roles(anonymous=OK, **dict.fromkeys(ROLES[1:], REDIRECT))),
         (
@@ -661,6 +668,17 @@ def test_permission(world, login, make_browser, data, method, path, form, prefix
             own = {"member_a": "A Homes", "member_b": "B Homes"}.get(role)
             for secret in {"Bid X", "A Homes", "B Homes", "Draft X", "Dup Homes"} - {own}:
                 assert secret not in response.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_metrics_need_the_bearer_token_whoever_is_signed_in(world, login, make_browser, app, monkeypatch, role):
+    monkeypatch.setitem(app.config, "METRICS_ENABLED", True)
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "metrics-token-for-the-matrix")
+    browser = make_browser() if role == "anonymous" else login(world["emails"][role])
+    refused = browser.get("/metrics")
+    assert refused.status_code == 401 and "bids_" not in refused.text
+    allowed = browser.client.get("/metrics", headers={"Authorization": "Bearer metrics-token-for-the-matrix"})
+    assert allowed.status_code == 200 and "bids_http_requests_total" in allowed.text
 
 
 def test_refusal_for_another_body_looks_the_same_as_a_missing_bid(world, login):
