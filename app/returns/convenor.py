@@ -151,6 +151,8 @@ def show(programme_id: int):
         # a social-value column only where the convenor entered licensed unit values (with their source)
         bids=_body_bids(),
         social=bool(latest) and any(c["social_value_source"] for c in latest["measures"].values()),
+        # scaled up to the whole sector only when the convenor entered the sector's homes: labelled an estimate
+        estimates=bool(latest) and any(c["sector_estimate"] is not None for c in latest["measures"].values()),
     )
 
 

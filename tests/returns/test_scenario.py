@@ -178,3 +178,26 @@ def test_only_stories_shared_with_permission_are_quoted(ctx):
             )
     stories = totals.shared_stories(programme, [period.key])
     assert [(name, text) for name, _, text in stories] == [("Landlord 01", "Story 0"), ("Landlord 03", "Story 2")]
+
+
+def test_whole_sector_figures_are_scaled_up_by_homes_and_labelled_an_estimate(scenario):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.pdf.returns_report import build_summary
+
+    assert totals.series(scenario)[-1]["measures"]["CALLS"]["sector_estimate"] is None  # no sector total entered
+    scenario.sector_homes = 1_406_000  # twice the 703,000 homes of June's 37 reporters
+    rows = totals.series(scenario)
+    june = rows[-1]
+    assert june["share_of_sector"] == 50.0
+    assert june["measures"]["CALLS"]["sector_estimate"] == 740  # 370 × 1,406,000 / 703,000
+    assert june["measures"]["ARREARS"]["sector_estimate"] == 222  # 37 × 3 = 111, doubled
+    members = totals.for_members(rows)
+    assert members[-1]["measures"]["FOOD"]["sector_estimate"] is None  # from two: suppressed with its total
+    pdf = build_summary(
+        scenario.title, "Network Body", members, sector_homes=1_406_000, generated_at=datetime(2020, 7, 20, tzinfo=UTC)
+    )
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Whole sector: estimate" in text and "about 740 (estimate)" in text and "50.0%" in text

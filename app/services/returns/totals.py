@@ -69,6 +69,12 @@ def _pct(change: int | None, base: int | None) -> float | None:
     return round(change * 100 / base, 1)
 
 
+def _scaled(total: int, homes: int, sector_homes: int | None, contributors: int) -> int | None:
+    if not sector_homes or not homes or not contributors or homes >= sector_homes:
+        return None
+    return round(total * sector_homes / homes)
+
+
 def series(programme: Programme, loaded: Loaded | None = None, *, medians: bool = False) -> list[dict]:
     """Every period's figures, oldest first (convenor's view: nothing suppressed). The sums, counts, pairs and
     (``medians=True``: only the member's page shows them) medians come from the database (``aggregates``): a
@@ -132,6 +138,9 @@ def series(programme: Programme, loaded: Loaded | None = None, *, medians: bool 
                 "median": middle.get((period.id, m.code)),
                 "social_value_pence": total * m.unit_value_pence if m.unit_value_pence is not None else None,
                 "social_value_source": m.unit_value_source,
+                #: scaled up to the whole sector by homes (only when the convenor entered the sector's homes):
+                #: an estimate, and always shown as one
+                "sector_estimate": _scaled(total, got["homes"], programme.sector_homes, contributors),
                 "suppressed": False,
             }
             if m.kind == MeasureKind.FLOW:
@@ -156,7 +165,7 @@ def for_members(rows: list[dict]) -> list[dict]:
             small = cell["contributors"] < MIN_CONTRIBUTORS
             prev_small = cell["previous_contributors"] is not None and cell["previous_contributors"] < MIN_CONTRIBUTORS
             if small:
-                cell.update(total=None, median=None, social_value_pence=None, suppressed=True)
+                cell.update(total=None, median=None, social_value_pence=None, sector_estimate=None, suppressed=True)
             if small or prev_small:
                 cell.update(change=None, change_pct=None)
             if prev_small:
