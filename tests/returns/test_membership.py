@@ -137,3 +137,53 @@ def test_the_page_lists_adds_and_removes(world, app):
         membership.remove_participant(convenor, programme, members[1].organisation_id)
     assert [name for _, name in membership.roll(programme)][-1] == "Landlord 02"  # removed: listed last
     assert "Landlord 02" in [o.name for o in membership.addable(programme)]
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({}, "Choose the organisations to add."),
+        ({"organisation_ids": "abc"}, "Choose the organisations to add."),
+        ({"organisation_ids": "-3"}, "Choose the organisations to add."),
+        ({"organisation_ids": "99999999999"}, "Choose the organisations to add."),
+        ({"organisation_ids": "999999"}, "not: 999999"),
+    ],
+)
+def test_the_add_form_refuses_bad_choices_with_a_message_and_saves_nothing(app, browser, setup, form, message):
+    from tests.returns.conftest import NOW
+
+    browser.login(setup["convenor"])
+    url = f"/programmes/{setup['id']}/participants"
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count(Participant.id)))
+    with clock.frozen(NOW):
+        response = browser.post_form(url, form, follow_redirects=True)
+    assert response.status_code == 200 and message in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Participant.id))) == before
+
+
+def test_the_page_adds_and_removes_through_the_forms(app, browser, setup):
+    from tests.returns.conftest import NOW
+
+    with app.app_context(), clock.frozen(NOW):
+        _, members = network(1, prefix="Newcomer")
+        # the newcomer must be in this body's directory: move its entry to the programme's body
+        from app.models import DirectoryEntry, Programme
+
+        body = db.session.get(Programme, setup["id"]).organisation_id
+        entry = db.session.scalar(
+            sa.select(DirectoryEntry).where(DirectoryEntry.organisation_id == members[0].organisation_id)
+        )
+        entry.body_id = body
+        newcomer = members[0].organisation_id
+        db.session.commit()
+    browser.login(setup["convenor"])
+    url = f"/programmes/{setup['id']}/participants"
+    with clock.frozen(NOW):
+        page = browser.get(url)
+        assert "Newcomer 01" in page.text and "Landlord 01" in page.text
+        done = browser.post_form(url, {"organisation_ids": str(newcomer)}, follow_redirects=True)
+        assert "1 organisation added" in done.text
+        gone = browser.post_form(f"{url}/{newcomer}/remove", {}, page=url, follow_redirects=True)
+        assert "no longer takes part" in gone.text and "removed" in gone.text
