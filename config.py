@@ -107,6 +107,8 @@ class Config:
     API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", 1024 * 1024)
     INVITATION_DAYS = _int("INVITATION_DAYS", 21)
     FUNDER_LINK_DAYS = _int("FUNDER_LINK_DAYS", 30)
+    #: days an emailed link to a returns summary report works
+    SUMMARY_LINK_DAYS = _int("SUMMARY_LINK_DAYS", 30)
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
     #: seconds between scheduler sweeps (close bids, reminders, digests, email retries)
     SWEEP_SECONDS = _int("SWEEP_SECONDS", 30)

@@ -10,6 +10,7 @@ import random
 import unicodedata
 from datetime import datetime, timedelta
 
+from app.demo_returns import seed_returns
 from app.infra import clock
 from app.regions import REGIONS
 from app.seeding import Member, Seeding
@@ -198,7 +199,8 @@ def seed_demo() -> list[str]:
                     decline_reason="Our board has committed this year's community budget already.",
                 )
             )
-        seeding.consortium(convenor, bid, members)
+        joined = seeding.consortium(convenor, bid, members)
+        returns_lines = seed_returns(convenor, list(joined.values()))
         # Someone who has since left the first member organisation: a manager can erase them (see README).
         seeding.former_colleague(
             seeding.users[MEMBER_EMAIL], opened - timedelta(days=30), email=FORMER_EMAIL, name="Jo Former"
@@ -209,4 +211,5 @@ def seed_demo() -> list[str]:
         f"{sum(homes):,} homes and £{total // 100:,} pledged, plus a draft bid.",
         f"  Convenor login: {CONVENOR_EMAIL} / {DEMO_PASSWORD}",
         f"  Member login:   {MEMBER_EMAIL} / {DEMO_PASSWORD}  ({MEMBERS[0][0]})",
+        *returns_lines,
     ]

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from bench.common import database_targets, fresh_database, in_process_app, percentile, workdir
+from bench.common import database_targets, fresh_database, in_process_app, percentile, row, workdir
 
 CODES = ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
 
@@ -147,6 +147,63 @@ def _timed(fn, runs: int) -> list[float]:
     return out
 
 
+def _alternate(project, bare, runs: int) -> tuple[list[float], list[float]]:
+    """Time the project and its baseline turn about, so drift on a shared machine hits both alike."""
+    a, b = [], []
+    for _ in range(runs):
+        a += _timed(project, 1)
+        b += _timed(bare, 1)
+    return a, b
+
+
+def _counted(engine, fn) -> int:
+    seen: list[str] = []
+    listener = lambda *a: seen.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def bare_pdf(rows: list[dict]) -> bytes:
+    """The floor for the summary PDF: a reportlab document with the same headings, tables (one row per period
+    per measure) and bar charts, in standard Helvetica, no styling."""
+    import io
+
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+
+    styles = getSampleStyleSheet()
+    story = [Paragraph("Summary", styles["Title"])]
+    for code in rows[-1]["measures"]:
+        drawing = Drawing(400, 150)
+        chart = VerticalBarChart()
+        chart.data = [[(r["measures"][code]["total"] or 0) for r in rows]]
+        chart.categoryAxis.categoryNames = [r["period"] for r in rows]
+        drawing.add(chart)
+        table = [["Period", "Total", "Organisations", "Change", "Running total"]] + [
+            [
+                Paragraph(r["period"], styles["Normal"]),
+                *[Paragraph(str(r["measures"][code][k]), styles["Normal"]) for k in ("total", "contributors")],
+                *[Paragraph(str(r["measures"][code][k]), styles["Normal"]) for k in ("change", "running_total")],
+            ]
+            for r in rows
+        ]
+        story += [Paragraph(code, styles["Heading2"]), drawing, Table(table, repeatRows=1)]
+    completeness = [["Period", "Expected", "Received", "On time", "Late", "Missing", "Homes"]] + [
+        [str(r[k]) for k in ("period", "expected", "received", "on_time", "late", "missing", "homes_covered")]
+        for r in rows
+    ]
+    story.append(Table(completeness))
+    out = io.BytesIO()
+    SimpleDocTemplate(out).build(story)
+    return out.getvalue()
+
+
 def measure(url: str, instance, organisations: int, months: int, runs: int) -> dict:
     fresh_database(url, instance)
     app = in_process_app(url, instance)
@@ -160,18 +217,17 @@ def measure(url: str, instance, organisations: int, months: int, runs: int) -> d
     with app.app_context():
         programme = db.session.get(Programme, programme_id)
         series = lambda: totals.series(programme)  # noqa: E731
+        # the floor: reading every counted return's figures once, with one plain query and nothing done to them
         bare = lambda: db.session.execute(  # noqa: E731
             sa.select(ImpactReturn.period_id, ImpactReturn.organisation_id, ImpactReturn.values).where(
                 ImpactReturn.programme_id == programme_id
             )
         ).all()
-        figures["totals_ms"] = _timed(series, runs)
-        figures["bare_query_ms"] = _timed(bare, runs)
+        figures["totals_statements"] = _counted(db.engine, series)
+        figures["totals_ms"], figures["bare_query_ms"] = _alternate(series, bare, runs)
         rows = totals.for_members(totals.series(programme))
-        figures["summary_pdf_ms"] = _timed(
-            lambda: build_summary("Bench", "Body", rows, sector_homes=None, generated_at=datetime.now(UTC)),
-            max(runs // 2, 1),
-        )
+        pdf = lambda: build_summary("Bench", "Body", rows, sector_homes=None, generated_at=datetime.now(UTC))  # noqa: E731
+        figures["summary_pdf_ms"], figures["bare_pdf_ms"] = _alternate(pdf, lambda: bare_pdf(rows), max(runs // 2, 1))
         db.session.remove()
     client = app.test_client()
     from bench.common import csrf_token
@@ -180,31 +236,89 @@ def measure(url: str, instance, organisations: int, months: int, runs: int) -> d
     client.post("/login", data={"csrf_token": csrf_token(page.text), "email": email, "password": "bench-password-1"})
     with app.app_context():
         engine = db.engine
-    seen: list[str] = []
-    listener = lambda *a: seen.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    response = client.get(f"/programmes/{programme_id}")
-    event.remove(engine, "before_cursor_execute", listener)
-    assert response.status_code == 200, response.status_code
-    figures["dashboard_statements"] = len(seen)
-    figures["dashboard_ms"] = _timed(lambda: client.get(f"/programmes/{programme_id}"), max(runs // 2, 1))
+    dashboard = lambda: client.get(f"/programmes/{programme_id}")  # noqa: E731
+    assert dashboard().status_code == 200
+    figures["dashboard_statements"] = _counted(engine, dashboard)
+
+    def bare_in_context():
+        with app.app_context():
+            bare()
+
+    figures["dashboard_ms"], figures["dashboard_bare_ms"] = _alternate(dashboard, bare_in_context, runs)
     return {
         k: (round(statistics.median(v), 1), round(percentile(v, 95), 1)) if isinstance(v, list) else v
         for k, v in figures.items()
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--small", action="store_true")
-    args = parser.parse_args()
-    sizes = [(100, 24), (400, 24)] if args.small else [(500, 24), (2000, 24)]
+#: the targets: the totals and the dashboard close to the floor of reading the same rows once; the summary PDF
+#: close to a bare reportlab document of the same tables and charts; statements the same at every size.
+TOTALS_RATIO, DASHBOARD_RATIO, PDF_RATIO = 1.5, 2.0, 2.0
+
+
+def rows_for(results: list[dict]) -> list[dict]:
+    out = []
+    largest = max(r["organisations"] for r in results)
+    constant = len({(r["totals_statements"], r["dashboard_statements"]) for r in results}) == 1
+    for r in results:
+        case = f"{r['database']}, {r['organisations']:,} orgs × {r['periods']} periods × {r['measures']} measures"
+        big = r["organisations"] == largest
+
+        def ratio(a, b):
+            return round(a[0] / b[0], 2) if b[0] else None
+
+        for measure_name, key, bare_key, target in (
+            ("totals (series) median / p95 ms vs reading the rows", "totals_ms", "bare_query_ms", TOTALS_RATIO),
+            (
+                "dashboard page median / p95 ms vs reading the rows",
+                "dashboard_ms",
+                "dashboard_bare_ms",
+                DASHBOARD_RATIO,
+            ),
+            ("summary PDF median / p95 ms vs a bare reportlab document", "summary_pdf_ms", "bare_pdf_ms", PDF_RATIO),
+        ):
+            got = ratio(r[key], r[bare_key])
+            out.append(
+                row(
+                    "returns_totals",
+                    case,
+                    measure_name,
+                    f"{r[key][0]} / {r[key][1]}",
+                    f"{r[bare_key][0]} / {r[bare_key][1]}",
+                    got,
+                    f"ratio ≤ {target:g} at {largest:,}" if big else "",
+                    (got is not None and got <= target) if big else None,
+                )
+            )
+        out.append(
+            row(
+                "returns_totals",
+                case,
+                "SQL statements: totals, dashboard page",
+                f"{r['totals_statements']}, {r['dashboard_statements']}",
+                target="the same at every size",
+                met=constant,
+            )
+        )
+    return out
+
+
+def main(small: bool = False) -> dict:
+    sizes = [(100, 24), (400, 24)] if small else [(500, 24), (2000, 24)]
+    runs = 5 if small else 7
+    results = []
     with workdir("returns") as work:
+        # SQLite only: the figures are the ratio to the bare read in the same run, on the same database
         for name, url in database_targets(work, "returns")[:1]:
             for organisations, months in sizes:
-                result = measure(url, work / f"i{organisations}", organisations, months, 5)
-                print(json.dumps({"database": name, **result}), flush=True)
+                result = {"database": name, **measure(url, work / f"i{organisations}", organisations, months, runs)}
+                print(json.dumps(result), flush=True)
+                results.append(result)
+    return {"scenario": "returns_totals", "sizes": sizes, "results": results, "rows": rows_for(results)}
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", action="store_true")
+    args = parser.parse_args()
+    print(json.dumps({k: v for k, v in main(small=args.small).items() if k != "rows"}, indent=1, default=str))

@@ -14,6 +14,7 @@ from app.models.impact_return import (
     ReturnReminder,
     ReturnRevision,
     ReturnStatus,
+    SummaryLink,
 )
 from app.models.invitation import (
     Invitation,
@@ -97,6 +98,7 @@ __all__ = [
     "ReturnRevision",
     "ReturnStatus",
     "Role",
+    "SummaryLink",
     "UTCDateTime",
     "User",
     "UserSession",

@@ -128,3 +128,24 @@ class ReturnReminder(db.Model):
         sa.UniqueConstraint("period_id", "organisation_id", "step", name="uq_return_reminders_period_org_step"),
         sa.CheckConstraint("outcome IN ('sent', 'skipped')", name="outcome_valid"),
     )
+
+
+class SummaryLink(db.Model):
+    """A private, expiring, revocable link to a programme's summary report for one organisation that submitted:
+    the members' figures (small numbers suppressed) over a range of periods, without logging in."""
+
+    __tablename__ = "return_summary_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    from_period: Mapped[str] = mapped_column(sa.String(20))
+    to_period: Mapped[str] = mapped_column(sa.String(20))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()

@@ -159,8 +159,16 @@ class Participant(db.Model):
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programmes.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: periods due from this moment on expect its return; None (chosen at set-up): every period
+    expected_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: no longer taking part from this moment: periods due later expect nothing; its returns stay as history
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
 
     __table_args__ = (
         sa.UniqueConstraint("programme_id", "organisation_id", name="uq_programme_participants_programme_org"),

@@ -106,6 +106,18 @@ def build_summary(
         for cell in last["measures"].values():
             figure = "fewer than 3 organisations" if cell["suppressed"] else format_figure(cell["unit"], cell["total"])
             story.append(Paragraph(markup(f"{cell['label']}: {figure}"), BODY))
+        scaled = [c for c in last["measures"].values() if c.get("sector_estimate") is not None]
+        if scaled and homes and sector_homes:
+            share = f"{homes * 100 / sector_homes:.1f}%"
+            story.append(Paragraph("Whole sector: estimate", H2))
+            note = (
+                f"Estimate, not reported figures: each total scaled up from the {share} of the sector's homes "
+                "covered, assuming the rest of the sector is like those who reported."
+            )
+            story.append(Paragraph(markup(note), NOTE))
+            for cell in scaled:
+                estimate = format_figure(cell["unit"], cell["sector_estimate"])
+                story.append(Paragraph(markup(f"{cell['label']}: about {estimate} (estimate)"), BODY))
     codes = list(rows[-1]["measures"]) if rows else []
     for code in codes:
         first = rows[-1]["measures"][code]

@@ -11,8 +11,7 @@ from app.infra import clock
 from app.pdf.returns_report import build_summary
 from app.returns.blueprint import bp
 from app.services.errors import ValidationFailed
-from app.services.returns import programmes, totals
-from app.services.returns import reminders as return_reminders
+from app.services.returns import programmes, summary_links, totals
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, call_service
 from app.web.support import ActionForm
@@ -62,15 +61,17 @@ def summary_xlsx(programme_id: int):
 @bp.post("/programmes/<int:programme_id>/summary/send")
 @login_required
 def send_summary(programme_id: int):
-    """Email the summary report's link to every organisation that submitted in the range."""
+    """Email a private link to the summary report to every organisation that submitted in the range."""
     programme = programmes.get_for_convenor(current_user, programme_id)
     form = ActionForm()
     if not form.validate_on_submit():  # CSRF only: the app's CSRF handler answers first
         abort(400)
     sent = call_service(
         None,
-        lambda: return_reminders.send_summary(
-            current_user, programme, request.form.get("from_period", ""), request.form.get("to_period", "")
+        lambda: len(
+            summary_links.send_summary(
+                current_user, programme, request.form.get("from_period", ""), request.form.get("to_period", "")
+            )
         ),
         message_to=FLASH,
     )

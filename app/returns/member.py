@@ -26,7 +26,7 @@ def programme_page(programme):
     now = clock.now()
     org_id = current_user.organisation_id
     mine = service.returns_for(programme, org_id)
-    rows = totals.for_members(totals.series(programme))
+    rows = totals.for_members(totals.series(programme, medians=True))
     by_key = {r["period"]: r for r in rows}
     listed = [
         (p, mine.get(p.id), service.status_for(p, mine.get(p.id), org_id, now)) for p in reversed(programme.periods)

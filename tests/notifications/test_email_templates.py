@@ -160,7 +160,14 @@ ACCOUNT_VARIANTS = {
         for name, overdue in (("Sam Lee", False), (None, True))
     ],
     "return_summary": [
-        {"name": "Sam Lee", "programme": PROGRAMME, "span": "March to June 2026", "link": "/programmes/1/summary"}
+        {
+            "name": "Sam Lee",
+            "programme": PROGRAMME,
+            "span": "March to June 2026",
+            "link": "/s/token",
+            "expires_at": DEADLINE,
+        },
+        {"name": None, "programme": PROGRAMME, "span": "2026-09", "link": "/s/token", "expires_at": DEADLINE},
     ],
     "password_reset": [{"name": "Sam Lee", "link": "/reset/token", "minutes": 60}],
     "password_changed": [{"name": "Sam Lee", "link": "/reset"}],

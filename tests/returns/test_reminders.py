@@ -144,14 +144,20 @@ def test_the_area_registers_its_sweep_steps(app):
 
 
 def test_the_summary_goes_to_each_organisation_that_submitted_in_the_range(ctx):
+    from app.services.returns import summary_links
+
     convenor, members, programme = _setup()
     period = programme.periods[0]
     with clock.frozen(DUE - timedelta(days=1)):
         for user in members[:2]:
             save_return(user, programme, period, FIGURES, submit=True, expected_version=0)
-        assert reminders.send_summary(convenor, programme, "2026-09", "2026-09") == 2
+        made = summary_links.send_summary(convenor, programme, "2026-09", "2026-09")
+    assert len(made) == 2
     sent = db.session.scalars(sa.select(EmailMessage)).all()
     assert sorted(m.to_address for m in sent) == sorted(u.email for u in members[:2])
-    assert f"/programmes/{programme.id}/summary.pdf?from=2026-09&to=2026-09" in sent[0].body_text
+    # each email carries its own private link, never the login page's address
+    tokens = {token for _, token in made}
+    assert all(any(f"/s/{t}" in m.body_text for t in tokens) for m in sent)
+    assert "/programmes/" not in sent[0].body_text
     with pytest.raises(ValidationFailed):
-        reminders.send_summary(convenor, programme, "2026-10", "2026-09")
+        summary_links.send_summary(convenor, programme, "2026-10", "2026-09")

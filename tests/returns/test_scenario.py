@@ -53,7 +53,7 @@ def scenario(ctx):
 
 
 def test_every_figure_matches_the_hand_computed_one(scenario):
-    rows = {r["period"]: r for r in totals.series(scenario)}
+    rows = {r["period"]: r for r in totals.series(scenario, medians=True)}
     assert list(rows) == ["2020-03..2020-04", "2020-05", "2020-06"]
     p1, p2, p3 = rows["2020-03..2020-04"], rows["2020-05"], rows["2020-06"]
     # completeness: 39 expected; P1 36 in (6 late); P2 38 (one late; landlord 1's amendment after the query
@@ -63,6 +63,8 @@ def test_every_figure_matches_the_hand_computed_one(scenario):
     assert (p3["expected"], p3["received"], p3["on_time"], p3["late"], p3["missing"]) == (39, 37, 37, 0, 2)
     # homes: landlord i has 1,000 × i. P1: 1000 × (1+…+36) = 666,000; P2 741,000; P3 703,000.
     assert [p1["homes_covered"], p2["homes_covered"], p3["homes_covered"]] == [666_000, 741_000, 703_000]
+    # medians: P2 37 × 20 and one 25 → 20; P1 every ARREARS is 5
+    assert p2["measures"]["CALLS"]["median"] == 20 and p1["measures"]["ARREARS"]["median"] == 5
     calls = [r["measures"]["CALLS"] for r in (p1, p2, p3)]
     # P1 36 × 10 = 360. P2 37 × 20 + 25 = 765. P3 37 × 10 = 370.
     assert [c["total"] for c in calls] == [360, 765, 370]
@@ -84,7 +86,7 @@ def test_every_figure_matches_the_hand_computed_one(scenario):
 
 
 def test_members_see_small_numbers_suppressed(scenario):
-    rows = {r["period"]: r for r in totals.for_members(totals.series(scenario))}
+    rows = {r["period"]: r for r in totals.for_members(totals.series(scenario, medians=True))}
     june_food = rows["2020-06"]["measures"]["FOOD"]
     # two contributors: the total, the change and the running total (which would give it away) are hidden
     assert june_food["suppressed"] is True
@@ -95,10 +97,10 @@ def test_members_see_small_numbers_suppressed(scenario):
 
 
 def test_the_query_is_in_the_return_history(scenario):
+    from app.services.returns.programmes import participants
     from app.services.returns.returns import current_return, revisions
 
-    user_org = totals.load(scenario).names
-    first_org = next(i for i, n in user_org.items() if n == "Landlord 01")
+    first_org = next(o.id for o in participants(scenario) if o.name == "Landlord 01")
     ret = current_return(periods.find_period(scenario, "2020-05"), first_org)
     assert [r.action for r in reversed(revisions(ret))] == ["submitted", "queried", "resubmitted"]
     assert ret.values["CALLS"] == 25 and ret.late is False
@@ -176,3 +178,26 @@ def test_only_stories_shared_with_permission_are_quoted(ctx):
             )
     stories = totals.shared_stories(programme, [period.key])
     assert [(name, text) for name, _, text in stories] == [("Landlord 01", "Story 0"), ("Landlord 03", "Story 2")]
+
+
+def test_whole_sector_figures_are_scaled_up_by_homes_and_labelled_an_estimate(scenario):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.pdf.returns_report import build_summary
+
+    assert totals.series(scenario)[-1]["measures"]["CALLS"]["sector_estimate"] is None  # no sector total entered
+    scenario.sector_homes = 1_406_000  # twice the 703,000 homes of June's 37 reporters
+    rows = totals.series(scenario)
+    june = rows[-1]
+    assert june["share_of_sector"] == 50.0
+    assert june["measures"]["CALLS"]["sector_estimate"] == 740  # 370 × 1,406,000 / 703,000
+    assert june["measures"]["ARREARS"]["sector_estimate"] == 222  # 37 × 3 = 111, doubled
+    members = totals.for_members(rows)
+    assert members[-1]["measures"]["FOOD"]["sector_estimate"] is None  # from two: suppressed with its total
+    pdf = build_summary(
+        scenario.title, "Network Body", members, sector_homes=1_406_000, generated_at=datetime(2020, 7, 20, tzinfo=UTC)
+    )
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Whole sector: estimate" in text and "about 740 (estimate)" in text and "50.0%" in text

@@ -100,6 +100,26 @@ MATRIX: dict[str, list[tuple]] = {
     "returns.send_summary": [
         ("POST", "/programmes/{programme}/summary/send", {"from_period": P1, "to_period": P1}, CONVENOR_ACTION),
     ],
+    "returns.summary_links_page": [("GET", "/programmes/{programme}/summary/links", None, CONVENOR_PAGE)],
+    "returns.revoke_summary_link": [
+        ("POST", "/programmes/{programme}/summary/links/{summary_link}/revoke", {}, CONVENOR_ACTION),
+        # another programme's link, asked for under this one
+        ("POST", "/programmes/{programme}/summary/links/{foreign_link}/revoke", {}, roles(convenor=404, member_a=403)),
+    ],
+    # a private link: anyone holding it reads the members' report (no login); a tampered one is a 404 for all
+    "returns.shared_summary": [
+        ("GET", "/s/{summary_token}", None, dict.fromkeys(ROLES, OK)),
+        ("GET", "/s/{summary_token}x", None, dict.fromkeys(ROLES, 404)),
+    ],
+    "returns.participants_page": [("GET", "/programmes/{programme}/participants", None, CONVENOR_PAGE)],
+    "returns.add_participants": [
+        ("POST", "/programmes/{programme}/participants", {"organisation_ids": "{org_c}"}, CONVENOR_ACTION),
+    ],
+    "returns.remove_participant": [
+        ("POST", "/programmes/{programme}/participants/{org_d}/remove", {}, CONVENOR_ACTION),
+        # an organisation of another body's programme: not taking part here
+        ("POST", "/programmes/{programme}/participants/{foreign_org}/remove", {}, roles(member_a=403)),
+    ],
     "returns.summary_xlsx": [
         ("GET", "/programmes/{programme}/summary.xlsx", None, CONVENOR_PAGE),
         (
@@ -182,12 +202,25 @@ def world(data):
         for user in (convenor, other_convenor, *members):
             user.password_hash = FAST_HASH
         s.flush()
+        from app.services.returns import summary_links
+
+        link, token = summary_links.send_summary(convenor, programme, P1, P1)[0]
+        link.expires_at = datetime(2099, 1, 1, tzinfo=UTC)  # the matrix runs at today's time, not the frozen one
+        foreign_link, _ = summary_links.send_summary(other_convenor, other, other.periods[0].key, other.periods[0].key)[
+            0
+        ]
         from app.models import Bid
 
         return {
             "bid": s.scalar(sa.select(Bid.id).where(Bid.organisation_id == convenor.organisation_id)),
             "programme": programme.id,
             "org_a": members[0].organisation_id,
+            "org_c": members[2].organisation_id,
+            "org_d": members[4].organisation_id,
+            "foreign_org": other_members[0].organisation_id,
+            "summary_link": link.id,
+            "summary_token": token,
+            "foreign_link": foreign_link.id,
             "return_a": rets[0].id,
             "version_a": rets[0].version,
             "foreign_return": foreign.id,

@@ -118,7 +118,9 @@ def is_participant(user: User | None, programme: Programme) -> bool:
         return False
     found = db.session.scalar(
         sa.select(Participant.id).where(
-            Participant.programme_id == programme.id, Participant.organisation_id == user.organisation_id
+            Participant.programme_id == programme.id,
+            Participant.organisation_id == user.organisation_id,
+            Participant.removed_at.is_(None),
         )
     )
     return found is not None
@@ -149,7 +151,7 @@ def visible(user: User) -> list[Programme]:
         query = query.where(Programme.organisation_id == user.organisation_id)
     else:
         query = query.join(Participant, Participant.programme_id == Programme.id).where(
-            Participant.organisation_id == user.organisation_id
+            Participant.organisation_id == user.organisation_id, Participant.removed_at.is_(None)
         )
     return list(db.session.scalars(query))
 
@@ -380,11 +382,12 @@ def update_programme(actor: User, programme: Programme, values: dict[str, Any], 
 
 
 def participants(programme: Programme) -> list[Organisation]:
+    """The organisations taking part now (not those removed)."""
     return list(
         db.session.scalars(
             sa.select(Organisation)
             .join(Participant, Participant.organisation_id == Organisation.id)
-            .where(Participant.programme_id == programme.id)
+            .where(Participant.programme_id == programme.id, Participant.removed_at.is_(None))
             .order_by(Organisation.name)
         )
     )

@@ -26,7 +26,8 @@ from app.infra.links import path_for
 from app.models import COUNTED, ImpactReturn, Participant, Period, Programme, ReturnReminder, User
 from app.notifications.bulk import Letter, render_many
 from app.services import audit, audit_kinds
-from app.services.errors import PermissionDenied, require
+from app.services.errors import PermissionDenied
+from app.services.returns import aggregates
 from app.services.returns.programmes import is_convenor
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ def skip_reason(period: Period, step: int, due: list[int], now: datetime) -> str
 
 
 def not_submitted(period: Period) -> list[tuple[int, str, str]]:
-    """(organisation id, person's email, name) for every participant with no submitted return: one query."""
+    """(organisation id, person's email, name) for every organisation taking part and expected for the period
+    (see ``aggregates.expected_at``) with no submitted return: one query."""
     counted = sa.select(ImpactReturn.organisation_id).where(
         ImpactReturn.period_id == period.id, ImpactReturn.status.in_(COUNTED)
     )
@@ -59,6 +61,8 @@ def not_submitted(period: Period) -> list[tuple[int, str, str]]:
         .join(User, User.organisation_id == Participant.organisation_id)
         .where(
             Participant.programme_id == period.programme_id,
+            Participant.removed_at.is_(None),
+            aggregates.expected_at(period.due_at),
             Participant.organisation_id.not_in(counted),
             User.is_enabled.is_(True),
         )
@@ -170,58 +174,8 @@ def send_to_missing(actor: User, programme: Programme, period: Period) -> int:
     return sent
 
 
-def send_summary(actor: User, programme: Programme, from_key: str, to_key: str) -> int:
-    """Email the summary report's link to one person at each organisation that submitted in the range."""
-    if not is_convenor(actor, programme):
-        raise PermissionDenied("Only the convening body's convenors can send the summary.")
-    keys = [p.key for p in programme.periods]
-    if from_key not in keys or to_key not in keys or keys.index(from_key) > keys.index(to_key):
-        require({"from_period": ["Choose a range of the programme's periods, first to last."]})
-    chosen = [p.id for p in programme.periods[keys.index(from_key) : keys.index(to_key) + 1]]
-    rows = db.session.execute(
-        sa.select(User.organisation_id, User.email, User.name)
-        .where(
-            User.organisation_id.in_(
-                sa.select(ImpactReturn.organisation_id).where(
-                    ImpactReturn.period_id.in_(chosen), ImpactReturn.status.in_(COUNTED)
-                )
-            ),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.organisation_id, User.is_manager.desc(), User.id)
-    ).all()
-    first: dict[int, tuple[str, str]] = {}
-    for org_id, email, name in rows:
-        first.setdefault(org_id, (email, name))
-    span = from_key if from_key == to_key else f"{from_key} to {to_key}"
-    link = path_for("returns.summary_pdf", programme_id=programme.id) + f"?from={from_key}&to={to_key}"
-    messages = [
-        notifications.render(
-            email,
-            "return_summary",
-            f"Summary: {programme.title}, {span}",
-            programme=programme,
-            name=name,
-            span=span,
-            link=link,
-        )
-        for email, name in first.values()
-    ]
-    notifications.queue_all(messages)
-    audit.record(
-        "return.summary_sent",
-        actor=actor,
-        subject=programme,
-        after={"from": from_key, "to": to_key, "organisations": len(messages)},
-    )
-    return len(messages)
-
-
 audit_kinds.declare(
     "return.reminders_sent",
     lambda e: f"{e.actor} sent {e.after.get('sent', 0):,} reminders for the {e.after.get('period', '')} returns.",
     title="Return reminders sent",
-)
-audit_kinds.declare(
-    "return.summary_sent", lambda e: f"{e.actor} sent the summary report to the organisations that submitted."
 )

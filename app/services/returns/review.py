@@ -80,7 +80,7 @@ def add_lock_exception(
     taking_part = (
         organisation_id is not None
         and db.session.query(Participant.id)
-        .filter_by(programme_id=programme.id, organisation_id=organisation_id)
+        .filter_by(programme_id=programme.id, organisation_id=organisation_id, removed_at=None)
         .first()
     )
     if not taking_part:

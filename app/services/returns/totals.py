@@ -9,7 +9,6 @@ figure built from fewer than ``MIN_CONTRIBUTORS`` organisations (and anything th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from statistics import median
 
 import sqlalchemy as sa
 
@@ -21,10 +20,10 @@ from app.models import (
     MeasureKind,
     MeasureSet,
     Organisation,
-    Participant,
     Period,
     Programme,
 )
+from app.services.returns import aggregates
 
 MIN_CONTRIBUTORS = 3
 
@@ -34,13 +33,12 @@ class Loaded:
     periods: list[Period]
     measures: dict[int, list[Measure]]  #: measure set id → its measures
     set_versions: dict[int, int]
-    homes: dict[int, int]  #: participant organisation id → homes owned
-    names: dict[int, str]
-    #: period id → org id → the counted return's row (period_id, organisation_id, values, late, status)
+    #: period id → org id → the counted return's row (period_id, organisation_id, values, late, status); only
+    #: read by ``per_organisation`` (the spreadsheet), never by the totals
     returns: dict[int, dict[int, sa.Row]] = field(default_factory=dict)
 
 
-def load(programme: Programme) -> Loaded:
+def load(programme: Programme, *, with_returns: bool = False) -> Loaded:
     periods = list(
         db.session.scalars(sa.select(Period).where(Period.programme_id == programme.id).order_by(Period.start_month))
     )
@@ -50,28 +48,18 @@ def load(programme: Programme) -> Loaded:
         sa.select(Measure).where(Measure.measure_set_id.in_([s.id for s in sets])).order_by(Measure.position)
     ):
         measures[m.measure_set_id].append(m)
-    people = db.session.execute(
-        sa.select(Organisation.id, Organisation.name, Organisation.homes_owned)
-        .join(Participant, Participant.organisation_id == Organisation.id)
-        .where(Participant.programme_id == programme.id)
-    ).all()
-    loaded = Loaded(
-        periods,
-        measures,
-        {s.id: s.version for s in sets},
-        {i: h or 0 for i, _, h in people},
-        {i: n for i, n, _ in people},
-    )
-    # Plain rows, not ORM objects: at 2,000 organisations × 24 periods building objects is most of the time.
-    query = sa.select(
-        ImpactReturn.period_id,
-        ImpactReturn.organisation_id,
-        ImpactReturn.values,
-        ImpactReturn.late,
-        ImpactReturn.status,
-    ).where(ImpactReturn.programme_id == programme.id, ImpactReturn.status.in_(COUNTED))
-    for ret in db.session.execute(query):
-        loaded.returns.setdefault(ret.period_id, {})[ret.organisation_id] = ret
+    loaded = Loaded(periods, measures, {s.id: s.version for s in sets})
+    if with_returns:
+        # Plain rows, not ORM objects: at 2,000 organisations × 24 periods building objects is most of the time.
+        query = sa.select(
+            ImpactReturn.period_id,
+            ImpactReturn.organisation_id,
+            ImpactReturn.values,
+            ImpactReturn.late,
+            ImpactReturn.status,
+        ).where(ImpactReturn.programme_id == programme.id, ImpactReturn.status.in_(COUNTED))
+        for ret in db.session.execute(query):
+            loaded.returns.setdefault(ret.period_id, {})[ret.organisation_id] = ret
     return loaded
 
 
@@ -81,49 +69,54 @@ def _pct(change: int | None, base: int | None) -> float | None:
     return round(change * 100 / base, 1)
 
 
-def series(programme: Programme, loaded: Loaded | None = None) -> list[dict]:
-    """Every period's figures, oldest first (convenor's view: nothing suppressed)."""
+def _scaled(total: int, homes: int, sector_homes: int | None, contributors: int) -> int | None:
+    if not sector_homes or not homes or not contributors or homes >= sector_homes:
+        return None
+    return round(total * sector_homes / homes)
+
+
+def series(programme: Programme, loaded: Loaded | None = None, *, medians: bool = False) -> list[dict]:
+    """Every period's figures, oldest first (convenor's view: nothing suppressed). The sums, counts, pairs and
+    (``medians=True``: only the member's page shows them) medians come from the database (``aggregates``): a
+    fixed number of statements and no loop over returns."""
     loaded = loaded or load(programme)
+    codes = list(dict.fromkeys(m.code for ms in loaded.measures.values() for m in ms))
+    figures = aggregates.per_period(programme.id, codes)
+    pairs = aggregates.like_for_like(programme.id, codes)
+    absent = aggregates.missing(programme.id)
+    middle = aggregates.medians(programme.id, codes) if medians else {}
     out: list[dict] = []
     running: dict[str, int] = {}
-    previous: dict[str, dict[int, int]] = {}  #: the period before: code → organisation → figure
     previous_totals: dict[str, dict] = {}
-    expected = len(loaded.homes)
-    for period in loaded.periods:
-        got = loaded.returns.get(period.id, {})
-        late = sum(1 for r in got.values() if r.late)
+    for n, period in enumerate(loaded.periods):
+        got = figures.get(period.id, {"received": 0, "late": 0, "homes": 0, "codes": {}})
+        lost = absent.get(period.id, [])
         row = {
             "period": period.key,
             "measure_set_version": loaded.set_versions[period.measure_set_id],
             "due_at": period.due_at,
             "lock_at": period.lock_at,
-            "expected": expected,
-            "received": len(got),
-            "on_time": len(got) - late,
-            "late": late,
-            "missing": expected - len(got),
-            "missing_organisations": sorted(i for i in loaded.homes if i not in got),
-            "homes_covered": sum(loaded.homes.get(i, 0) for i in got),
+            "expected": got["received"] + len(lost),
+            "received": got["received"],
+            "on_time": got["received"] - got["late"],
+            "late": got["late"],
+            "missing": len(lost),
+            "missing_organisations": lost,
+            "homes_covered": got["homes"],
             "share_of_sector": None,
             "measures": {},
         }
         if programme.sector_homes:
             row["share_of_sector"] = round(row["homes_covered"] * 100 / programme.sector_homes, 1)
-        # every figure of the period by code, in one pass over its returns ("not collected" is left out)
-        by_code: dict[str, dict[int, int]] = {}
-        for o, r in got.items():
-            for code, value in r.values.items():
-                if type(value) is int:
-                    by_code.setdefault(code, {})[o] = value
+        paired = pairs.get(period.id, {})
         for m in loaded.measures[period.measure_set_id]:
-            figures = by_code.get(m.code, {})
-            total = sum(figures.values())
+            total, contributors = got["codes"].get(m.code, (0, 0))
             before = previous_totals.get(m.code)
             prev_total = before["total"] if before else None
-            earlier = previous.get(m.code, {})
-            both = [o for o in figures if o in earlier]
-            lfl_base = sum(earlier[o] for o in both) if before else None
-            lfl = sum(figures[o] for o in both) - lfl_base if before else None
+            lfl = lfl_base = lfl_n = None
+            if before:
+                now_sum, lfl_base, lfl_n = paired.get(m.code, (0, 0, 0)) if n else (0, 0, 0)
+                lfl = now_sum - lfl_base
             if m.kind == MeasureKind.FLOW:
                 running[m.code] = running.get(m.code, 0) + total
             cell = {
@@ -132,32 +125,30 @@ def series(programme: Programme, loaded: Loaded | None = None) -> list[dict]:
                 "unit": str(m.unit),
                 "kind": str(m.kind),
                 "total": total,
-                "contributors": len(figures),
+                "contributors": contributors,
                 "previous_total": prev_total,
                 "previous_contributors": before["contributors"] if before else None,
                 "change": total - prev_total if prev_total is not None else None,
                 "change_pct": _pct(total - prev_total, prev_total) if prev_total is not None else None,
                 "like_for_like_change": lfl,
                 "like_for_like_pct": _pct(lfl, lfl_base),
-                "like_for_like_contributors": len(both) if before else None,
+                "like_for_like_contributors": lfl_n,
                 "running_total": running[m.code] if m.kind == MeasureKind.FLOW else None,
                 "running_min_contributors": None,
-                "median": median(figures.values()) if figures else None,
+                "median": middle.get((period.id, m.code)),
                 "social_value_pence": total * m.unit_value_pence if m.unit_value_pence is not None else None,
                 "social_value_source": m.unit_value_source,
+                #: scaled up to the whole sector by homes (only when the convenor entered the sector's homes):
+                #: an estimate, and always shown as one
+                "sector_estimate": _scaled(total, got["homes"], programme.sector_homes, contributors),
                 "suppressed": False,
             }
             if m.kind == MeasureKind.FLOW:
-                floor = (
-                    before["running_min_contributors"]
-                    if before and before.get("running_min_contributors") is not None
-                    else None
-                )
-                cell["running_min_contributors"] = len(figures) if floor is None else min(floor, len(figures))
+                floor = before.get("running_min_contributors") if before else None
+                cell["running_min_contributors"] = contributors if floor is None else min(floor, contributors)
             row["measures"][m.code] = cell
             previous_totals[m.code] = cell
         out.append(row)
-        previous = by_code
     return out
 
 
@@ -174,7 +165,7 @@ def for_members(rows: list[dict]) -> list[dict]:
             small = cell["contributors"] < MIN_CONTRIBUTORS
             prev_small = cell["previous_contributors"] is not None and cell["previous_contributors"] < MIN_CONTRIBUTORS
             if small:
-                cell.update(total=None, median=None, social_value_pence=None, suppressed=True)
+                cell.update(total=None, median=None, social_value_pence=None, sector_estimate=None, suppressed=True)
             if small or prev_small:
                 cell.update(change=None, change_pct=None)
             if prev_small:
@@ -198,16 +189,19 @@ def period_totals(programme: Programme, key: str, *, members: bool) -> dict | No
 
 def per_organisation(programme: Programme, loaded: Loaded | None = None) -> list[dict]:
     """One row per organisation and period (convenor's spreadsheet)."""
-    loaded = loaded or load(programme)
+    if loaded is None or not loaded.returns:
+        loaded = load(programme, with_returns=True)
+    ids = {o for got in loaded.returns.values() for o in got}
+    names = dict(
+        db.session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all()
+    )
     rows = []
     for period in loaded.periods:
-        for org_id, ret in sorted(
-            loaded.returns.get(period.id, {}).items(), key=lambda kv: loaded.names.get(kv[0], "")
-        ):
+        for org_id, ret in sorted(loaded.returns.get(period.id, {}).items(), key=lambda kv: names.get(kv[0], "")):
             rows.append(
                 {
                     "period": period.key,
-                    "organisation": loaded.names.get(org_id, ""),
+                    "organisation": names.get(org_id, ""),
                     "late": ret.late,
                     "status": str(ret.status),
                     "values": dict(ret.values),
