@@ -1,7 +1,8 @@
-"""Impact returns at size: the totals service, the convenor's dashboard page (in-process) and the summary PDF at
-2,000 organisations × 24 periods × 9 measures, each beside a bare baseline in the same run (reading the same
-rows with one plain query; a reportlab document of the same number of tables). Run alone:
-``python -m bench.returns_totals [--small]``.
+"""Impact returns at size (``make bench``: ``returns_totals``): the totals service, the convenor's dashboard page
+(in-process) and the summary PDF at 2,000 organisations × 24 periods × 9 measures, each timed turn about with
+a bare baseline in the same run (the floor: reading every return's figures once with one plain query; for the
+PDF, a reportlab document of the same tables and charts), and the SQL statements of the totals and the page at
+each size. Run alone: ``python -m bench.returns_totals [--small]``.
 """
 
 from __future__ import annotations
