@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -96,39 +96,59 @@ def as_360_grant(
 ) -> dict[str, Any]:
     """One grant in the standard's JSON shape. Fields left blank are left out. ``grant`` is a Grant or a row of
     the grants table; ``member`` the organisation that made it (the grant's own, when not given)."""
-    pounds = grant.amount_pence / 100 if grant.amount_pence % 100 else grant.amount_pence // 100
-    recipient: dict[str, Any] = {
-        "id": recipient_org_id(
-            grant.recipient_identifier, grant.recipient_charity_number, grant.recipient_company_number
-        )
-        or f"360G-{prefix}-R-{hashlib.sha1(grant.recipient_key.encode()).hexdigest()[:12]}",  # noqa: S324 (an id)
-        "name": grant.recipient_name,
-    }
-    if grant.recipient_charity_number:
-        recipient["charityNumber"] = grant.recipient_charity_number
-    if grant.recipient_company_number:
-        recipient["companyNumber"] = grant.recipient_company_number
     member = member or grant.organisation
-    out: dict[str, Any] = {
-        "id": f"360G-{prefix}-{grant.reference}",
-        "title": grant.title,
-        "description": grant.description,
-        "currency": "GBP",
-        "amountAwarded": pounds,
-        "awardDate": _day(grant.award_date),
-        "recipientOrganization": [recipient],
-        "fundingOrganization": [{"id": member.identifier or f"360G-{prefix}-ORG-{member.id}", "name": member.name}],
-        "grantProgramme": [{"code": f"{prefix}-BID-{bid.id}", "title": bid.scheme}],
-        "dateModified": iso_utc(grant.updated_at),
-        "dataSource": source,
+    return _maker(bid, prefix, source, {member.id: member})(grant)
+
+
+def _maker(bid: Bid, prefix: str, source: str, members: dict[int, Organisation]):
+    """``as_360_grant`` for many grants of one bid: what they share (the programme, each member as funder) is
+    worked out once, and the grants hold the same lists (the package is written out, never changed in place)."""
+    programme = [{"code": f"{prefix}-BID-{bid.id}", "title": bid.scheme}]
+    funders = {
+        org_id: [{"id": member.identifier or f"360G-{prefix}-ORG-{member.id}", "name": member.name}]
+        for org_id, member in members.items()
     }
-    dates = {k: _day(v) for k, v in (("startDate", grant.planned_start), ("endDate", grant.planned_end)) if v}
-    if dates:
-        out["plannedDates"] = [dates]
-    location = _location(grant)
-    if location:
-        out["beneficiaryLocation"] = [location]
-    return out
+    grant_prefix, recipient_prefix = f"360G-{prefix}-", f"360G-{prefix}-R-"
+
+    def make(grant) -> dict[str, Any]:
+        amount = grant.amount_pence
+        charity, company = grant.recipient_charity_number, grant.recipient_company_number
+        recipient: dict[str, Any] = {
+            "id": recipient_org_id(grant.recipient_identifier, charity, company)
+            or recipient_prefix + hashlib.sha1(grant.recipient_key.encode()).hexdigest()[:12],  # noqa: S324 (an id)
+            "name": grant.recipient_name,
+        }
+        if charity:
+            recipient["charityNumber"] = charity
+        if company:
+            recipient["companyNumber"] = company
+        out: dict[str, Any] = {
+            "id": grant_prefix + grant.reference,
+            "title": grant.title,
+            "description": grant.description,
+            "currency": "GBP",
+            "amountAwarded": amount / 100 if amount % 100 else amount // 100,
+            "awardDate": grant.award_date.isoformat(),
+            "recipientOrganization": [recipient],
+            "fundingOrganization": funders[grant.organisation_id],
+            "grantProgramme": programme,
+            "dateModified": iso_utc(grant.updated_at),
+            "dataSource": source,
+        }
+        start, end = grant.planned_start, grant.planned_end
+        if start or end:
+            dates = {}
+            if start:
+                dates["startDate"] = start.isoformat()
+            if end:
+                dates["endDate"] = end.isoformat()
+            out["plannedDates"] = [dates]
+        location = _location(grant)
+        if location:
+            out["beneficiaryLocation"] = [location]
+        return out
+
+    return make
 
 
 def _location(grant: Grant) -> dict[str, Any] | None:
@@ -151,10 +171,6 @@ def _location(grant: Grant) -> dict[str, Any] | None:
     if grant.location_name:
         return {"name": grant.location_name, "countryCode": "GB"}
     return None
-
-
-def _day(value: date) -> str:
-    return value.isoformat()
 
 
 def check(grant: dict[str, Any]) -> list[str]:
@@ -205,10 +221,10 @@ def build(actor: User, bid: Bid, *, now: datetime) -> Export:
             )
         )
     }
+    make = _maker(bid, prefix, source, members)
     items, problems = [], []
     for grant in grants:
-        member = members[grant.organisation_id]
-        item = as_360_grant(grant, bid, prefix, source, member)
+        item = make(grant)
         reasons = check(item)
         if reasons:
             problems.append(
@@ -216,7 +232,7 @@ def build(actor: User, bid: Bid, *, now: datetime) -> Export:
                     "grant_id": grant.id,
                     "id": item["id"],
                     "title": grant.title,
-                    "organisation": member.name,
+                    "organisation": members[grant.organisation_id].name,
                     "reasons": reasons,
                 }
             )
