@@ -93,9 +93,10 @@ class TotalFigures(Figures):
 
 
 class Duplicate(ResponseBody):
-    key: str
+    key: str = Field(description="The recipients' name as the directory folds names.")
     names: list[str]
     identities: int
+    look_alike: bool = Field(description="True when the names are alike only once accents are folded: a warning.")
 
 
 class Delivery(ResponseBody):

@@ -241,6 +241,8 @@ def _summary_sheet(wb: Workbook, data: PackData) -> None:
             rows.append(("Spend by", london_date(outcome.spend_by), None))
         if outcome.reason and outcome.result != "won":
             rows.append(("Reason", safe_text(outcome.reason), None))
+        if outcome.result != "won":
+            rows.append(("Pledges", "Released: the members' money is no longer held for this bid", None))
     for row, (label, value, number_format) in enumerate(rows, start=1):
         _put_text(ws, row, 1, label).font = BOLD
         if isinstance(value, str):

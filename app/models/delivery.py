@@ -67,7 +67,8 @@ class Grant(db.Model):
     #: the stable part of the 360Giving grant id: never changes, whatever else is edited
     reference: Mapped[str] = mapped_column(sa.String(40), unique=True)
     recipient_name: Mapped[str] = mapped_column(sa.String(200))
-    #: the name folded for matching recipients across members (app.services.grant_values.name_key)
+    #: the name folded for matching recipients across members, as the directory folds names
+    #: (app.services.grants.recipient_key = app.services.directory_names.duplicate_key)
     recipient_key: Mapped[str] = mapped_column(sa.String(200), index=True)
     recipient_charity_number: Mapped[str | None] = mapped_column(sa.String(20))
     recipient_company_number: Mapped[str | None] = mapped_column(sa.String(20))

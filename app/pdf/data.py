@@ -119,6 +119,8 @@ class PackOutcome:
             rows.append(("Spend by", london_date(self.spend_by)))
         if self.reason and self.result != "won":
             rows.append(("Reason", self.reason))
+        if self.result != "won":
+            rows.append(("Pledges", "Released: the members' money is no longer held for this bid"))
         return rows
 
 

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import LIVE_STATUSES, Bid, Grant, Invitation, InvitationStatus, Organisation, Pledge, User
 from app.regions import REGIONS
 from app.services.access import is_bid_convenor
+from app.services.directory_names import accent_folded
 from app.services.grant_values import recipient_org_id
 
 
@@ -124,9 +125,31 @@ def summary(actor: User, bid: Bid) -> dict[str, Any]:
         "shared_recipients": sum(1 for orgs in by_identity.values() if len(orgs) > 1),
     }
     if convenor:
-        out["possible_duplicates"] = [
-            {"key": key, "names": sorted({name for _, name in found}), "identities": len({w for w, _ in found})}
-            for key, found in sorted(by_key.items())
-            if len({w for w, _ in found}) > 1 or len({name for _, name in found}) > 1
-        ]
+        out["possible_duplicates"] = possible_duplicates(by_key)
     return out
+
+
+def possible_duplicates(by_key: dict[str, set[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """Recipients that may be one group, as the directory flags its organisations: the same name once case,
+    punctuation, "&" and "Ltd" are set aside (``directory_names.duplicate_key``) but recorded differently
+    (another spelling, or another identity); and, as a warning only, names alike once accents are folded
+    ("Grŵp" and "Grwp")."""
+    found: list[dict[str, Any]] = []
+    folded: dict[str, set[str]] = defaultdict(set)
+    for key, seen in sorted(by_key.items()):
+        folded[accent_folded(key)].add(key)
+        names, identities = {name for _, name in seen}, {who for who, _ in seen}
+        if len(identities) > 1 or len(names) > 1:
+            found.append({"key": key, "names": sorted(names), "identities": len(identities), "look_alike": False})
+    for key, keys in sorted(folded.items()):
+        if len(keys) > 1:
+            seen = set().union(*(by_key[k] for k in keys))
+            found.append(
+                {
+                    "key": key,
+                    "names": sorted({name for _, name in seen}),
+                    "identities": len({who for who, _ in seen}),
+                    "look_alike": True,
+                }
+            )
+    return found

@@ -267,6 +267,11 @@ class HistoryRow:
     pledge: Pledge | None
     letters: int
 
+    @property
+    def released_at(self):
+        """When the pledge was released (its bid lost or withdrawn); None while the bid holds it."""
+        return self.pledge.released_at if self.pledge else None
+
 
 @dataclass
 class History:
@@ -275,10 +280,14 @@ class History:
     responded: int
     pledged_pence: int
     homes: int
+    #: of ``pledged_pence``: pledges released because their bid was lost or withdrawn (kept as history)
+    released_pence: int = 0
+    released: int = 0
 
 
 def history(entry: DirectoryEntry) -> History:
-    """The organisation's history across its body's bids: invitation, response, pledge, letters; with totals."""
+    """The organisation's history across its body's bids: invitation, response, pledge (released ones too, marked
+    as such), letters; with totals."""
     invitations = {
         inv.bid_id: inv
         for inv in db.session.scalars(
@@ -322,4 +331,6 @@ def history(entry: DirectoryEntry) -> History:
         responded=sum(1 for i in invitations.values() if i.responded_at is not None),
         pledged_pence=sum(p.amount_pence for p in live),
         homes=sum(p.homes for p in live),
+        released_pence=sum(p.amount_pence for p in live if p.released_at is not None),
+        released=sum(1 for p in live if p.released_at is not None),
     )

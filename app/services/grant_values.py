@@ -6,7 +6,6 @@ Raises ValidationFailed with a message per field (nested names: ``recipient.name
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -36,20 +35,11 @@ CHARITY_SHAPES = (
 )
 COMPANY_SHAPE = re.compile(r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$")
 EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
-_STOP = re.compile(r"\b(the|ltd|limited|cic|cio|inc|and|of)\b")
 
 
 def gss_type(code: str | None) -> str | None:
     """The code type (LAD, RGN, CTRY) of a GSS code, or None when the app knows no type for its prefix."""
     return GSS_TYPES.get(code[:3]) if code else None
-
-
-def name_key(name: str) -> str:
-    """A recipient's name folded for spotting the same group under two spellings: accents, case, punctuation,
-    ``&``/``and``, ``the`` and company suffixes ignored."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold().replace("&", " and ")
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    return " ".join(_STOP.sub(" ", text).split())[:200]
 
 
 def find_email(text: str | None) -> str | None:

@@ -17,8 +17,9 @@ from app.models import GRANT_FIELDS, Bid, Grant, User
 from app.money import format_pence
 from app.services import audit, audit_kinds
 from app.services.access import is_bid_convenor, is_bid_member
+from app.services.directory_names import duplicate_key
 from app.services.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion
-from app.services.grant_values import name_key, validate_grant
+from app.services.grant_values import validate_grant
 from app.services.outcomes import outcome_of
 
 
@@ -59,6 +60,12 @@ def get_grant(actor: User, bid: Bid, grant_id: int) -> Grant:
     return grant
 
 
+def recipient_key(name: str) -> str:
+    """The recipient's name folded as the directory folds names (``directory_names.duplicate_key``), so one
+    group under two spellings is flagged the same way in both places."""
+    return duplicate_key(name)[:200]
+
+
 def create_grant(actor: User, bid: Bid, values: dict[str, Any], *, reference: str | None = None) -> Grant:
     """Record a grant the actor's organisation made; audited."""
     _require_member(actor, bid)
@@ -69,7 +76,7 @@ def create_grant(actor: User, bid: Bid, values: dict[str, Any], *, reference: st
         bid_id=bid.id,
         organisation_id=actor.organisation_id,
         reference=reference or new_reference(),
-        recipient_key=name_key(clean["recipient_name"]),
+        recipient_key=recipient_key(clean["recipient_name"]),
         created_at=now,
         updated_at=now,
         created_by_id=actor.id,
@@ -106,7 +113,7 @@ def update_grant(
         return grant
     for key, value in clean.items():
         setattr(grant, key, value)
-    grant.recipient_key = name_key(grant.recipient_name)
+    grant.recipient_key = recipient_key(grant.recipient_name)
     grant.updated_at = clock.now()
     grant.updated_by_id = actor.id
     db.session.flush()

@@ -201,7 +201,8 @@ def build_documents(data: PackData, letter_files: dict[str, bytes]) -> dict[str,
 
 
 def _members(bid: Bid) -> tuple[list[PackMember], list[tuple[int, list[str]]], dict[str, bytes]]:
-    """Live pledges with their organisation and current letter, in one query.
+    """Live pledges with their organisation and current letter, in one query. Released pledges (a lost or
+    withdrawn bid's) are history, not money the bid holds: a pack generated after such an outcome lists none.
 
     Returns the members, each member's (organisation id, region codes) for comparing versions, and the
     letters' bytes by their name in the ZIP.
@@ -210,7 +211,7 @@ def _members(bid: Bid) -> tuple[list[PackMember], list[tuple[int, list[str]]], d
         sa.select(Pledge, Organisation.name, Organisation.identifier, Letter.sha256)
         .join(Organisation, Organisation.id == Pledge.organisation_id)
         .outerjoin(Letter, sa.and_(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)))
-        .where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
+        .where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES), Pledge.released_at.is_(None))
         .order_by(Pledge.amount_pence.desc(), Organisation.name, Pledge.id)
     ).all()
     members: list[PackMember] = []

@@ -126,3 +126,27 @@ def test_grants_only_in_a_won_bid_and_until_delivery_closes(ctx):
     assert [e for e in db.session.scalars(sa.select(AuditEvent.action)) if e.startswith("delivery.")] == [
         "delivery.closed"
     ]
+
+
+def test_recipients_are_flagged_as_possible_duplicates_by_the_directory_s_name_key(ctx):
+    from app.services import delivery
+    from app.services.directory_names import duplicate_key
+
+    bid, users = won_bid(3)
+    a = grant_by(users[0], bid, recipient_name="Hulme Youth Club Ltd")
+    grant_by(users[1], bid, recipient_name="hulme youth club limited", recipient_charity_number="1123456")
+    grant_by(users[2], bid, recipient_name="Grŵp Cymunedol")
+    grant_by(users[0], bid, recipient_name="Grwp Cymunedol")
+    grant_by(users[1], bid, recipient_name="St Mungo’s Garden")
+    grant_by(users[2], bid, recipient_name="St Mungos Garden")
+    assert a.recipient_key == duplicate_key("Hulme Youth Club Ltd") == "hulme youth club"
+    found = delivery.summary(bid.created_by, bid)["possible_duplicates"]
+    by_key = {(d["key"], d["look_alike"]): d for d in found}
+    hulme = by_key[("hulme youth club", False)]
+    assert hulme["names"] == ["Hulme Youth Club Ltd", "hulme youth club limited"] and hulme["identities"] == 2
+    assert by_key[("st mungos garden", False)]["names"] == ["St Mungos Garden", "St Mungo’s Garden"]
+    welsh = by_key[("grwp cymunedol", True)]  # alike only once the accents are folded: a warning
+    assert welsh["names"] == ["Grwp Cymunedol", "Grŵp Cymunedol"]
+    assert ("grŵp cymunedol", False) not in by_key and len(found) == 3
+    member = delivery.summary(users[0], bid)
+    assert "possible_duplicates" not in member

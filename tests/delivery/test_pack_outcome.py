@@ -71,6 +71,27 @@ def test_a_lost_bid_s_next_version_gives_the_reason(ctx):
     assert manifest["outcome"]["result"] == "lost" and manifest["outcome"]["amount_awarded_pence"] is None
 
 
+@pytest.mark.parametrize("outcome", [LOST, {"result": "withdrawn"}])
+def test_a_pack_after_a_lost_or_withdrawn_outcome_lists_no_released_pledge(ctx, outcome):
+    bid, _users = submitted_bid(2)
+    before = packs.generate_pack(bid.created_by, bid)
+    outcomes.record_outcome(bid.created_by, bid, outcome)
+    after = packs.generate_pack(bid.created_by, bid)
+    assert (before.figures["members"], before.figures["total_pence"]) == (2, 50_000_000)
+    assert (after.figures["members"], after.figures["total_pence"], after.figures["member_list"]) == (0, 0, [])
+    cover, summary, _manifest = _documents(after)
+    assert "Pledges: Released" in cover and summary["Pledges"].startswith("Released")
+    assert {m["name"] for m in before.figures["member_list"]} == {"Delivery Homes 1", "Delivery Homes 2"}
+
+
+def test_a_won_bid_s_pack_still_lists_its_pledges(ctx):
+    bid, _users = submitted_bid(2)
+    outcomes.record_outcome(bid.created_by, bid, WON)
+    pack = packs.generate_pack(bid.created_by, bid)
+    assert (pack.figures["members"], pack.figures["total_pence"]) == (2, 50_000_000)
+    assert "Pledges:" not in _documents(pack)[0]
+
+
 def test_a_corrected_outcome_shows_in_the_next_version_only(ctx):
     bid, _users = submitted_bid(1)
     outcomes.record_outcome(bid.created_by, bid, WON)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import BidStatus, Grant
 from tests.conftest import Browser
-from tests.delivery.helpers import grant_by, submitted_bid, won_bid
+from tests.delivery.helpers import WON, grant_by, submitted_bid, won_bid
 from tests.factories import PASSWORD
 
 
@@ -143,3 +143,40 @@ def test_the_360giving_page_lists_failing_grants_and_offers_the_files_without_th
     assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/bids/{bid_id}/360giving")
     without = browser.get(f"/bids/{bid_id}/360giving.csv?without_failing=1")
     assert without.status_code == 200 and len(without.data.decode().strip().splitlines()) == 1  # the header only
+
+
+def test_every_page_of_a_bid_with_an_outcome_says_so_in_one_line(app, client):
+    from app.models import Bid, Pledge
+    from app.services import outcomes
+
+    def make():
+        bid, users = submitted_bid(1)
+        outcomes.record_outcome(bid.created_by, bid, {"result": "lost", "reason": "Oversubscribed."})
+        pledge = db.session.scalar(sa.select(Pledge).where(Pledge.bid_id == bid.id))
+        return bid.id, bid.created_by.email, users[0].email, pledge.id
+
+    bid_id, convenor, member, pledge_id = _committed(app)(make)
+    browser = Browser(client)
+    browser.login(convenor, PASSWORD)
+    for path in (f"/bids/{bid_id}/invitations", f"/bids/{bid_id}/audit", f"/bids/{bid_id}/pledges/{pledge_id}/history"):
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        assert page.text.count('id="bid-outcome"') == 1 and "Outcome: Lost." in page.text, path
+        assert "The pledges are released" in page.text
+    dashboard = browser.get(f"/bids/{bid_id}").text  # the full panel there, not the line as well
+    assert 'id="bid-outcome"' not in dashboard and "Outcome: Lost" in dashboard
+    assert 'id="bid-outcome"' not in browser.get("/bids").text  # not a page of one bid
+
+    def correct():
+        bid = db.session.get(Bid, bid_id)
+        outcomes.record_outcome(bid.created_by, bid, WON)
+
+    _committed(app)(correct)
+    for path in (f"/bids/{bid_id}/grants", f"/bids/{bid_id}/360giving", f"/bids/{bid_id}/invitations"):
+        page = browser.get(path)
+        assert page.status_code == 200 and "Outcome: Won." in page.text, path
+        assert "Delivery: members record the grants" in page.text
+    other = Browser(app.test_client())
+    other.login(member, PASSWORD)
+    page = other.get(f"/bids/{bid_id}/pledges/{pledge_id}/history")
+    assert page.status_code == 200 and "Outcome: Won." in page.text

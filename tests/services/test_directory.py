@@ -260,3 +260,22 @@ def test_unlinked_entry_merged_into_nothing_lost(ctx):
     assert [t.name for t in keep.tags] == ["A", "B"]
     assert [(c.email, c.is_primary) for c in keep.contacts] == [("a@x.example", True), ("b@x.example", False)]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DirectoryContact)) == 2
+
+
+def test_the_history_keeps_a_released_pledge_and_says_it_was_released(ctx):
+    from app.models import BidStatus
+    from app.services import outcomes
+
+    bid = BidFactory(status=BidStatus.SUBMITTED)
+    user = joined(bid, name="Released Homes")
+    pledge_for(user, bid, amount_pence=700_000, homes=70)
+    entry = entry_named(bid.organisation_id, "released homes")
+    before = directory.history(entry)
+    assert (before.pledged_pence, before.released_pence, before.released) == (700_000, 0, 0)
+    assert [r.released_at for r in before.rows if r.pledge] == [None]
+
+    outcomes.record_outcome(bid.created_by, bid, {"result": "lost", "reason": "Oversubscribed."})
+    after = directory.history(entry)
+    (row,) = [r for r in after.rows if r.pledge]
+    assert row.bid.id == bid.id and row.pledge.amount_pence == 700_000 and row.released_at is not None
+    assert (after.pledged_pence, after.homes, after.released_pence, after.released) == (700_000, 70, 700_000, 1)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from app.models import DirectoryContact, DirectoryEntry
+from app.models import DirectoryContact, DirectoryEntry, Invitation
 from app.services import directory_edits
 from tests.factories import BidFactory, ConvenorFactory, UserFactory
 from tests.web.pages import field_errors, flashes, post_prefixed, text_of
@@ -157,3 +158,25 @@ def test_the_current_filter_can_be_invited_to_an_open_bid(data, login):
     preview = browser.get(link)
     assert "1 organisation will be emailed" in text_of(preview)
     assert "Tagged" in preview.text and "Other" not in preview.text
+
+
+def test_an_organisation_s_page_shows_a_released_pledge_as_history(data, login):
+    from app.models import BidStatus
+    from app.services import directory_members, outcomes
+    from tests.factories import member_of, pledge_for
+
+    with data() as s:
+        bid = BidFactory(status=BidStatus.SUBMITTED, title="Lost Fund Bid")
+        member = member_of(bid, name="Released Homes")
+        pledge_for(member, bid, amount_pence=700_000)
+        invitation = s.scalar(sa.select(Invitation).where(Invitation.email == member.email))
+        directory_members.note_invited(bid, [invitation])
+        directory_members.note_accepted(invitation, member)
+        outcomes.record_outcome(bid.created_by, bid, {"result": "withdrawn"})
+        entry_id = s.scalar(sa.select(DirectoryEntry.id))
+        convenor, email = bid.created_by.email, member.email
+    for who in (convenor, email):
+        page = login(who).get(f"/directory/organisations/{entry_id}")
+        text = " ".join(re.sub(r"<[^>]+>", " ", text_of(page)).split())
+        assert "Lost Fund Bid" in text and "£7,000" in text
+        assert "Released on" in text and "of which £7,000 (1 pledge) released" in text
