@@ -146,5 +146,5 @@ def download_pack_file(bid_id: int, version: int, file: str):
     bid = convenor_bid(bid_id)
     kind = file if file in packs.FILE_NAMES else {n: k for k, n in packs.FILE_NAMES.items()}.get(file, file)
     pack = packs.get_pack(caller(), bid, version)
-    opened = packs.open_file(pack, kind)  # NotFound (404) for an unknown file
+    opened = packs.stream_file(pack, kind)  # NotFound (404) for an unknown file
     return send_stored(opened, packs.download_name(bid, pack, kind), kind)

@@ -74,7 +74,7 @@ def generate(bid_id: int):
 def download(bid_id: int, version: int, kind: str):
     bid = load_bid(bid_id, convenor=True)
     pack = packs.get_pack(current_user, bid, version)
-    return send_stored(packs.open_file(pack, kind), packs.download_name(bid, pack, kind), kind)
+    return send_stored(packs.stream_file(pack, kind), packs.download_name(bid, pack, kind), kind)
 
 
 @bp.route("/bids/<int:bid_id>/packs/submit", methods=["GET", "POST"])

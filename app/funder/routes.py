@@ -67,7 +67,7 @@ def download(token: str, kind: str):
     link, refusal = _open(token)
     if refusal:
         return refusal
-    opened = packs.open_file(link.pack, kind)
+    opened = packs.stream_file(link.pack, kind)
     funder.record_access(link, packs.FILE_NAMES[kind], request.remote_addr)
     bid = db.session.get(Bid, link.bid_id)
     return send_stored(opened, packs.download_name(bid, link.pack, kind), kind)
@@ -80,7 +80,7 @@ def letter(token: str, sha256: str):
         return refusal
     try:
         entry = funder.letter_in_pack(link, sha256)
-        opened = letters.open_content(sha256)
+        opened = letters.stream_content(sha256)
     except (NotFound, ValueError):
         abort(404)
     funder.record_access(link, entry["name"], request.remote_addr)

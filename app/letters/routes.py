@@ -60,6 +60,6 @@ def current_for_pledge(bid_id: int, pledge_id: int):
 
 
 def _send(letter: Letter):
-    opened = letters.open_content(letter.sha256)
+    opened = letters.stream_content(letter.sha256)
     organisation = db.session.get(Organisation, letter.organisation_id)
     return send_stored(opened, letters.download_name(organisation.name, letter.sha256))

@@ -250,7 +250,7 @@ def read_content(sha256: str) -> bytes:
     return _stored(storage.read, sha256)
 
 
-def open_content(sha256: str) -> storage.Opened:
+def stream_content(sha256: str) -> storage.Opened:
     """The stored letter checked against its digest, to stream in chunks. Raises NotFound as ``read_content``."""
     return _stored(storage.open_verified, sha256)
 

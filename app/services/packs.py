@@ -344,7 +344,7 @@ def read_file(pack: BidPack, kind: str) -> bytes:
     return _stored(storage.read, pack, kind)
 
 
-def open_file(pack: BidPack, kind: str) -> storage.Opened:
+def stream_file(pack: BidPack, kind: str) -> storage.Opened:
     """A stored document of the pack checked against its digest, to stream in chunks (NotFound as ``read_file``)."""
     return _stored(storage.open_verified, pack, kind)
 

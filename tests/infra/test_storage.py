@@ -137,3 +137,11 @@ def test_streaming_a_ten_megabyte_file_holds_a_chunk_at_a_time(on, backend):
 
 def _errors(kind: str) -> float:
     return metrics.STORAGE_ERRORS.labels(kind=kind)._value.get()
+
+
+def test_the_app_refuses_to_start_with_an_unknown_backend():
+    from app import create_app
+    from config import TestConfig
+
+    with pytest.raises(RuntimeError, match="FILE_STORAGE must be one of local, database; got 's3'"):
+        create_app(TestConfig, FILE_STORAGE="s3")

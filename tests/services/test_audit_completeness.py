@@ -135,10 +135,10 @@ READERS = {
     "invitation_links": "expiry_for read_token",
     "join_requests": "awaiting_for_bid get_for_manager pending_for requests_for_manager",
     "letters": "can_read check_pdf clean_filename current_letter download_name get_current_for_pledge get_letter "
-    "letters_for live_pledge open_content read_content size_text storage_key storage_path",
+    "letters_for live_pledge read_content size_text storage_key storage_path stream_content",
     "notices": "closing_audience convenors_of",
-    "packs": "build_documents compare download_name figures_of get_pack history open_file outcome_for_pack pack_dir "
-    "pack_key packs_for prepare_pack read_file regions timeline",
+    "packs": "build_documents compare download_name figures_of get_pack history outcome_for_pack pack_dir pack_key "
+    "packs_for prepare_pack read_file regions stream_file timeline",
     "pledges": "check_open current_pledge revisions_for validate",
     "profiles": "can_edit_profile check_homes_owned check_identifier check_organisation_name check_regions "
     "check_unique normalise_website profile_values",
