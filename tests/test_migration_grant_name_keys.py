@@ -39,7 +39,7 @@ def test_the_keys_are_refolded_up_and_down(fresh_url, tmp_path):  # noqa: F811
         db.session.commit()
         db.session.remove()
 
-        downgrade(revision="0018_impact_returns")
+        downgrade(revision="0019_file_storage")
         down = _rows()
         assert [r[2] for r in down[:3]] == OLD_KEYS
 

@@ -1,7 +1,7 @@
 """file storage in the database: a header row per stored file and its bytes in chunks
 
 Revision ID: 0019_file_storage
-Revises: 0018_impact_returns
+Revises: 0019_return_participants_links
 Create Date: 2026-12-02 05:00:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_file_storage'
-down_revision = '0018_impact_returns'
+down_revision = "0019_return_participants_links"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ in the directory and in the grants. No column changes: the stored keys are recom
 recomputed the old way (that folding is kept here, frozen, for the downgrade only).
 
 Revision ID: 0019_grant_name_keys
-Revises: 0018_impact_returns
+Revises: 0019_file_storage
 Create Date: 2026-12-02 05:00:00
 
 """
@@ -20,7 +20,7 @@ from app.services.directory_names import duplicate_key
 
 
 revision = "0019_grant_name_keys"
-down_revision = "0018_impact_returns"
+down_revision = "0019_file_storage"
 branch_labels = None
 depends_on = None
 
