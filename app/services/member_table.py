@@ -56,7 +56,7 @@ class MemberQuery:
             notes.append(f"Search: enter at most {MAX_SEARCH} characters; this search is not applied.")
             q = ""
         raw = (args.get("page") or "1").strip()
-        page = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
         if page < 1:
             notes.append("That page number is not a whole number from 1: showing the first page.")
             page = 1
