@@ -75,7 +75,8 @@ class MemberQuery:
     def sort_args(self, key: str) -> dict:
         """The link for a column heading: its own direction first, reversed when it is already the sort."""
         descending = not self.descending if key == self.sort else SORTS[key]
-        return self.args(sort=key, dir="" if descending == SORTS[key] else ("desc" if descending else "asc"), page="")
+        direction = "" if descending == SORTS[key] else ("desc" if descending else "asc")
+        return self.args(sort="" if key == "amount" else key, dir=direction, page="")
 
     @property
     def key(self) -> tuple:
