@@ -1,11 +1,13 @@
-"""Scenario 2, dashboard scaling: the convenor's dashboard and the totals at 39, 500 and 2,000 members.
+"""Scenario 2, dashboard scaling: the convenor's dashboard and the totals at 39, 500, 2,000 and 5,000 members.
 
 For each size: the number of SQL statements one request runs (counted in-process with the Flask test
 client and a ``before_cursor_execute`` listener; BEGIN is not counted), and the latency of the page
 served by gunicorn (production settings) to one logged-in convenor on loopback. The totals are measured
 through ``/api/v1/bids/<id>/totals`` when that route exists, and always as ``services.totals.compute``
-in-process, alternating with the bare aggregate query (bench/bare_query.py). Run alone:
-``python -m bench.dashboard [--small]``.
+in-process, alternating with the bare aggregate query (bench/bare_query.py). The targets compare each size
+with the same page at 39 members, measured in the same run: the page's median and the totals API's median at
+5,000 members within 2× of 39's, and the same SQL statements at every size. Run alone:
+``python -m bench.dashboard [--small]`` (``--small``: 39 and 5,000 members only, fewer repeats).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from bench.common import (
 )
 from bench.data import populate
 
-SIZES = (39, 500, 2000)
+SIZES = (39, 500, 2000, 5000)
+SMALL_SIZES = (39, 5000)
 API_RULE = re.compile(r"^/api/v1/bids/<[^>]+>/totals$")
 
 
@@ -75,7 +78,7 @@ def _api_token(app, email: str) -> str | None:
     return token
 
 
-def query_counts(app, data, api_path, token) -> dict[int, dict]:
+def query_counts(app, data, api_path, token, sizes) -> dict[int, dict]:
     from app.extensions import db
     from app.models import Bid
     from app.services import totals
@@ -89,7 +92,7 @@ def query_counts(app, data, api_path, token) -> dict[int, dict]:
     assert login.status_code == 302, login.status_code
     with app.app_context():
         counter = QueryCounter(db.engine)
-    for size, bid_id in zip(SIZES, data.bid_ids, strict=True):
+    for size, bid_id in zip(sizes, data.bid_ids, strict=True):
         client.get(f"/bids/{bid_id}")  # warm the templates and caches
         response, page_queries = counter.measure(lambda b=bid_id: client.get(f"/bids/{b}"))
         assert response.status_code == 200, response.status_code
@@ -142,22 +145,22 @@ def http_timings(base: str, session: WebSession, path: str, repeats: int, header
     return latencies, status
 
 
-def run_database(label: str, url: str, work, repeats: int) -> dict:
-    print(f"  [{label}] preparing bids of {', '.join(map(str, SIZES))} members", flush=True)
+def run_database(label: str, url: str, work, repeats: int, sizes=SIZES) -> dict:
+    print(f"  [{label}] preparing bids of {', '.join(map(str, sizes))} members", flush=True)
     instance = work / f"instance-{label}"
     fresh_database(url, instance)
     app = in_process_app(url, instance)
-    data = populate(app, organisations=max(SIZES), bids=list(SIZES), pledge_share=0.9, unanswered=5)
+    data = populate(app, organisations=max(sizes), bids=list(sizes), pledge_share=0.9, unanswered=5)
     api_rule = next((r.rule for r in app.url_map.iter_rules() if API_RULE.match(r.rule)), None)
     api_path = re.sub(r"<[^>]+>", "{bid_id}", api_rule) if api_rule else None
     token = _api_token(app, data.convenor_email) if api_path else None
-    counts = query_counts(app, data, api_path, token)
+    counts = query_counts(app, data, api_path, token, sizes)
     sizes = {}
     with Server("wsgi:app", server_env(url, instance), work / f"dashboard-{label}.log") as server:
         session = WebSession()
         with httpx.Client(timeout=60) as client:
             session.login(client, server.url, data.convenor_email)
-        for size, bid_id in zip(SIZES, data.bid_ids, strict=True):
+        for size, bid_id in zip(sizes, data.bid_ids, strict=True):
             print(f"  [{label}] {size} members", flush=True)
             page, page_status = http_timings(server.url, session, f"/bids/{bid_id}", repeats)
             project, bare = compute_timings(app, bid_id, repeats * 3)
@@ -187,39 +190,45 @@ def run_database(label: str, url: str, work, repeats: int) -> dict:
         "database": label,
         "api_route": api_rule,
         "sizes": sizes,
-        "statements_at_largest": counts[max(SIZES)]["page_statements"],
+        "statements_at_largest": counts[max(sizes)]["page_statements"],
         "command": command,
     }
 
 
 def rows_for(result: dict) -> list[dict]:
+    """Each size against the same page at the smallest size, measured in the same run."""
     out = []
     for db in result["databases"]:
-        for size, s in db["sizes"].items():
+        sizes = db["sizes"]
+        smallest = min(sizes)
+        base = sizes[smallest]
+        for size, s in sizes.items():
             case = f"{db['database']}, {size} members"
-            largest = size == max(SIZES)
+            largest = size == max(sizes)
+            same = s["page_queries"] == base["page_queries"]
             out.append(
                 row(
                     "dashboard",
                     case,
                     "dashboard page SQL statements",
                     s["page_queries"],
+                    base["page_queries"],
                     None,
-                    None,
-                    "≤ 15",
-                    s["page_queries"] <= 15,
+                    f"same as at {smallest} members, ≤ 15",
+                    same and s["page_queries"] <= 15,
                 )
             )
+            ratio = _ratio(s["page"]["median_ms"], base["page"]["median_ms"])
             out.append(
                 row(
                     "dashboard",
                     case,
-                    "dashboard page median / p95 ms",
+                    f"dashboard page median / p95 ms (baseline: median at {smallest} members)",
                     f"{s['page']['median_ms']} / {s['page']['p95_ms']}",
-                    None,
-                    None,
-                    "median < 50 ms at 2,000" if largest else "",
-                    s["page"]["median_ms"] < 50 if largest else None,
+                    base["page"]["median_ms"],
+                    ratio,
+                    f"median ≤ 2× at {smallest}" if largest else "",
+                    ratio is not None and ratio <= 2 if largest else None,
                 )
             )
             out.append(
@@ -229,35 +238,41 @@ def rows_for(result: dict) -> list[dict]:
                     "totals.compute median ms (statements) vs bare aggregate",
                     f"{s['compute']['median_ms']} ({s['compute_queries']})",
                     s["bare_aggregate"]["median_ms"],
-                    round(s["compute"]["median_ms"] / s["bare_aggregate"]["median_ms"], 2)
-                    if s["bare_aggregate"]["median_ms"]
-                    else None,
+                    _ratio(s["compute"]["median_ms"], s["bare_aggregate"]["median_ms"]),
                     "≤ 15 statements",
                     s["compute_queries"] <= 15,
                 )
             )
             if "api" in s:
+                ratio = _ratio(s["api"]["median_ms"], base["api"]["median_ms"])
+                ok = s["api_queries"] <= 15 and s["api_http_status"] == 200
                 out.append(
                     row(
                         "dashboard",
                         case,
-                        f"totals API median / p95 ms (HTTP {s['api_http_status']}, {s['api_queries']} statements)",
+                        f"totals API median / p95 ms (HTTP {s['api_http_status']}, {s['api_queries']} statements;"
+                        f" baseline: median at {smallest} members)",
                         f"{s['api']['median_ms']} / {s['api']['p95_ms']}",
-                        None,
-                        None,
-                        "≤ 15 statements",
-                        s["api_queries"] <= 15 and s["api_http_status"] == 200,
+                        base["api"]["median_ms"],
+                        ratio,
+                        f"≤ 15 statements; median ≤ 2× at {smallest}" if largest else "≤ 15 statements",
+                        ok and (ratio is not None and ratio <= 2 if largest else True),
                     )
                 )
     return out
 
 
+def _ratio(value: float, baseline: float) -> float | None:
+    return round(value / baseline, 2) if baseline else None
+
+
 def main(small: bool = False, repeats: int | None = None) -> dict:
     repeats = repeats or (10 if small else 30)
-    result = {"scenario": "dashboard", "sizes": list(SIZES), "repeats": repeats, "databases": []}
+    sizes = SMALL_SIZES if small else SIZES
+    result = {"scenario": "dashboard", "sizes": list(sizes), "repeats": repeats, "databases": []}
     with workdir("dashboard") as work:
         for label, url in database_targets(work, "dashboard"):
-            result["databases"].append(run_database(label, url, work, repeats))
+            result["databases"].append(run_database(label, url, work, repeats, sizes))
     result["rows"] = rows_for(result)
     if not any(db["api_route"] for db in result["databases"]):
         result["notes"] = ["/api/v1/bids/<id>/totals does not exist yet: the totals were measured as the service."]

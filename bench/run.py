@@ -26,7 +26,7 @@ from bench.common import ROOT, machine
 SCENARIOS = [
     ("rush", "deadline rush: pledges and amendments from 32 clients vs the bare insert endpoint"),
     ("deadline_rush", "writes across the deadline: 300 writers from 6 s before to 3 s after, judged by receive time"),
-    ("dashboard", "dashboard and totals at 39, 500 and 2,000 members: latency and SQL statements"),
+    ("dashboard", "dashboard and totals at 39, 500, 2,000 and 5,000 members: latency and SQL statements"),
     ("live_fanout", "live fan-out: 200 open streams, commit-to-arrival latency"),
     ("packs", "bid pack PDF and ZIP vs a bare reportlab document of the same size"),
     ("directory", "directory at 5,000 organisations and 10,000 contacts: pages, SQL statements, a 10,000-row import"),

@@ -14,6 +14,7 @@ from app.models import Bid, BidStatus
 from app.money import pence_to_pounds_text
 from app.services import access, bid_copy, bids, disclosure, outcomes, pledges
 from app.services import audit_log as audit_log_service
+from app.services.member_table import MAX_SEARCH, MemberQuery
 from app.web import confirm
 from app.web.downloads import send_private
 from app.web.forms import FLASH, Refused, add_rule_errors, call_service, has_errors, london_datetime
@@ -223,7 +224,8 @@ def copy(bid_id: int):
 def show(bid_id: int):
     bid = load_bid(bid_id)
     # One snapshot serves the page and its live panel: totals, members and waiting list are read once.
-    live = live_render.page_context(current_user, bid)
+    # A convenor's members table is one page of 50 (sorted and searched as the query string asks).
+    live = live_render.page_context(current_user, bid, members=MemberQuery.from_args(request.args))
     if access.is_bid_convenor(current_user, bid):
         return render_template(
             "bids/dashboard.html",
@@ -231,9 +233,10 @@ def show(bid_id: int):
             live=live,
             totals=live["totals"],
             members=live["members"],
+            member_page=live["member_page"],
+            max_search=MAX_SEARCH,
             waiting=live["waiting"],
             action_form=ActionForm(),
-            sort=request.args.get("sort", "amount"),
             failed_emails=notifications.failed_count(bid),
             now=live["now"],
             outcome=outcomes.outcome_of(bid),

@@ -9,6 +9,7 @@ from flask import current_app, render_template, url_for
 from app.infra import clock
 from app.live import charts
 from app.services import snapshots
+from app.services.member_table import MemberQuery
 
 #: data-live-fragment name → partial template. Both pages include the same partials, so a fragment
 #: rendered here is exactly what a reload would show.
@@ -32,7 +33,6 @@ MEMBER_FRAGMENTS = {
     "projection": "live/_projection.html",
     "feed": "live/_feed.html",
 }
-SORTS = ("amount", "name", "homes", "updated")
 
 
 def ago(moment: datetime | str, now: datetime | None = None) -> str:
@@ -71,40 +71,43 @@ def chart_data(snap: snapshots.Snapshot) -> dict:
     }
 
 
-def context(snap: snapshots.Snapshot, sort: str = "amount") -> dict:
-    """The names the live partials use."""
+def context(snap: snapshots.Snapshot) -> dict:
+    """The names the live partials use (``member_page``: the convenor's page of the members table)."""
     return {
         "bid": snap.bid,
         "totals": snap.totals,
         "members": snap.members,
+        "member_page": snap.member_page,
         "waiting": snap.waiting,
         "feed": snap.feed,
         "now": snap.now,
         "projection": snap.projection,
         "charts": chart_data(snap),
-        "sort": sort if sort in SORTS else "amount",
         "show_amounts": snap.audience.sees_member_amounts,
         "last_event_id": snap.last_event_id,
     }
 
 
-def fragments(snap: snapshots.Snapshot, sort: str = "amount") -> dict[str, str]:
+def fragments(snap: snapshots.Snapshot) -> dict[str, str]:
     names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
-    ctx = context(snap, sort)
+    ctx = context(snap)
     return {name: render_template(template, **ctx) for name, template in names.items()}
 
 
-def payload(snap: snapshots.Snapshot, sort: str = "amount") -> dict:
+def payload(snap: snapshots.Snapshot) -> dict:
     """The snapshot message: figures as JSON plus the fragments, both already filtered for the audience."""
     data = snap.as_json()
-    data["fragments"] = fragments(snap, sort)
+    data["fragments"] = fragments(snap)
     return data
 
 
-def page_context(user, bid) -> dict:
-    """What the bid pages need to render the live panel on first load (template global ``live_context``)."""
+def page_context(user, bid, members: MemberQuery | None = None) -> dict:
+    """What the bid pages need to render the live panel on first load (template global ``live_context``);
+    ``members``: the page of the convenor's members table shown."""
     audience = snapshots.audience_for(user, bid)
-    snap = snapshots.snapshot(bid, audience, projection_hours=current_app.config["LIVE_PROJECTION_HOURS"])
+    snap = snapshots.snapshot(
+        bid, audience, projection_hours=current_app.config["LIVE_PROJECTION_HOURS"], members=members
+    )
     ctx = context(snap)
     ctx.update(
         stream_url=url_for("live.events", bid_id=bid.id),

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.infra import clock, metrics
 from app.live import render, stream
 from app.services import access, snapshots
+from app.services.member_table import MemberQuery
 
 bp = Blueprint("live", __name__)
 
@@ -65,11 +66,10 @@ def events(bid_id: int):
     viewer = _stream_viewer()
     _leave_the_session_cookie_alone()
     after_id = _last_event_id()
-    sort = request.args.get("sort", "amount")
-    sort = sort if sort in render.SORTS else "amount"
+    members = MemberQuery.from_args(request.args)  # the page of the members table the page shows
     db.session.remove()  # nothing is held open while the stream waits
     app = current_app._get_current_object()
-    body = stream.events(app, bid_id, audience, after_id=after_id, sort=sort, viewer=viewer)
+    body = stream.events(app, bid_id, audience, after_id=after_id, members=members, viewer=viewer)
     # stream_with_context keeps the request context for the fragments' url_for() calls. The stream reads only
     # plain values captured above (never current_user) and opens a fresh short session for every read.
     response = Response(stream_with_context(metrics.tracked_stream(body)), mimetype="text/event-stream")
@@ -89,7 +89,7 @@ def poll(bid_id: int):
     items = [item for item in (snapshots.visible_event(row, audience) for row in rows) if item is not None]
     newest = max((row.id for row in rows), default=0)
     # The snapshot is at least as new as the events returned with it (a cached copy may be a second old).
-    text, last = stream.snapshot_text(app, bid_id, audience, request.args.get("sort", "amount"), newest)
+    text, last = stream.snapshot_text(app, bid_id, audience, MemberQuery.from_args(request.args), newest)
     last = max(last, newest)
     body = '{"snapshot":%s,"events":%s,"last_event_id":%d}' % (text, json.dumps(items), last)  # noqa: UP031
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.live import render
 from app.models import Bid
 from app.services import snapshots
+from app.services.member_table import MemberQuery
 
 
 @dataclass
@@ -30,7 +31,8 @@ class _Entry:
 
 
 class SnapshotCache:
-    """Rendered snapshot JSON per (bid, audience, sort); single-flight per key; fresh for ``max_age`` seconds."""
+    """Rendered snapshot JSON per (bid, audience, page of the members table); single-flight per key; fresh for
+    ``max_age`` seconds."""
 
     def __init__(self, max_age: float = 1.0) -> None:
         self.max_age = max_age
@@ -128,15 +130,16 @@ _cache_lock = threading.Lock()
 PAGE = 500
 
 
-def snapshot_text(app: Flask, bid_id: int, audience: snapshots.Audience, sort: str, min_event_id: int = 0):
-    """The snapshot message data for the audience (JSON text) and the last event id it includes."""
+def snapshot_text(app: Flask, bid_id: int, audience: snapshots.Audience, members: MemberQuery, min_event_id: int = 0):
+    """The snapshot message data for the audience (JSON text) and the last event id it includes; for a
+    convenor, with the page of the members table that ``members`` asks for."""
 
     def build() -> tuple[str, int]:
         bid = db.session.get(Bid, bid_id)
-        snap = snapshots.snapshot(bid, audience, projection_hours=app.config["LIVE_PROJECTION_HOURS"])
-        return json.dumps(render.payload(snap, sort), separators=(",", ":"), ensure_ascii=False), snap.last_event_id
+        snap = snapshots.snapshot(bid, audience, projection_hours=app.config["LIVE_PROJECTION_HOURS"], members=members)
+        return json.dumps(render.payload(snap), separators=(",", ":"), ensure_ascii=False), snap.last_event_id
 
-    key = (bid_id, audience.key, sort if audience.convenor else "")
+    key = (bid_id, audience.key, members.key if audience.convenor else "")
     return cache_for(app).get(key, min_event_id, build)
 
 
@@ -151,7 +154,7 @@ def events(
     audience: snapshots.Audience,
     *,
     after_id: int | None,
-    sort: str = "amount",
+    members: MemberQuery | None = None,
     viewer: snapshots.Viewer | None = None,
 ) -> Iterator[str]:
     """Snapshot first, then every event after ``after_id``, then new events as they commit, until the
@@ -160,6 +163,7 @@ def events(
     With a ``viewer``, every batch of events and every heartbeat first asks what the viewer may see now
     (``snapshots.audience_now``): the batch is filtered for that audience (a convenor hiding amounts takes effect
     at once), and the stream ends when the viewer may no longer see the bid."""
+    members = members or MemberQuery()
     broker = app.extensions["broker"]
     heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
     lifetime = float(app.config["SSE_MAX_SECONDS"])
@@ -168,7 +172,7 @@ def events(
         yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
         try:
             # Never older than what the client already has (a cached copy may be up to a second old).
-            text, snap_id = snapshot_text(app, bid_id, audience, sort, after_id or 0)
+            text, snap_id = snapshot_text(app, bid_id, audience, members, after_id or 0)
         finally:
             db.session.remove()
         yield message(text, event="snapshot", event_id=snap_id)
@@ -196,7 +200,7 @@ def events(
                 sent = floor = rows[-1][0]
             if (rows and sent > snap_id) or snap_id < 0:
                 try:
-                    text, _ = snapshot_text(app, bid_id, audience, sort, sent)
+                    text, _ = snapshot_text(app, bid_id, audience, members, sent)
                 finally:
                     db.session.remove()
                 snap_id = sent

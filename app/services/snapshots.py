@@ -5,6 +5,8 @@ callers check access first (``access.can_view_bid``)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,10 +14,11 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.infra import clock
-from app.models import ApiToken, Bid, BidEvent, PledgeRevision, User
+from app.models import ApiToken, Bid, BidEvent, User
 from app.money import format_pence
-from app.services import access, disclosure, event_kinds, totals
+from app.services import access, disclosure, event_kinds, member_table, series, totals
 from app.services.event_kinds import describe as describe  # the feed's sentences, declared per kind there
+from app.services.series import Point as Point  # the series' points (charts and disclosure use them from here)
 
 #: Payload keys that carry one organisation's figures: never sent to other members when amounts are hidden.
 PRIVATE_KEYS = frozenset({"amount_pence", "previous_amount_pence", "homes", "previous_homes"})
@@ -134,32 +137,9 @@ def visible_event(event: BidEvent, audience: Audience) -> dict | None:
 # --- pledged over time and the projection ------------------------------------------------------------
 
 
-@dataclass
-class Point:
-    at: datetime
-    pledged_pence: int
-    members: int
-
-
 def pledged_series(bid: Bid) -> list[Point]:
-    """The live total after each pledge change, oldest first, from the revision log (one query)."""
-    rows = db.session.execute(
-        sa.select(PledgeRevision.pledge_id, PledgeRevision.created_at, PledgeRevision.after)
-        .where(PledgeRevision.bid_id == bid.id)
-        .order_by(PledgeRevision.created_at, PledgeRevision.id)
-    )
-    current: dict[int, int] = {}
-    points: list[Point] = []
-    for pledge_id, at, after in rows:
-        after = after or {}
-        live = after.get("status") in ("indicative", "confirmed")
-        current[pledge_id] = int(after.get("amount_pence") or 0) if live else 0
-        point = Point(at, sum(current.values()), sum(1 for v in current.values() if v))
-        if points and points[-1].at == at:
-            points[-1] = point
-        else:
-            points.append(point)
-    return points
+    """The live total after each pledge change, oldest first, as SQL aggregates (``app.services.series``)."""
+    return series.pledged_series(bid)
 
 
 def value_at(points: list[Point], moment: datetime) -> int:
@@ -185,8 +165,19 @@ class Projection:
         return round(100 * self.projected_pence / self.target_pence) if self.target_pence else 0
 
 
-def project(bid: Bid, points: list[Point], pledged_now: int, now: datetime, *, hours: int = 72) -> Projection | None:
-    """Where the total is heading by the deadline at the rate of the last ``hours`` (None once closed)."""
+def project(
+    bid: Bid,
+    points: list[Point],
+    pledged_now: int,
+    now: datetime,
+    *,
+    hours: int = 72,
+    total_at: Callable[[datetime], int] | None = None,
+) -> Projection | None:
+    """Where the total is heading by the deadline at the rate of the last ``hours`` (None once closed).
+
+    ``total_at`` gives the total at the window's start when ``points`` may be bucketed (``series.pledged_at``);
+    without it the figure is read from ``points``."""
     if not bid.is_before_deadline(now):
         return None
     start = now - timedelta(hours=hours)
@@ -196,7 +187,7 @@ def project(bid: Bid, points: list[Point], pledged_now: int, now: datetime, *, h
     if span < 3600:  # under an hour of history says nothing about a rate
         return None
     # A bid younger than the window: everything since it opened counts (no pledge predates the opening).
-    baseline = 0 if start == opened else value_at(points, start)
+    baseline = 0 if start == opened else (total_at(start) if total_at else value_at(points, start))
     gained = pledged_now - baseline
     per_second = max(gained, 0) / span
     left = (bid.deadline - now).total_seconds()
@@ -236,11 +227,13 @@ class Snapshot:
     now: datetime
     last_event_id: int
     totals: totals.Totals
+    #: the convenor's: the page of the members table asked for (``member_page``); a member's: every live pledge
     members: list[totals.MemberRow]
     waiting: list = field(default_factory=list)
     feed: list[dict] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     projection: Projection | None = None
+    member_page: member_table.MemberPage | None = None
 
     def as_json(self) -> dict:
         """The snapshot as JSON-able data (no fragment HTML)."""
@@ -273,7 +266,7 @@ class Snapshot:
             if aud.sees_amounts_of(m.organisation_id) and aud.sees_member_amounts:
                 row |= {"amount_pence": m.amount_pence, "homes": m.homes}
             members.append(row)
-        series = [[p.at.isoformat(), p.pledged_pence if aud.sees_member_amounts else p.members] for p in self.points]
+        line = [[p.at.isoformat(), p.pledged_pence if aud.sees_member_amounts else p.members] for p in self.points]
         return {
             "server_now": self.now.isoformat(),
             "last_event_id": self.last_event_id,
@@ -286,7 +279,7 @@ class Snapshot:
             },
             "totals": figures,
             "members": members,
-            "series": {"metric": "pledged_pence" if aud.sees_member_amounts else "members", "points": series},
+            "series": {"metric": "pledged_pence" if aud.sees_member_amounts else "members", "points": line},
             "projection": None
             if self.projection is None
             else {
@@ -296,17 +289,36 @@ class Snapshot:
                 "text": self.projection.text,
             },
             "feed": self.feed,
+        } | ({"members_page": self._page_json()} if self.member_page else {})
+
+    def _page_json(self) -> dict:
+        page = self.member_page
+        return {
+            "page": page.page,
+            "pages": page.pages,
+            "per_page": page.per_page,
+            "matching": page.matching,
+            "members": page.members,
+            "sort": page.query.sort,
+            "dir": "desc" if page.query.descending else "asc",
+            "q": page.query.q,
         }
 
 
-def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72) -> Snapshot:
-    """The bid as the audience may see it now, in a fixed number of queries."""
+def snapshot(
+    bid: Bid, audience: Audience, *, projection_hours: int = 72, members: member_table.MemberQuery | None = None
+) -> Snapshot:
+    """The bid as the audience may see it now, in a fixed number of queries. A convenor's carries one page of
+    the members table (``members``: which; the first by amount without it), a member's every live pledge."""
     now = clock.now()
     last = latest_event_id(bid.id)
     figures = totals.compute(bid)
-    members = totals.member_rows(bid)
+    page = member_table.member_page(bid, members) if audience.convenor else None
+    rows = page.rows if page else totals.member_rows(bid)
+    total_at = None
     if audience.sees_member_amounts:
         points = pledged_series(bid)
+        total_at = functools.partial(series.pledged_at, bid)  # the series may be bucketed: read the start exactly
     else:  # the money and the series as this organisation may see them (docs/live.md, "Hidden amounts")
         shown = disclosure.released(bid.id, audience.organisation_id)
         figures, points = disclosure.as_released(bid, figures, shown), shown.points
@@ -316,9 +328,10 @@ def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72) -> Sna
         now=now,
         last_event_id=last,
         totals=figures,
-        members=members,
+        members=rows,
         waiting=totals.not_yet_pledged(bid) if audience.convenor else [],
         feed=recent_events(bid.id, audience),
         points=points,
-        projection=project(bid, points, figures.pledged_pence, now, hours=projection_hours),
+        projection=project(bid, points, figures.pledged_pence, now, hours=projection_hours, total_at=total_at),
+        member_page=page,
     )

@@ -119,19 +119,50 @@ def compute(bid: Bid) -> Totals:
             totals.not_responded += count
 
     by_code = {code: RegionTotal(code, name) for code, name in REGIONS.items()}
-    for amount, homes, regions in db.session.execute(
-        sa.select(Pledge.amount_pence, Pledge.homes, Pledge.regions).where(live)
-    ):
-        codes = [c for c in (regions or []) if c in by_code]
-        for code, share, home_share in zip(
-            codes, split_evenly(amount, len(codes)), split_evenly(homes, len(codes)), strict=True
-        ):
-            by_code[code].amount_pence += share
-            by_code[code].homes += home_share
-            by_code[code].members += 1
+    for code, amount, homes, members in db.session.execute(_regional_split(live)):
+        by_code[code].amount_pence, by_code[code].homes, by_code[code].members = int(amount), int(homes), members
     totals.regions = list(by_code.values())
     totals.thresholds = thresholds(bid, totals)
     return totals
+
+
+def _regional_split(live):
+    """Money, homes and organisations per region, each live pledge split evenly over its known regions
+    (``split_evenly``: the first regions it names take the pennies left over), as one GROUP BY over the
+    pledges' region arrays (SQLite ``json_each``, PostgreSQL ``json_array_elements_text``)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        element = sa.func.json_each(Pledge.regions).table_valued("key", "value")
+        code, position = element.c.value, element.c.key
+    else:
+        element = (
+            sa.func.json_array_elements_text(Pledge.regions)
+            .table_valued("value", with_ordinality="ordinal")
+            .render_derived()
+        )
+        code, position = element.c.value, element.c.ordinal
+    per_pledge = {"partition_by": Pledge.id}
+    shares = (
+        sa.select(
+            code.label("code"),
+            Pledge.amount_pence.label("amount"),
+            Pledge.homes.label("homes"),
+            sa.func.row_number().over(order_by=position, **per_pledge).label("i"),
+            sa.func.count().over(**per_pledge).label("n"),
+        )
+        .select_from(sa.join(Pledge, element, sa.true()))
+        .where(live, code.in_(list(REGIONS)))
+        .subquery()
+    )
+
+    def share(column):
+        return column // shares.c.n + sa.case((shares.c.i <= column % shares.c.n, 1), else_=0)
+
+    return sa.select(
+        shares.c.code,
+        sa.func.coalesce(sa.func.sum(share(shares.c.amount)), 0),
+        sa.func.coalesce(sa.func.sum(share(shares.c.homes)), 0),
+        sa.func.count(),
+    ).group_by(shares.c.code)
 
 
 def thresholds(bid: Bid, totals: Totals) -> list[Threshold]:

@@ -19,7 +19,13 @@
   var deadline = Date.parse(root.getAttribute("data-deadline"));
   // The server's clock minus this computer's: the countdown is right even when the visitor's clock is not.
   var offset = Date.parse(root.getAttribute("data-server-now")) - Date.now();
-  var sort = new URLSearchParams(window.location.search).get("sort");
+  // The page of the convenor's members table this page shows (sort, dir, q, page): the stream renders the same.
+  var tableQuery = (function () {
+    var here = new URLSearchParams(window.location.search), kept = new URLSearchParams();
+    ["sort", "dir", "q", "page"].forEach(function (key) { if (here.get(key)) { kept.set(key, here.get(key)); } });
+    var text = kept.toString();
+    return text ? "&" + text : "";
+  }());
   var source = null;
   var failures = 0;
   var pollTimer = null;
@@ -121,7 +127,7 @@
   }
 
   function streamAddress() {
-    return streamUrl + "?last_event_id=" + lastId + (sort ? "&sort=" + encodeURIComponent(sort) : "");
+    return streamUrl + "?last_event_id=" + lastId + tableQuery;
   }
 
   function connect() {
@@ -168,7 +174,7 @@
   }
 
   function poll() {
-    var url = pollUrl + "?after=" + lastId + (sort ? "&sort=" + encodeURIComponent(sort) : "");
+    var url = pollUrl + "?after=" + lastId + tableQuery;
     window.fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
         if (response.status === 401) { throw new Error("logged out"); }
