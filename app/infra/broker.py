@@ -1,8 +1,11 @@
 """The live area's publish/subscribe broker: it wakes the stream views (app.live) after a commit.
 
-The database is the truth (``bid_events`` rows); the broker only says "bid N has news up to event M".
-In-process by default; Redis pub/sub when ``REDIS_URL`` is set, so every worker's streams wake. A lost
-message costs latency, never an event: a stream whose wait times out reads the rows anyway.
+The database is the truth (``bid_events`` rows); the broker says "bid N has news up to event M", and carries
+each event's finished messages (``share``): one worker builds the message for an event and an audience
+(whoever wins ``claim``), the others only forward its text to their streams (app.live.messages). In-process
+by default; Redis pub/sub when ``REDIS_URL`` is set, so every worker's streams wake. A lost message costs
+latency, never an event: a stream whose wait times out reads the rows anyway, and a worker that waited in
+vain for another's message builds it itself.
 """
 
 from __future__ import annotations
@@ -35,8 +38,18 @@ class InProcessBroker:
         #: bumped to wake every waiter at once (for example after Redis comes back: messages may be lost)
         self._epoch = 0
 
+    #: called with (bid_id, event_id, audience_key, text) for each message another worker shared
+    message_sink = None
+
     def publish(self, bid_id: int, event_id: int) -> None:
         self._note(bid_id, event_id)
+
+    def claim(self, bid_id: int, event_id: int, key: str) -> bool:
+        """Whether this process builds the event's message for the audience (in-process: always)."""
+        return True
+
+    def share(self, bid_id: int, event_id: int, key: str, text: str) -> None:
+        """Hand a finished message to the other processes (in-process: there are none)."""
 
     def _note(self, bid_id: int, event_id: int) -> None:
         with self._cond:
@@ -107,6 +120,24 @@ class RedisBroker(InProcessBroker):
     def channel(self, bid_id: int) -> str:
         return f"{self.prefix}:{bid_id}"
 
+    def message_channel(self, bid_id: int) -> str:
+        return f"{self.prefix}:{bid_id}:m"
+
+    def claim(self, bid_id: int, event_id: int, key: str) -> bool:
+        """One builder per event and audience across every worker: the first ``SET NX`` wins. Redis down: build."""
+        try:
+            return bool(self._client.set(f"{self.prefix}:claim:{bid_id}:{event_id}:{key}", "1", nx=True, ex=120))
+        except Exception as exc:
+            self._warn("could not claim bid %s event %s for %s in Redis: %s", bid_id, event_id, key, exc)
+            return True
+
+    def share(self, bid_id: int, event_id: int, key: str, text: str) -> None:
+        """Publish the finished message (``<event id> <audience key>``, a newline, the SSE text)."""
+        try:
+            self._client.publish(self.message_channel(bid_id), f"{event_id} {key}\n{text}")
+        except Exception as exc:  # the others wait briefly, then build it themselves
+            self._warn("could not share bid %s event %s with Redis: %s", bid_id, event_id, exc)
+
     def publish(self, bid_id: int, event_id: int) -> None:
         self._note(bid_id, event_id)  # this process's streams need no round trip
         try:
@@ -167,11 +198,22 @@ class RedisBroker(InProcessBroker):
     def _deliver(self, message: dict) -> None:
         try:
             channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            bid_id = int(channel.rsplit(":", 1)[1])
-            event_id = int(message["data"])
-        except (KeyError, ValueError, IndexError, AttributeError):
+            parts = channel[len(self.prefix) + 1 :].split(":")
+            bid_id = int(parts[0])
+            data = message["data"].decode() if isinstance(message["data"], bytes) else str(message["data"])
+            if parts[1:] == ["m"]:  # a finished message: "<event id> <audience key>\n<text>"
+                head, text = data.split("\n", 1)
+                event, key = head.split(" ", 1)
+                event_id = int(event)
+            elif len(parts) == 1:
+                event_id, key, text = int(data), None, None
+            else:
+                raise ValueError(channel)
+        except (KeyError, ValueError, IndexError, AttributeError, UnicodeDecodeError):
             log.warning("ignoring malformed broker message %r", message)
             return
+        if key is not None and self.message_sink is not None:
+            self.message_sink(bid_id, event_id, key, text)
         self._note(bid_id, event_id)
 
     def _warn(self, msg: str, *args) -> None:

@@ -33,6 +33,8 @@ MEMBER_FRAGMENTS = {
     "feed": "live/_feed.html",
 }
 SORTS = ("amount", "name", "homes", "updated")
+#: the fragments an update leaves out: it carries the changed rows and the feed line instead
+ROW_TEMPLATES = {True: "live/_member_row_convenor.html", False: "live/_member_row_member.html"}
 
 
 def ago(moment: datetime | str, now: datetime | None = None) -> str:
@@ -92,6 +94,43 @@ def fragments(snap: snapshots.Snapshot, sort: str = "amount") -> dict[str, str]:
     names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
     ctx = context(snap, sort)
     return {name: render_template(template, **ctx) for name, template in names.items()}
+
+
+def update(snap: snapshots.Snapshot, change) -> dict:
+    """An update message: what changed with ``change`` (a bid event), already filtered for the audience.
+
+    The figures and the small fragments as a snapshot has them; instead of the members table, the changed
+    organisation's row (``html`` None: it has no live pledge now, so a page drops the row) and, for convenors,
+    the total row; instead of the feed, the event's line. While the bid has at most one pledge the whole
+    members fragment comes too (the table appears or gives way to "No pledges yet")."""
+    data = snap.as_json()
+    data.pop("series")  # drawn in the charts fragment; a page needs no figures for it
+    members = data.pop("members")
+    data.pop("feed")
+    names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
+    ctx = context(snap)
+    data["fragments"] = {
+        name: render_template(template, **ctx)
+        for name, template in names.items()
+        if name not in ("members", "feed") or (name == "members" and snap.totals.members_pledged <= 1)
+    }
+    template = ROW_TEMPLATES[snap.audience.convenor]
+    rows = [(m, j) for m, j in zip(snap.members, members, strict=True) if m.organisation_id == change.organisation_id]
+    data["rows"] = (
+        [
+            {"organisation_id": change.organisation_id, "member": j, "html": render_template(template, m=m, **ctx)}
+            for m, j in rows
+        ]
+        or [{"organisation_id": change.organisation_id, "member": None, "html": None}]
+        if change.organisation_id is not None
+        else []
+    )
+    if snap.audience.convenor:
+        ctx["letters"], ctx["count"] = snapshots.letters_count(snap.bid), snap.totals.members_pledged
+        data["total_row"] = render_template("live/_members_total_convenor.html", **ctx)
+    data["feed_item"] = render_template("live/_feed.html", **ctx) if snap.feed else None
+    data["feed_length"] = snapshots.FEED_LENGTH
+    return data
 
 
 def payload(snap: snapshots.Snapshot, sort: str = "amount") -> dict:

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.infra import clock
-from app.models import ApiToken, Bid, BidEvent, PledgeRevision, User
+from app.models import ApiToken, Bid, BidEvent, Letter, Pledge, PledgeRevision, User
+from app.models.pledge import LIVE_STATUSES
 from app.money import format_pence
 from app.services import access, disclosure, event_kinds, totals
 from app.services.event_kinds import describe as describe  # the feed's sentences, declared per kind there
@@ -129,6 +130,13 @@ def visible_event(event: BidEvent, audience: Audience) -> dict | None:
         "text": event_kinds.describe(event.kind, payload),
         "payload": payload,
     }
+
+
+def letters_count(bid: Bid) -> int:
+    """How many live pledges have a current letter (the members table's total row), in one query."""
+    has_letter = sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
+    live = Pledge.status.in_(LIVE_STATUSES)
+    return db.session.scalar(sa.select(sa.func.count()).where(Pledge.bid_id == bid.id, live, has_letter)) or 0
 
 
 # --- pledged over time and the projection ------------------------------------------------------------
@@ -299,12 +307,28 @@ class Snapshot:
         }
 
 
-def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72) -> Snapshot:
-    """The bid as the audience may see it now, in a fixed number of queries."""
+def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72, change: BidEvent | None = None) -> Snapshot:
+    """The bid as the audience may see it now, in a fixed number of queries.
+
+    With ``change`` (an event), what changed with it rather than everything: ``members`` holds only the
+    organisation's row (none when it has no live pledge, or the event names no organisation; every row while
+    the bid has at most one, so a page can leave or enter its empty state) and ``feed`` only the event as the
+    audience may see it (empty when they may not see it)."""
     now = clock.now()
     last = latest_event_id(bid.id)
     figures = totals.compute(bid)
-    members = totals.member_rows(bid)
+    if change is None:
+        members, feed = totals.member_rows(bid), None
+    else:
+        seen = visible_event(change, audience)
+        feed = [seen] if seen is not None else []
+        members = (
+            totals.member_rows(bid)
+            if figures.members_pledged <= 1
+            else totals.member_rows(bid, organisation_id=change.organisation_id)
+            if change.organisation_id is not None
+            else []
+        )
     if audience.sees_member_amounts:
         points = pledged_series(bid)
     else:  # the money and the series as this organisation may see them (docs/live.md, "Hidden amounts")
@@ -318,7 +342,7 @@ def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72) -> Sna
         totals=figures,
         members=members,
         waiting=totals.not_yet_pledged(bid) if audience.convenor else [],
-        feed=recent_events(bid.id, audience),
+        feed=recent_events(bid.id, audience) if feed is None else feed,
         points=points,
         projection=project(bid, points, figures.pledged_pence, now, hours=projection_hours),
     )

@@ -28,6 +28,10 @@ def is_snapshot(m):
     return m.get("event") == "snapshot"
 
 
+def is_update(m):
+    return m.get("event") == "update"
+
+
 def change(app, fn) -> None:
     """Run ``fn`` in a fresh context and commit, as a view would (a suspended stream keeps its own context)."""
     with app.app_context(), app.test_request_context():
@@ -68,7 +72,7 @@ def test_hiding_amounts_applies_to_an_open_member_stream_at_the_next_event(app, 
 
         change(app, hide)
         pledge_as(app, scene.other, scene.bid_id, 123_456_00)
-        seen = reader.until(lambda m: is_snapshot(m) and "Harbour" in m["data"]["fragments"]["feed"])
+        seen = reader.until(lambda m: is_update(m) and "Harbour" in m["data"]["feed_item"])
     finally:
         reader.close()
     assert seen[-1]["data"]["bid"]["show_amounts"] is False
@@ -170,7 +174,7 @@ def test_one_access_check_per_delivered_batch_and_no_connection_held_while_waiti
     try:
         reader.until(is_snapshot)
         pledge_as(app, scene.riverside, scene.bid_id, 100_000_00)
-        reader.until(is_snapshot)
+        reader.until(is_update)
         assert len(calls) == 1
         with app.app_context():
             assert db.engine.pool.checkedout() == 0
@@ -225,7 +229,7 @@ def test_an_api_stream_follows_the_amounts_setting(app, long_streams):
             lambda: bids.update_bid(user(scene.convenor), db.session.get(Bid, scene.bid_id), {"show_amounts": False}),
         )
         pledge_as(app, scene.other, scene.bid_id, 123_456_00)
-        reader.until(lambda m: is_snapshot(m) and "Harbour" in m["data"]["fragments"]["feed"])
+        reader.until(lambda m: is_update(m) and "Harbour" in m["data"]["feed_item"])
     finally:
         reader.close()
     assert "12345600" not in reader.raw and "123,456" not in reader.raw
