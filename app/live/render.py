@@ -35,6 +35,8 @@ MEMBER_FRAGMENTS = {
 SORTS = ("amount", "name", "homes", "updated")
 #: the fragments an update leaves out: it carries the changed rows and the feed line instead
 ROW_TEMPLATES = {True: "live/_member_row_convenor.html", False: "live/_member_row_member.html"}
+#: the convenor's "Responses" and "Not pledged yet" change only with these (an update leaves them out otherwise)
+RESPONSE_KINDS = frozenset({"pledge.created", "pledge.withdrawn", "pledge.reinstated"})
 
 
 def ago(moment: datetime | str, now: datetime | None = None) -> str:
@@ -99,7 +101,8 @@ def fragments(snap: snapshots.Snapshot, sort: str = "amount") -> dict[str, str]:
 def update(snap: snapshots.Snapshot, change) -> dict:
     """An update message: what changed with ``change`` (a bid event), already filtered for the audience.
 
-    The figures and the small fragments as a snapshot has them; instead of the members table, the changed
+    The figures and the small fragments as a snapshot has them (the convenor's responses and "not pledged
+    yet" only when the event can change them); instead of the members table, the changed
     organisation's row (``html`` None: it has no live pledge now, so a page drops the row) and, for convenors,
     the total row; instead of the feed, the event's line. While the bid has at most one pledge the whole
     members fragment comes too (the table appears or gives way to "No pledges yet")."""
@@ -109,11 +112,10 @@ def update(snap: snapshots.Snapshot, change) -> dict:
     data.pop("feed")
     names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
     ctx = context(snap)
-    data["fragments"] = {
-        name: render_template(template, **ctx)
-        for name, template in names.items()
-        if name not in ("members", "feed") or (name == "members" and snap.totals.members_pledged <= 1)
-    }
+    responses = change.kind in RESPONSE_KINDS or change.kind.startswith("invitation.")
+    skip = {"feed"} | ({"members"} if snap.totals.members_pledged > 1 else set())
+    skip |= set() if responses else {"responses", "waiting"}
+    data["fragments"] = {name: render_template(template, **ctx) for name, template in names.items() if name not in skip}
     template = ROW_TEMPLATES[snap.audience.convenor]
     rows = [(m, j) for m, j in zip(snap.members, members, strict=True) if m.organisation_id == change.organisation_id]
     data["rows"] = (

@@ -18,7 +18,7 @@ from datetime import datetime
 from flask import Flask
 
 from app.extensions import db
-from app.live import messages, render
+from app.live import gate, messages, render
 from app.models import Bid
 from app.services import snapshots
 
@@ -171,13 +171,16 @@ def events(
     ends (the browser reconnects with Last-Event-ID and resumes from a fresh snapshot).
 
     With a ``viewer``, every batch of events and every heartbeat first asks what the viewer may see now
-    (``snapshots.audience_now``): the batch is sent as that audience sees it (a convenor hiding amounts takes
-    effect at once, followed by a fresh snapshot), and the stream ends when the viewer may no longer see the
-    bid."""
+    (``snapshots.audience_now``; for a batch, once per event for all the worker's streams: app.live.gate).
+    The batch is sent as that audience sees it (a convenor hiding amounts takes effect at once, followed by a
+    fresh snapshot), and the stream ends when the viewer may no longer see the bid."""
     broker = app.extensions["broker"]
     heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
     lifetime = float(app.config["SSE_MAX_SECONDS"])
     started = last_write = time.monotonic()
+    access = gate.gate_for(app)
+    if viewer is not None:
+        access.opened(bid_id, viewer)
     try:
         yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
         try:
@@ -191,7 +194,7 @@ def events(
         while True:
             try:
                 found = event_log(app).after(bid_id, sent, limit=PAGE)
-                now_sees = snapshots.audience_now(viewer, bid_id) if found and viewer is not None else audience
+                now_sees = access.audience(viewer, bid_id, found[-1].id) if found and viewer is not None else audience
             finally:
                 db.session.remove()  # released before waiting for another worker's message
             if now_sees is None:
@@ -245,4 +248,6 @@ def events(
                 continue
             floor = max(floor, broker.latest(bid_id))
     finally:
+        if viewer is not None:
+            access.closed(bid_id, viewer)
         db.session.remove()
