@@ -35,8 +35,6 @@ MEMBER_FRAGMENTS = {
 SORTS = ("amount", "name", "homes", "updated")
 #: the fragments an update leaves out: it carries the changed rows and the feed line instead
 ROW_TEMPLATES = {True: "live/_member_row_convenor.html", False: "live/_member_row_member.html"}
-#: the convenor's "Responses" and "Not pledged yet" change only with these (an update leaves them out otherwise)
-RESPONSE_KINDS = frozenset({"pledge.created", "pledge.withdrawn", "pledge.reinstated"})
 
 
 def ago(moment: datetime | str, now: datetime | None = None) -> str:
@@ -112,7 +110,7 @@ def update(snap: snapshots.Snapshot, change) -> dict:
     data.pop("feed")
     names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
     ctx = context(snap)
-    responses = change.kind in RESPONSE_KINDS or change.kind.startswith("invitation.")
+    responses = snapshots.moves_responses(change)
     skip = {"feed"} | ({"members"} if snap.totals.members_pledged > 1 else set())
     skip |= set() if responses else {"responses", "waiting"}
     data["fragments"] = {name: render_template(template, **ctx) for name, template in names.items() if name not in skip}

@@ -347,6 +347,15 @@ class Snapshot:
         }
 
 
+#: besides invitations' events, the events that change the convenor's responses and "not pledged yet"
+RESPONSE_KINDS = frozenset({"pledge.created", "pledge.withdrawn", "pledge.reinstated"})
+
+
+def moves_responses(change) -> bool:
+    """Whether the event can change the convenor's responses and "not pledged yet" lists."""
+    return change.kind in RESPONSE_KINDS or change.kind.startswith("invitation.")
+
+
 def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72, change: BidEvent | None = None) -> Snapshot:
     """The bid as the audience may see it now, in a fixed number of queries.
 
@@ -381,7 +390,9 @@ def snapshot(bid: Bid, audience: Audience, *, projection_hours: int = 72, change
         last_event_id=last,
         totals=figures,
         members=members,
-        waiting=totals.not_yet_pledged(bid) if audience.convenor else [],
+        waiting=totals.not_yet_pledged(bid)
+        if audience.convenor and (change is None or moves_responses(change))
+        else [],
         feed=recent_events(bid.id, audience) if feed is None else feed,
         points=points,
         projection=project(bid, points, figures.pledged_pence, now, hours=projection_hours),
