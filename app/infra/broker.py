@@ -33,10 +33,18 @@ class InProcessBroker:
         #: cap on a wait, so a stream re-reads the database this often: with several worker processes and
         #: no Redis, a change taken by another worker is found within this time instead of a heartbeat
         self.fallback_poll = fallback_poll
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        #: one condition per bid over one lock: news of one bid wakes only that bid's streams
+        self._conds: dict[int, threading.Condition] = {}
         self._latest: dict[int, int] = defaultdict(int)
         #: bumped to wake every waiter at once (for example after Redis comes back: messages may be lost)
         self._epoch = 0
+
+    def _cond(self, bid_id: int) -> threading.Condition:  # call with self._lock held
+        cond = self._conds.get(bid_id)
+        if cond is None:
+            cond = self._conds[bid_id] = threading.Condition(self._lock)
+        return cond
 
     #: called with (bid_id, event_id, audience_key, text) for each message another worker shared
     message_sink = None
@@ -52,19 +60,20 @@ class InProcessBroker:
         """Hand a finished message to the other processes (in-process: there are none)."""
 
     def _note(self, bid_id: int, event_id: int) -> None:
-        with self._cond:
-            if event_id > self._latest[bid_id]:
+        with self._lock:
+            if event_id > self._latest[bid_id]:  # only news wakes anyone: the same id heard again does not
                 self._latest[bid_id] = event_id
-            self._cond.notify_all()
+                self._cond(bid_id).notify_all()
 
     def _wake_all(self) -> None:
-        with self._cond:
+        with self._lock:
             self._epoch += 1
-            self._cond.notify_all()
+            for cond in self._conds.values():
+                cond.notify_all()
 
     def latest(self, bid_id: int) -> int:
         """The newest event id this process has heard of for the bid (0 when none)."""
-        with self._cond:
+        with self._lock:
             return self._latest.get(bid_id, 0)
 
     def wait(self, bid_id: int, after_id: int, timeout: float) -> bool:
@@ -75,10 +84,10 @@ class InProcessBroker:
         """
         if self.fallback_poll is not None and not self.healthy:
             timeout = min(timeout, self.fallback_poll)
-        with self._cond:
+        with self._lock:
             epoch = self._epoch
             return (
-                self._cond.wait_for(
+                self._cond(bid_id).wait_for(
                     lambda: self._latest.get(bid_id, 0) > after_id or self._epoch != epoch, timeout=timeout
                 )
                 and self._latest.get(bid_id, 0) > after_id

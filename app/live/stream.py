@@ -226,7 +226,7 @@ def events(
             if now - last_write >= heartbeat:
                 if viewer is not None:
                     try:
-                        now_sees = snapshots.audience_now(viewer, bid_id)
+                        now_sees = access.audience(viewer, bid_id)
                     finally:
                         db.session.remove()
                     if now_sees is None:
