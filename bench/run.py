@@ -27,7 +27,7 @@ SCENARIOS = [
     ("rush", "deadline rush: pledges and amendments from 32 clients vs the bare insert endpoint"),
     ("deadline_rush", "writes across the deadline: 300 writers from 6 s before to 3 s after, judged by receive time"),
     ("dashboard", "dashboard and totals at 39, 500, 2,000 and 5,000 members: latency and SQL statements"),
-    ("live_fanout", "live fan-out: 200 open streams, commit-to-arrival latency"),
+    ("live_fanout", "live fan-out: 200 and 1,000 open streams, CPU per pledge and commit-to-arrival latency"),
     ("packs", "bid pack PDF and ZIP vs a bare reportlab document of the same size"),
     ("directory", "directory at 5,000 organisations and 10,000 contacts: pages, SQL statements, a 10,000-row import"),
     ("scheduler_sweep", "scheduler: one sweep over 1,000 open bids with 100 invitees each"),

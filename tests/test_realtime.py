@@ -128,6 +128,8 @@ def test_redis_listener_ignores_malformed_messages(redis_pair, caplog):
     with caplog.at_level(logging.WARNING, logger="app.infra.broker"):
         client.publish(f"{worker_b.prefix}:notanumber", "1")
         client.publish(f"{worker_b.prefix}:4", "garbage")
+        client.publish(f"{worker_b.prefix}:4:m", "no header line")  # a message channel without "<id> <key>\n"
+        client.publish(f"{worker_b.prefix}:4:x", "3")
         worker_a.publish(4, 2)
         assert worker_b.wait(4, 0, timeout=5) is True
     client.close()

@@ -45,7 +45,7 @@ def _last_event_id() -> int | None:
 @describe(
     "streamBidEvents",
     "The bid's live stream (Server-Sent Events), as its live page shows it to the caller: a `snapshot` "
-    "event first, then an `activity` event for each change and a fresh `snapshot` after it. Send "
+    "event first, then for each change an `activity` event and an `update` event (what changed). Send "
     "`Last-Event-ID` when reconnecting to receive what you missed.",
     tag="live",
     replies={200: STREAM},

@@ -1,8 +1,11 @@
 """The live area's publish/subscribe broker: it wakes the stream views (app.live) after a commit.
 
-The database is the truth (``bid_events`` rows); the broker only says "bid N has news up to event M".
-In-process by default; Redis pub/sub when ``REDIS_URL`` is set, so every worker's streams wake. A lost
-message costs latency, never an event: a stream whose wait times out reads the rows anyway.
+The database is the truth (``bid_events`` rows); the broker says "bid N has news up to event M", and carries
+each event's finished messages (``share``): one worker builds the message for an event and an audience
+(whoever wins ``claim``), the others only forward its text to their streams (app.live.messages). In-process
+by default; Redis pub/sub when ``REDIS_URL`` is set, so every worker's streams wake. A lost message costs
+latency, never an event: a stream whose wait times out reads the rows anyway, and a worker that waited in
+vain for another's message builds it itself.
 """
 
 from __future__ import annotations
@@ -30,28 +33,47 @@ class InProcessBroker:
         #: cap on a wait, so a stream re-reads the database this often: with several worker processes and
         #: no Redis, a change taken by another worker is found within this time instead of a heartbeat
         self.fallback_poll = fallback_poll
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        #: one condition per bid over one lock: news of one bid wakes only that bid's streams
+        self._conds: dict[int, threading.Condition] = {}
         self._latest: dict[int, int] = defaultdict(int)
         #: bumped to wake every waiter at once (for example after Redis comes back: messages may be lost)
         self._epoch = 0
 
+    def _cond(self, bid_id: int) -> threading.Condition:  # call with self._lock held
+        cond = self._conds.get(bid_id)
+        if cond is None:
+            cond = self._conds[bid_id] = threading.Condition(self._lock)
+        return cond
+
+    #: called with (bid_id, event_id, audience_key, text) for each message another worker shared
+    message_sink = None
+
     def publish(self, bid_id: int, event_id: int) -> None:
         self._note(bid_id, event_id)
 
+    def claim(self, bid_id: int, event_id: int, key: str) -> bool:
+        """Whether this process builds the event's message for the audience (in-process: always)."""
+        return True
+
+    def share(self, bid_id: int, event_id: int, key: str, text: str) -> None:
+        """Hand a finished message to the other processes (in-process: there are none)."""
+
     def _note(self, bid_id: int, event_id: int) -> None:
-        with self._cond:
-            if event_id > self._latest[bid_id]:
+        with self._lock:
+            if event_id > self._latest[bid_id]:  # only news wakes anyone: the same id heard again does not
                 self._latest[bid_id] = event_id
-            self._cond.notify_all()
+                self._cond(bid_id).notify_all()
 
     def _wake_all(self) -> None:
-        with self._cond:
+        with self._lock:
             self._epoch += 1
-            self._cond.notify_all()
+            for cond in self._conds.values():
+                cond.notify_all()
 
     def latest(self, bid_id: int) -> int:
         """The newest event id this process has heard of for the bid (0 when none)."""
-        with self._cond:
+        with self._lock:
             return self._latest.get(bid_id, 0)
 
     def wait(self, bid_id: int, after_id: int, timeout: float) -> bool:
@@ -62,10 +84,10 @@ class InProcessBroker:
         """
         if self.fallback_poll is not None and not self.healthy:
             timeout = min(timeout, self.fallback_poll)
-        with self._cond:
+        with self._lock:
             epoch = self._epoch
             return (
-                self._cond.wait_for(
+                self._cond(bid_id).wait_for(
                     lambda: self._latest.get(bid_id, 0) > after_id or self._epoch != epoch, timeout=timeout
                 )
                 and self._latest.get(bid_id, 0) > after_id
@@ -106,6 +128,24 @@ class RedisBroker(InProcessBroker):
 
     def channel(self, bid_id: int) -> str:
         return f"{self.prefix}:{bid_id}"
+
+    def message_channel(self, bid_id: int) -> str:
+        return f"{self.prefix}:{bid_id}:m"
+
+    def claim(self, bid_id: int, event_id: int, key: str) -> bool:
+        """One builder per event and audience across every worker: the first ``SET NX`` wins. Redis down: build."""
+        try:
+            return bool(self._client.set(f"{self.prefix}:claim:{bid_id}:{event_id}:{key}", "1", nx=True, ex=120))
+        except Exception as exc:
+            self._warn("could not claim bid %s event %s for %s in Redis: %s", bid_id, event_id, key, exc)
+            return True
+
+    def share(self, bid_id: int, event_id: int, key: str, text: str) -> None:
+        """Publish the finished message (``<event id> <audience key>``, a newline, the SSE text)."""
+        try:
+            self._client.publish(self.message_channel(bid_id), f"{event_id} {key}\n{text}")
+        except Exception as exc:  # the others wait briefly, then build it themselves
+            self._warn("could not share bid %s event %s with Redis: %s", bid_id, event_id, exc)
 
     def publish(self, bid_id: int, event_id: int) -> None:
         self._note(bid_id, event_id)  # this process's streams need no round trip
@@ -167,11 +207,22 @@ class RedisBroker(InProcessBroker):
     def _deliver(self, message: dict) -> None:
         try:
             channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            bid_id = int(channel.rsplit(":", 1)[1])
-            event_id = int(message["data"])
-        except (KeyError, ValueError, IndexError, AttributeError):
+            parts = channel[len(self.prefix) + 1 :].split(":")
+            bid_id = int(parts[0])
+            data = message["data"].decode() if isinstance(message["data"], bytes) else str(message["data"])
+            if parts[1:] == ["m"]:  # a finished message: "<event id> <audience key>\n<text>"
+                head, text = data.split("\n", 1)
+                event, key = head.split(" ", 1)
+                event_id = int(event)
+            elif len(parts) == 1:
+                event_id, key, text = int(data), None, None
+            else:
+                raise ValueError(channel)
+        except (KeyError, ValueError, IndexError, AttributeError, UnicodeDecodeError):
             log.warning("ignoring malformed broker message %r", message)
             return
+        if key is not None and self.message_sink is not None:
+            self.message_sink(bid_id, event_id, key, text)
         self._note(bid_id, event_id)
 
     def _warn(self, msg: str, *args) -> None:

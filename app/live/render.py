@@ -33,6 +33,8 @@ MEMBER_FRAGMENTS = {
     "projection": "live/_projection.html",
     "feed": "live/_feed.html",
 }
+#: the row partial an update renders for the changed organisation (members' pages; a convenor's gets its page)
+ROW_TEMPLATES = {True: "live/_member_row_convenor.html", False: "live/_member_row_member.html"}
 
 
 def ago(moment: datetime | str, now: datetime | None = None) -> str:
@@ -92,6 +94,42 @@ def fragments(snap: snapshots.Snapshot) -> dict[str, str]:
     names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
     ctx = context(snap)
     return {name: render_template(template, **ctx) for name, template in names.items()}
+
+
+def update(snap: snapshots.Snapshot, change) -> dict:
+    """An update message: what changed with ``change`` (a bid event), already filtered for the audience.
+
+    The figures and the small fragments as a snapshot has them (the convenor's responses and "not pledged
+    yet" only when the event can change them); for a convenor the whole members fragment, the page of the
+    table the stream shows (a change can reorder it or move rows between pages); for a member, instead of the
+    members table, the changed organisation's row (``html`` None: it has no live pledge now, so a page drops
+    the row), and the whole fragment only while the bid has at most one pledge (the table appears or gives way
+    to "No pledges yet"); instead of the feed, the event's line."""
+    data = snap.as_json()
+    data.pop("series")  # drawn in the charts fragment; a page needs no figures for it
+    members = data.pop("members")
+    data.pop("feed")
+    names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
+    ctx = context(snap)
+    responses = snapshots.moves_responses(change)
+    convenor = snap.audience.convenor
+    skip = {"feed"} | ({"members"} if snap.totals.members_pledged > 1 and not convenor else set())
+    skip |= set() if responses else {"responses", "waiting"}
+    data["fragments"] = {name: render_template(template, **ctx) for name, template in names.items() if name not in skip}
+    template = ROW_TEMPLATES[snap.audience.convenor]
+    rows = [(m, j) for m, j in zip(snap.members, members, strict=True) if m.organisation_id == change.organisation_id]
+    data["rows"] = (
+        [
+            {"organisation_id": change.organisation_id, "member": j, "html": render_template(template, m=m, **ctx)}
+            for m, j in rows
+        ]
+        or [{"organisation_id": change.organisation_id, "member": None, "html": None}]
+        if change.organisation_id is not None and not convenor
+        else []
+    )
+    data["feed_item"] = render_template("live/_feed.html", **ctx) if snap.feed else None
+    data["feed_length"] = snapshots.FEED_LENGTH
+    return data
 
 
 def payload(snap: snapshots.Snapshot) -> dict:

@@ -1,8 +1,9 @@
 """The Server-Sent Events stream for one viewer of one bid.
 
 Each read opens a short database session and removes it before the stream waits, so an idle stream holds
-no connection and no transaction. Snapshots are shared: the first stream of an audience to need one renders
-it, the others in the process reuse it (one render per audience per change, not one per stream).
+no connection and no transaction. A stream renders nothing per event: each event's messages are built once
+per audience across every worker and the stream writes their text (app.live.messages). The snapshot sent on
+connect is shared by a worker's streams of the same audience (``SnapshotCache``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from flask import Flask
 
 from app.extensions import db
-from app.live import render
+from app.live import gate, messages, render
 from app.models import Bid
 from app.services import snapshots
 from app.services.member_table import MemberQuery
@@ -143,9 +144,24 @@ def snapshot_text(app: Flask, bid_id: int, audience: snapshots.Audience, members
     return cache_for(app).get(key, min_event_id, build)
 
 
-def message(data: str, *, event: str, event_id: int | None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {event}\ndata: {data}\n\n"
+message = messages.sse
+
+
+def _sends(
+    app: Flask, bid_id: int, rows: list[Row], audience: snapshots.Audience, snap_id: int, members: MemberQuery
+) -> Iterator[str]:
+    """The text to send for ``rows``: an event the snapshot already shows gets its activity line (a replay,
+    filtered here); a newer one its finished messages, built once per audience (``messages.MessageHub``) and,
+    for a convenor, per page of the members table shown."""
+    hub = messages.hub_for(app)
+    key = messages.audience_key(audience, members)
+    for row in rows:
+        if row.id <= snap_id:
+            item = snapshots.visible_event(row, audience)
+            if item is not None:
+                yield message(messages.dumps(item), event="activity", event_id=row.id)
+        else:
+            yield hub.get(bid_id, row.id, key, lambda row=row: messages.build(app, bid_id, row, audience, members))
 
 
 def events(
@@ -157,17 +173,22 @@ def events(
     members: MemberQuery | None = None,
     viewer: snapshots.Viewer | None = None,
 ) -> Iterator[str]:
-    """Snapshot first, then every event after ``after_id``, then new events as they commit, until the
-    stream's lifetime ends (the browser reconnects with Last-Event-ID and resumes).
+    """Snapshot first, then every event after ``after_id`` (their activity lines: the snapshot shows their
+    effect), then, as changes commit, each one's activity and update messages, until the stream's lifetime
+    ends (the browser reconnects with Last-Event-ID and resumes from a fresh snapshot).
 
     With a ``viewer``, every batch of events and every heartbeat first asks what the viewer may see now
-    (``snapshots.audience_now``): the batch is filtered for that audience (a convenor hiding amounts takes effect
-    at once), and the stream ends when the viewer may no longer see the bid."""
+    (``snapshots.audience_now``; for a batch, once per event for all the worker's streams: app.live.gate).
+    The batch is sent as that audience sees it (a convenor hiding amounts takes effect at once, followed by a
+    fresh snapshot), and the stream ends when the viewer may no longer see the bid."""
     members = members or MemberQuery()
     broker = app.extensions["broker"]
     heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
     lifetime = float(app.config["SSE_MAX_SECONDS"])
     started = last_write = time.monotonic()
+    access = gate.gate_for(app)
+    if viewer is not None:
+        access.opened(bid_id, viewer)
     try:
         yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
         try:
@@ -181,24 +202,23 @@ def events(
         while True:
             try:
                 found = event_log(app).after(bid_id, sent, limit=PAGE)
-                now_sees = snapshots.audience_now(viewer, bid_id) if found and viewer is not None else audience
-                rows = [(row.id, snapshots.visible_event(row, now_sees)) for row in found] if now_sees else []
+                now_sees = access.audience(viewer, bid_id, found[-1].id) if found and viewer is not None else audience
             finally:
-                db.session.remove()
+                db.session.remove()  # released before waiting for another worker's message
             if now_sees is None:
                 return  # access ended: send nothing more (the reconnect is refused)
-            if now_sees != audience:
-                audience, snap_id = now_sees, -1  # what they may see changed: a fresh snapshot follows the batch
-            if rows:
-                for event_id, item in rows:
-                    if item is not None:
-                        yield message(
-                            json.dumps(item, separators=(",", ":"), ensure_ascii=False),
-                            event="activity",
-                            event_id=event_id,
-                        )
-                sent = floor = rows[-1][0]
-            if (rows and sent > snap_id) or snap_id < 0:
+            fresh = now_sees != audience  # what they may see changed: a fresh snapshot follows the batch
+            audience = now_sees
+            if found:
+                try:
+                    text = "".join(_sends(app, bid_id, found, audience, snap_id, members))
+                finally:
+                    db.session.remove()
+                if text:
+                    yield text
+                sent = floor = found[-1].id
+                last_write = time.monotonic()
+            if fresh:
                 try:
                     text, _ = snapshot_text(app, bid_id, audience, members, sent)
                 finally:
@@ -206,24 +226,29 @@ def events(
                 snap_id = sent
                 yield message(text, event="snapshot", event_id=sent)
                 last_write = time.monotonic()
-            if rows:
-                last_write = time.monotonic()
-                if len(rows) >= PAGE:
-                    continue  # a full page may have more behind it
+            if len(found) >= PAGE:
+                continue  # a full page may have more behind it
             now = time.monotonic()
             if now - started >= lifetime:
                 return
             if now - last_write >= heartbeat:
                 if viewer is not None:
                     try:
-                        now_sees = snapshots.audience_now(viewer, bid_id)
+                        now_sees = access.audience(viewer, bid_id)
                     finally:
                         db.session.remove()
                     if now_sees is None:
                         return
                     if now_sees != audience:
-                        audience, snap_id = now_sees, -1
-                        continue  # read again: the next pass sends the snapshot for the new audience
+                        audience, fresh = now_sees, True
+                        try:
+                            text, _ = snapshot_text(app, bid_id, audience, members, sent)
+                        finally:
+                            db.session.remove()
+                        snap_id = sent
+                        yield message(text, event="snapshot", event_id=sent)
+                        last_write = time.monotonic()
+                        continue
                 yield ": keep-alive\n\n"
                 last_write = now
             timeout = min(heartbeat - (now - last_write), lifetime - (now - started))
@@ -231,4 +256,6 @@ def events(
                 continue
             floor = max(floor, broker.latest(bid_id))
     finally:
+        if viewer is not None:
+            access.closed(bid_id, viewer)
         db.session.remove()

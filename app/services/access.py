@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -14,11 +16,29 @@ def is_bid_convenor(user: User | None, bid: Bid) -> bool:
     return bool(user and user.is_authenticated and user.is_convenor and user.organisation_id == bid.organisation_id)
 
 
-def is_bid_member(user: User | None, bid: Bid) -> bool:
-    """A user whose organisation accepted an invitation to the bid."""
+def is_bid_member(user: User | None, bid: Bid, *, joined: Collection[int] | None = None) -> bool:
+    """A user whose organisation accepted an invitation to the bid (``joined``: those organisations' ids,
+    already read with ``joined_organisations``, for checking many users at once)."""
     if not (user and user.is_authenticated) or user.is_convenor:
         return False
+    if joined is not None:
+        return user.organisation_id in joined
     return member_organisation_joined(bid.id, user.organisation_id)
+
+
+def joined_organisations(bid_id: int, organisation_ids: Collection[int]) -> set[int]:
+    """Which of the organisations accepted an invitation to the bid, in one query."""
+    if not organisation_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Invitation.organisation_id).where(
+                Invitation.bid_id == bid_id,
+                Invitation.organisation_id.in_(set(organisation_ids)),
+                Invitation.status == InvitationStatus.ACCEPTED,
+            )
+        )
+    )
 
 
 def member_organisation_joined(bid_id: int, organisation_id: int) -> bool:
@@ -34,10 +54,10 @@ def member_organisation_joined(bid_id: int, organisation_id: int) -> bool:
     return found is not None
 
 
-def can_view_bid(user: User | None, bid: Bid) -> bool:
+def can_view_bid(user: User | None, bid: Bid, *, joined: Collection[int] | None = None) -> bool:
     if is_bid_convenor(user, bid):
         return True
-    return bid.status != BidStatus.DRAFT and is_bid_member(user, bid)
+    return bid.status != BidStatus.DRAFT and is_bid_member(user, bid, joined=joined)
 
 
 def get_bid_for_viewer(user: User | None, bid_id: int) -> Bid:

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.infra import clock
-from app.models import ApiToken, Bid, BidEvent, User
+from app.models import ApiToken, Bid, BidEvent, BidStatus, Letter, Pledge, User
+from app.models.pledge import LIVE_STATUSES
 from app.money import format_pence
 from app.services import access, disclosure, event_kinds, member_table, series, totals
 from app.services.event_kinds import describe as describe  # the feed's sentences, declared per kind there
@@ -89,6 +90,46 @@ def audience_now(viewer: Viewer, bid_id: int) -> Audience | None:
     return audience_for(user, bid) if access.can_view_bid(user, bid) else None
 
 
+def viewer_key(viewer: Viewer) -> tuple:
+    """What decides a viewer's access apart from the clock: streams of one session share it."""
+    return (viewer.user_id, viewer.session_version, viewer.token_id)
+
+
+def audiences_now(viewers: list[Viewer], bid_id: int) -> dict[tuple, Audience | None]:
+    """``audience_now`` for many viewers of one bid at once, by ``viewer_key``, in at most four queries
+    whatever their number: the bid, the users, their tokens, and which of their organisations joined. Each
+    stream's own timeout (``Viewer.expires_at``) is not looked at: the caller checks it, per stream."""
+    out: dict[tuple, Audience | None] = {}
+    live = list(viewers)
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or not live:
+        return out | {viewer_key(v): None for v in live}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({v.user_id for v in live})))}
+    asked = {v.token_id for v in live if v.token_id is not None}
+    tokens = (
+        set(
+            db.session.execute(
+                sa.select(ApiToken.id, ApiToken.user_id).where(ApiToken.id.in_(asked), ApiToken.revoked_at.is_(None))
+            ).tuples()
+        )
+        if asked
+        else set()
+    )
+    members = {u.organisation_id for u in users.values() if not u.is_convenor and u.organisation_id is not None}
+    joined = access.joined_organisations(bid_id, members) if bid.status != BidStatus.DRAFT else set()
+    for v in live:
+        user = users.get(v.user_id)
+        ok = (
+            user is not None
+            and user.is_enabled
+            and v.session_version in (None, user.session_version)
+            and (v.token_id is None or (v.token_id, user.id) in tokens)
+            and access.can_view_bid(user, bid, joined=joined)
+        )
+        out[viewer_key(v)] = audience_for(user, bid) if ok else None
+    return out
+
+
 # --- the event log ---------------------------------------------------------------------------------
 
 
@@ -132,6 +173,13 @@ def visible_event(event: BidEvent, audience: Audience) -> dict | None:
         "text": event_kinds.describe(event.kind, payload),
         "payload": payload,
     }
+
+
+def letters_count(bid: Bid) -> int:
+    """How many live pledges have a current letter (the members table's total row), in one query."""
+    has_letter = sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
+    live = Pledge.status.in_(LIVE_STATUSES)
+    return db.session.scalar(sa.select(sa.func.count()).where(Pledge.bid_id == bid.id, live, has_letter)) or 0
 
 
 # --- pledged over time and the projection ------------------------------------------------------------
@@ -305,16 +353,46 @@ class Snapshot:
         }
 
 
+#: besides invitations' events, the events that change the convenor's responses and "not pledged yet"
+RESPONSE_KINDS = frozenset({"pledge.created", "pledge.withdrawn", "pledge.reinstated"})
+
+
+def moves_responses(change) -> bool:
+    """Whether the event can change the convenor's responses and "not pledged yet" lists."""
+    return change.kind in RESPONSE_KINDS or change.kind.startswith("invitation.")
+
+
 def snapshot(
-    bid: Bid, audience: Audience, *, projection_hours: int = 72, members: member_table.MemberQuery | None = None
+    bid: Bid,
+    audience: Audience,
+    *,
+    projection_hours: int = 72,
+    members: member_table.MemberQuery | None = None,
+    change: BidEvent | None = None,
 ) -> Snapshot:
     """The bid as the audience may see it now, in a fixed number of queries. A convenor's carries one page of
-    the members table (``members``: which; the first by amount without it), a member's every live pledge."""
+    the members table (``members``: which; the first by amount without it), a member's every live pledge.
+
+    With ``change`` (an event), what changed with it rather than everything: a member's ``members`` holds
+    only the organisation's row (none when it has no live pledge, or the event names no organisation; every
+    row while the bid has at most one, so a page can leave or enter its empty state), a convenor's still the
+    page, and ``feed`` only the event as the audience may see it (empty when they may not see it)."""
     now = clock.now()
     last = latest_event_id(bid.id)
     figures = totals.compute(bid)
     page = member_table.member_page(bid, members) if audience.convenor else None
-    rows = page.rows if page else totals.member_rows(bid)
+    feed = None
+    if change is not None:
+        seen = visible_event(change, audience)
+        feed = [seen] if seen is not None else []
+    if page is not None:
+        rows = page.rows
+    elif change is None or figures.members_pledged <= 1:
+        rows = totals.member_rows(bid)
+    elif change.organisation_id is not None:
+        rows = totals.member_rows(bid, organisation_id=change.organisation_id)
+    else:
+        rows = []
     total_at = None
     if audience.sees_member_amounts:
         points = pledged_series(bid)
@@ -329,8 +407,10 @@ def snapshot(
         last_event_id=last,
         totals=figures,
         members=rows,
-        waiting=totals.not_yet_pledged(bid) if audience.convenor else [],
-        feed=recent_events(bid.id, audience),
+        waiting=(
+            totals.not_yet_pledged(bid) if audience.convenor and (change is None or moves_responses(change)) else []
+        ),
+        feed=recent_events(bid.id, audience) if feed is None else feed,
         points=points,
         projection=project(bid, points, figures.pledged_pence, now, hours=projection_hours, total_at=total_at),
         member_page=page,

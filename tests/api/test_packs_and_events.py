@@ -25,6 +25,10 @@ def is_snapshot(message):
     return message.get("event") == "snapshot"
 
 
+def is_update(message):
+    return message.get("event") == "update"
+
+
 # --- bid packs ---------------------------------------------------------------------------------------
 
 
@@ -149,7 +153,7 @@ def test_the_stream_starts_with_a_snapshot_and_delivers_a_pledge_made_after_conn
         assert snapshot["event"] == "snapshot" and snapshot["id"] == "0"
         assert snapshot["data"]["totals"]["pledged_pence"] == 0
         pledge_as(app, scene.riverside, scene.bid_id, 250_000_00)
-        messages = reader.until(is_snapshot)
+        messages = reader.until(is_update)
         activity = [m for m in messages if m.get("event") == "activity"]
         assert [m["data"]["text"] for m in activity] == ["Riverside Homes confirmed £250,000 covering 1,000 homes"]
         assert messages[-1]["data"]["totals"]["pledged_pence"] == 250_000_00
@@ -186,7 +190,7 @@ def test_a_member_with_hidden_amounts_sees_no_other_organisations_amount(app, ap
     try:
         reader.until(is_snapshot)
         pledge_as(app, scene.other, scene.bid_id, 123_456_00)
-        seen = reader.until(lambda m: is_snapshot(m) and "Harbour" in m["data"]["fragments"]["feed"])
+        seen = reader.until(lambda m: is_update(m) and "Harbour" in m["data"]["feed_item"])
     finally:
         reader.close()
     activity = [m for m in seen if m.get("event") == "activity"]

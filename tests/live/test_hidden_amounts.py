@@ -119,7 +119,7 @@ def test_a_members_stream_polls_and_api_reveal_no_other_organisations_amount_or_
                     found = {v for v in (a, abs(a - b)) if v and a != b}
                     secrets |= found
                     (homes_secrets if k == 2 else money_secrets).update(found)
-            seen = stream.until(lambda m, latest=latest: m.get("event") == "snapshot" and int(m["id"]) >= latest)
+            seen = stream.until(lambda m, latest=latest: m.get("event") == "update" and int(m["id"]) >= latest)
             snapshot = seen[-1]["data"]
             named = {m["data"]["payload"].get("organisation") for m in seen if m.get("event") == "activity"}
             poll = client.get(f"/bids/{bid_id}/live.json?after=0").get_json()
@@ -148,7 +148,8 @@ def test_a_members_stream_polls_and_api_reveal_no_other_organisations_amount_or_
         others_now = tuple(sum(v[k] for o, v in now.items() if o != own) for k in range(3))
         # Nothing the member can see is another organisation's figure or change (a sum of three or more is not).
         assert not (numbers(snapshot) | numbers(poll) | numbers(by_api)) & secrets, f"step {step}"
-        html = " ".join(snapshot["fragments"].values())
+        html = " ".join([*snapshot["fragments"].values(), snapshot["feed_item"] or ""])
+        html += " ".join(row["html"] or "" for row in snapshot["rows"])
         for secret in money_secrets:
             assert f"£{secret // 100:,}<" not in html and f"£{secret // 100:,} " not in html, (step, secret)
         for secret in homes_secrets:

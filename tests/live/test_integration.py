@@ -95,7 +95,7 @@ def test_a_pledge_taken_anywhere_reaches_a_stream_held_by_a_gunicorn_worker(app,
             item = wait_for(out, lambda i: i[0] == "activity")
             assert item[2]["text"] == "Riverside Homes confirmed £250,000 covering 12,400 homes"
             assert time.monotonic() - started < 2
-            assert wait_for(out, lambda i: i[0] == "snapshot")[2]["totals"]["pledged_pence"] == 250_000_00
+            assert wait_for(out, lambda i: i[0] == "update")[2]["totals"]["pledged_pence"] == 250_000_00
 
             # 2. From another process altogether (this one), which publishes to Redis after its commit.
             pledge_as(app, scene.other, scene.bid_id, 100_000_00)
@@ -110,7 +110,7 @@ def test_a_pledge_taken_anywhere_reaches_a_stream_held_by_a_gunicorn_worker(app,
             item = wait_for(out, lambda i: i[0] == "activity")
             assert item[1] == str(latest) and item[2]["text"].startswith("Harbour Light Homes confirmed £100,000")
             assert time.monotonic() - started < 2  # woken by Redis: the stream would not otherwise read for 10 s
-            assert wait_for(out, lambda i: i[0] == "snapshot")[2]["totals"]["pledged_pence"] == 350_000_00
+            assert wait_for(out, lambda i: i[0] == "update")[2]["totals"]["pledged_pence"] == 350_000_00
         finally:
             stop.set()
             watcher.close()

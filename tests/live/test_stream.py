@@ -29,6 +29,10 @@ def is_snapshot(m):
     return m.get("event") == "snapshot"
 
 
+def is_update(m):
+    return m.get("event") == "update"
+
+
 def test_snapshot_first_then_new_events_as_they_commit(app, scene, make_browser):
     client = login(make_browser, scene.convenor)
     response = client.get(f"/bids/{scene.bid_id}/events")
@@ -45,7 +49,7 @@ def test_snapshot_first_then_new_events_as_they_commit(app, scene, make_browser)
         assert snapshot["data"]["totals"]["pledged_pence"] == 0
         assert set(snapshot["data"]["fragments"]) >= {"figures", "members", "waiting", "regions", "charts", "feed"}
         pledge_as(app, scene.riverside, scene.bid_id, 250_000_00)
-        messages = reader.until(is_snapshot)
+        messages = reader.until(is_update)
         activity = [m for m in messages if m.get("event") == "activity"]
         assert len(activity) == 1
         assert activity[0]["data"]["text"] == "Riverside Homes confirmed £250,000 covering 1,000 homes"
@@ -54,7 +58,12 @@ def test_snapshot_first_then_new_events_as_they_commit(app, scene, make_browser)
         assert latest["id"] == activity[0]["id"]
         assert latest["data"]["totals"]["pledged_pence"] == 250_000_00
         assert "£250,000" in latest["data"]["fragments"]["figures"]
-        assert "Riverside Homes" in latest["data"]["fragments"]["members"]
+        # What changed, not the whole page: the member's row (by its organisation) and the feed line.
+        [row] = latest["data"]["rows"]
+        assert "Riverside Homes" in row["html"] and 'data-organisation-id="' in row["html"]
+        assert row["member"]["amount_pence"] == 250_000_00
+        assert "Riverside Homes confirmed" in latest["data"]["feed_item"]
+        assert "feed" not in latest["data"]["fragments"] and "series" not in latest["data"]
     finally:
         reader.close()
 
@@ -143,7 +152,7 @@ def test_member_with_hidden_amounts_never_receives_another_organisations_amount(
     try:
         member.until(is_snapshot)
         pledge_as(app, scene.other, scene.bid_id, 123_456_00)
-        seen = member.until(lambda m: is_snapshot(m) and "Harbour" in m["data"]["fragments"]["feed"])
+        seen = member.until(lambda m: is_update(m) and "Harbour" in m["data"]["feed_item"])
     finally:
         member.close()
     activity = [m for m in seen if m.get("event") == "activity"]
@@ -232,7 +241,7 @@ def test_with_redis_down_the_stream_still_delivers_by_reading_the_database(app, 
         timer = threading.Timer(0.3, pledge_as, args=(app, scene.riverside, scene.bid_id, 90_000_00))
         timer.start()
         started = time.monotonic()
-        seen = reader.until(lambda m: is_snapshot(m) and m["data"]["totals"]["pledged_pence"] == 90_000_00)
+        seen = reader.until(lambda m: is_update(m) and m["data"]["totals"]["pledged_pence"] == 90_000_00)
         timer.join()
         assert time.monotonic() - started < 3  # found by the capped wait's database read, not the 10 s heartbeat
         assert any(m.get("event") == "activity" for m in seen)

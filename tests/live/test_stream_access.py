@@ -28,6 +28,10 @@ def is_snapshot(m):
     return m.get("event") == "snapshot"
 
 
+def is_update(m):
+    return m.get("event") == "update"
+
+
 def change(app, fn) -> None:
     """Run ``fn`` in a fresh context and commit, as a view would (a suspended stream keeps its own context)."""
     with app.app_context(), app.test_request_context():
@@ -68,7 +72,7 @@ def test_hiding_amounts_applies_to_an_open_member_stream_at_the_next_event(app, 
 
         change(app, hide)
         pledge_as(app, scene.other, scene.bid_id, 123_456_00)
-        seen = reader.until(lambda m: is_snapshot(m) and "Harbour" in m["data"]["fragments"]["feed"])
+        seen = reader.until(lambda m: is_update(m) and "Harbour" in m["data"]["feed_item"])
     finally:
         reader.close()
     assert seen[-1]["data"]["bid"]["show_amounts"] is False
@@ -164,18 +168,47 @@ def test_one_access_check_per_delivered_batch_and_no_connection_held_while_waiti
 ):
     scene = make_scene(app, show_amounts=True)
     calls = []
-    real = live.audience_now
-    monkeypatch.setattr(live, "audience_now", lambda viewer, bid_id: calls.append(bid_id) or real(viewer, bid_id))
+    real = live.audiences_now
+    monkeypatch.setattr(live, "audiences_now", lambda viewers, bid_id: calls.append(bid_id) or real(viewers, bid_id))
     reader = Reader(login(make_browser, scene.convenor).get(f"/bids/{scene.bid_id}/events"))
     try:
         reader.until(is_snapshot)
         pledge_as(app, scene.riverside, scene.bid_id, 100_000_00)
-        reader.until(is_snapshot)
+        reader.until(is_update)
         assert len(calls) == 1
         with app.app_context():
             assert db.engine.pool.checkedout() == 0
     finally:
         reader.close()
+
+
+def test_the_access_check_is_one_per_event_for_every_viewer_the_worker_has_open(app, make_browser):
+    """Several viewers' streams in one worker: one bulk check per event, each viewer answered as they are."""
+    from app.live.gate import AccessGate
+
+    scene = make_scene(app, show_amounts=True)
+    pledge_as(app, scene.riverside, scene.bid_id, 100_000_00)
+    gate = AccessGate()
+    with app.app_context():
+        ids = {name: user(getattr(scene, name)).id for name in ("convenor", "riverside", "other", "elsewhere")}
+        viewers = {
+            name: live.Viewer(uid, session_version=user(getattr(scene, name)).session_version)
+            for name, uid in ids.items()
+        }
+        for viewer in viewers.values():
+            gate.opened(scene.bid_id, viewer)
+        seen = {name: gate.audience(viewer, scene.bid_id, 1) for name, viewer in viewers.items()}
+        assert gate.checks == 1
+        assert seen["convenor"].convenor and not seen["riverside"].convenor and seen["elsewhere"] is None
+        assert {name: seen[name] for name in viewers} == {
+            name: live.audience_now(viewer, scene.bid_id) for name, viewer in viewers.items()
+        }
+        users.set_enabled(None, user(scene.riverside), False)
+        db.session.commit()
+        assert gate.audience(viewers["riverside"], scene.bid_id, 1) is not None  # the same event: its answer
+        assert gate.audience(viewers["riverside"], scene.bid_id, 2) is None  # the next event asks again
+        assert gate.audience(viewers["other"], scene.bid_id, 2) is not None and gate.checks == 2
+        db.session.remove()
 
 
 # --- the API stream ----------------------------------------------------------------------------------
@@ -225,7 +258,7 @@ def test_an_api_stream_follows_the_amounts_setting(app, long_streams):
             lambda: bids.update_bid(user(scene.convenor), db.session.get(Bid, scene.bid_id), {"show_amounts": False}),
         )
         pledge_as(app, scene.other, scene.bid_id, 123_456_00)
-        reader.until(lambda m: is_snapshot(m) and "Harbour" in m["data"]["fragments"]["feed"])
+        reader.until(lambda m: is_update(m) and "Harbour" in m["data"]["feed_item"])
     finally:
         reader.close()
     assert "12345600" not in reader.raw and "123,456" not in reader.raw

@@ -106,10 +106,10 @@ READERS = {
     "event_kinds": "convenor_only_kinds declare describe",
     "series": "pledged_at pledged_series",
     "member_table": "member_page row_for",
-    "snapshots": "audience_for audience_now events_after latest_event_id pledged_series project recent_events snapshot "
-    "value_at visible_event",
+    "snapshots": "audience_for audience_now audiences_now moves_responses events_after latest_event_id letters_count "
+    "pledged_series project recent_events snapshot value_at viewer_key visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
-    "member_organisation_joined visible_bids",
+    "joined_organisations member_organisation_joined visible_bids",
     "api_tokens": "tokens_for",
     "audit": "events_for_bid jsonable",
     "audit_kinds": "declare differences describe in_words label plan_in_words title",

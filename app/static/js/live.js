@@ -1,4 +1,5 @@
-/* Live bid pages: hold a Server-Sent Events stream, swap in the server-rendered fragments each snapshot carries,
+/* Live bid pages: hold a Server-Sent Events stream, swap in the server-rendered fragments a snapshot carries
+   and, for each change, what its update carries (the small fragments, the changed member row, the feed line),
    count down to the deadline by the server's clock, and fall back to polling live.json when streaming fails.
    No inline script anywhere: this file reads everything it needs from data- attributes. */
 (function () {
@@ -15,6 +16,8 @@
   var pollUrl = root.getAttribute("data-poll-url");
   var pollSeconds = parseInt(root.getAttribute("data-poll-seconds"), 10) || 10;
   var lastId = parseInt(root.getAttribute("data-last-event-id"), 10) || 0;
+  // The newest state the figures on the page show (an update built late may show a later one than its event).
+  var lastState = lastId;
   var status = root.getAttribute("data-status");
   var deadline = Date.parse(root.getAttribute("data-deadline"));
   // The server's clock minus this computer's: the countdown is right even when the visitor's clock is not.
@@ -82,31 +85,122 @@
     for (var j = 0; j < details.length && j < open.length; j++) { details[j].open = open[j]; }
   }
 
-  function applySnapshot(data) {
-    if (leaving) { return; }
+  // False when the page must reload instead (the status or the deadline changed) or is being left.
+  function sync(data) {
+    if (leaving) { return false; }
     offset = Date.parse(data.server_now) - Date.now();
     root.setAttribute("data-synced-at", data.server_now);  // when the server last told us its time
-    // Older than what the page already shows (a worker's cached copy from just before the last change): skip it.
-    if (data.last_event_id < lastId) { return; }
     if (data.bid.status !== status || Date.parse(data.bid.deadline) !== deadline) {
       // The page's heading, notices and actions depend on the status and the deadline: show it as it now is.
       // Not while this page is being left (a form of its own, say "Close now", caused the change): reloading
       // then would race the form's own redirect and could swallow its message.
       window.setTimeout(function () { if (!leaving) { window.location.reload(); } }, 300);
-      return;
+      return false;
     }
-    var seen = lastSeenFeedId();
-    var fragments = data.fragments || {};
-    Object.keys(fragments).forEach(function (name) {
+    return true;
+  }
+
+  function swapFragments(fragments) {
+    Object.keys(fragments || {}).forEach(function (name) {
       var els = document.querySelectorAll('[data-live-fragment="' + name + '"]');
       for (var i = 0; i < els.length; i++) { replaceFragment(els[i], fragments[name]); }
     });
-    markNew(seen);
+  }
+
+  function settled() {
     // New tables replaced the old ones: let the page's keyboard helper mark any that scroll sideways again.
     if (typeof window.markScrollableTables === "function") { window.markScrollableTables(); }
-    if (data.last_event_id > lastId) { lastId = data.last_event_id; }
     tickCountdown();
     refreshAgo();
+  }
+
+  function applySnapshot(data) {
+    // Older than what the page already shows (a worker's cached copy from just before the last change): skip it.
+    if (data.last_event_id < lastState || !sync(data)) { return; }
+    var seen = lastSeenFeedId();
+    swapFragments(data.fragments);
+    markNew(seen);
+    if (data.last_event_id > lastId) { lastId = data.last_event_id; }
+    lastState = data.last_event_id;
+    settled();
+  }
+
+  function parseRow(html) {
+    var body = document.createElement("tbody");
+    body.innerHTML = html;
+    return body.querySelector("tr");
+  }
+
+  function rowName(tr) {
+    var name = tr.querySelector(".member-name");
+    return (name ? name.textContent : "").trim();
+  }
+
+  // A row the page does not show yet goes in only where the table holds every member (data-live-rows="all"):
+  // by name where the table is in name order, otherwise first (a paginated table leaves it to the next load).
+  function insertRow(body, tr) {
+    var rows = body.querySelectorAll("tr[data-organisation-id]");
+    if (body.getAttribute("data-live-order") === "name") {
+      for (var i = 0; i < rows.length; i++) {
+        if (rowName(rows[i]).localeCompare(rowName(tr)) > 0) { body.insertBefore(tr, rows[i]); return; }
+      }
+      body.appendChild(tr);
+    } else {
+      body.insertBefore(tr, body.firstChild);
+    }
+  }
+
+  function applyRow(row) {
+    var tables = document.querySelectorAll("[data-live-fragment=members]");
+    for (var i = 0; i < tables.length; i++) {
+      var shown = tables[i].querySelector('tr[data-organisation-id="' + row.organisation_id + '"]');
+      if (!row.html) {
+        if (shown) { shown.parentNode.removeChild(shown); }  // no live pledge now: the row goes
+        continue;
+      }
+      var tr = parseRow(row.html);
+      if (shown) {
+        shown.parentNode.replaceChild(tr, shown);
+      } else {
+        var body = tables[i].querySelector('tbody[data-live-rows="all"]');
+        if (body) { insertRow(body, tr); }
+      }
+    }
+  }
+
+  function applyFeedItem(html, length) {
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var item = holder.querySelector("li[data-event-id]");
+    var feeds = document.querySelectorAll("[data-live-fragment=feed]");
+    for (var i = 0; i < feeds.length; i++) {
+      var list = feeds[i].querySelector("ol.feed");
+      if (!list) { replaceFragment(feeds[i], html); continue; }  // the first line: the list itself comes
+      if (!item || list.querySelector('li[data-event-id="' + item.getAttribute("data-event-id") + '"]')) { continue; }
+      var copy = item.cloneNode(true);
+      list.insertBefore(copy, list.firstChild);
+      while (list.children.length > length) { list.removeChild(list.lastElementChild); }
+    }
+    var fresh = document.querySelectorAll("[data-live-fragment=feed] li[data-event-id]");
+    var id = item ? item.getAttribute("data-event-id") : null;
+    for (var j = 0; j < fresh.length; j++) {
+      if (fresh[j].getAttribute("data-event-id") === id) { fresh[j].classList.add("is-new"); }
+    }
+  }
+
+  // One change: the figures and small fragments (unless the page already shows a later state; a convenor's
+  // members fragment is the page of the table shown), the changed member row where the page shows it, and the
+  // feed line.
+  function applyUpdate(data, eventId) {
+    if (!sync(data)) { return; }
+    if (data.last_event_id >= lastState) {
+      swapFragments(data.fragments);
+      lastState = data.last_event_id;
+    }
+    (data.rows || []).forEach(applyRow);
+    if (data.feed_item) { applyFeedItem(data.feed_item, data.feed_length || 20); }
+    if (eventId > lastId) { lastId = eventId; }
+    settled();
   }
 
   function lastSeenFeedId() {
@@ -139,6 +233,10 @@
       window.clearTimeout(quietTimer);
       setState("live", "Live");
       applySnapshot(JSON.parse(e.data));
+    });
+    source.addEventListener("update", function (e) {
+      failures = 0;
+      applyUpdate(JSON.parse(e.data), parseInt(e.lastEventId, 10) || 0);
     });
     source.addEventListener("activity", function (e) { applyActivity(JSON.parse(e.data)); });
     source.addEventListener("error", function () {
