@@ -40,7 +40,9 @@ def dumps(value) -> str:
 
 def audience_key(audience: snapshots.Audience, members: MemberQuery | None = None) -> str:
     """Which message a stream needs: its audience's, and for a convenor the page of the members table shown."""
-    return f"{audience.key}|{(members or MemberQuery()).key}" if audience.convenor else audience.key
+    if not audience.convenor or members is None or members.key == MemberQuery().key:
+        return audience.key  # the first page by amount, the table as the dashboard opens
+    return f"{audience.key}|" + ",".join(str(part) for part in members.key)
 
 
 def build(app: Flask, bid_id: int, change, audience: snapshots.Audience, members: MemberQuery | None = None) -> str:

@@ -83,9 +83,9 @@ def counted(monkeypatch):
     built: Counter = Counter()
     real = messages.build
 
-    def build(app, bid_id, change, audience):
-        built[(change.id, audience.key)] += 1
-        return real(app, bid_id, change, audience)
+    def build(app, bid_id, change, audience, members=None):
+        built[(change.id, messages.audience_key(audience, members))] += 1
+        return real(app, bid_id, change, audience, members)
 
     monkeypatch.setattr(messages, "build", build)
     return built
@@ -108,6 +108,23 @@ def test_one_build_per_event_per_audience_however_many_streams(app, make_browser
     # Eight streams, two events, three audiences: six builds, each once.
     assert counted == Counter({(event, key): 1 for event in (1, 2) for key in keys})
     assert messages.hub_for(app).builds == Counter({(scene.bid_id, event, key): 1 for event in (1, 2) for key in keys})
+
+
+def test_a_convenor_stream_gets_the_page_of_the_table_it_shows_built_once_per_page(app, make_browser, counted):
+    scene = make_scene(app, show_amounts=True)
+    clients = [logged_in(make_browser, scene.convenor) for _ in range(3)]
+    urls = [f"/bids/{scene.bid_id}/events", f"/bids/{scene.bid_id}/events?sort=name", f"/bids/{scene.bid_id}/events"]
+    streams = [Stream(client, url, is_update) for client, url in zip(clients, urls, strict=True)]
+    for stream in streams:
+        stream.start()
+    for stream in streams:
+        assert stream.ready.wait(15)
+    pledge_as(app, scene.riverside, scene.bid_id, 100_000_00)
+    tables = [stream.result()[-1]["data"]["fragments"]["members"] for stream in streams]
+    assert all("Riverside Homes" in table for table in tables)
+    assert 'aria-sort="ascending"' in tables[1] and 'aria-sort="ascending"' not in tables[0]
+    # Two views of the table, three streams: two builds for the convenor, the default page shared.
+    assert sorted(counted.values()) == [1, 1] and len(counted) == 2
 
 
 def test_a_member_never_receives_another_organisations_figures_or_message(app, make_browser, counted):
