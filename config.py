@@ -134,6 +134,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = _int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
     SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 2 * 3600)
+    #: the session cookie is sent again only when the session changed (the last activity is kept to the minute,
+    #: app/web/security.py), not re-signed on every request
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     HSTS = True
     #: reverse proxies in front of the app that set X-Forwarded-For / X-Forwarded-Proto (Werkzeug's ProxyFix);

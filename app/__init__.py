@@ -19,7 +19,7 @@ from app.directory.routes import bp as directory_bp
 from app.documents.routes import bp as documents_bp
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.funder.routes import bp as funder_bp
-from app.infra import after_commit, logs, storage
+from app.infra import after_commit, facts, logs, storage
 from app.infra.broker import make_broker
 from app.infra.redis_pool import configure_limiter_storage
 from app.invitations.routes import bp as invitations_bp
@@ -31,7 +31,15 @@ from app.reminders.routes import bp as reminders_bp
 from app.returns import bp as returns_bp
 from app.settings.routes import bp as settings_bp
 from app.team.routes import bp as team_bp
-from app.web import committed, errors, operations, refusals, security, templating
+from app.web import (
+    committed,
+    errors,
+    operations,
+    rate_limits,  # noqa: F401  (registers the limiter's request filter)
+    refusals,
+    security,
+    templating,
+)
 from app.web.received import ReceivedAt
 from app.web.sign_in import load_user
 from app.web.transaction import App
@@ -116,6 +124,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     after_commit.install(_session_class(db))
+    facts.install(_session_class(db))
     app.extensions["broker"] = make_broker(app)
 
 

@@ -25,11 +25,10 @@ from app.extensions import db
 from app.infra import clock, links
 from app.models import Bid, EmailMessage, EmailStatus, Invitation, OrganisationKind, Pledge, Role, User
 from app.models.organisation import shared_password_hash
+from app.notifications import PENDING_EMAILS
 from app.services import bids, invitations, pledges, users
 from app.services.errors import require
 
-#: Where ``app.notifications`` lists the session's emails to send once it commits.
-PENDING_EMAILS = "pending_email_ids"
 #: A pledge step's values as a member types them (``accept_terms`` is added); None withdraws the pledge.
 PledgeValues = dict[str, Any] | None
 
@@ -61,13 +60,14 @@ class Seeding:
         self.password_hash = password_hash or generate_password_hash(password)
         self.users: dict[str, User] = {}  #: by email, every account the run made or used
         self._tokens: dict[tuple[int, str], str] = {}  #: (bid id, email) → the link from the newest invitation email
-        self._queued_before: set[int] = set()  #: emails the caller had queued before the run: not ours to settle
+        #: emails the caller had queued before the run (by object identity): not ours to settle
+        self._queued_before: set[int] = set()
         prefix = links.path_for("invitations.respond", token="T")[:-1]  # noqa: S106  (a placeholder, not a secret)
         self._token_re = re.compile(re.escape(prefix) + r"([\w.\-]+)")
 
     def __enter__(self) -> Seeding:
         self._hash = shared_password_hash.set((self.password, self.password_hash))
-        self._queued_before = set(db.session.info.get(PENDING_EMAILS, []))
+        self._queued_before = {id(m) for m in db.session.info.get(PENDING_EMAILS, [])}
         return self
 
     def __exit__(self, kind, error, trace) -> None:
@@ -214,8 +214,9 @@ class Seeding:
         Call before committing in the middle of a run; ``Seeding`` calls it when it ends.
         """
         pending = db.session.info.get(PENDING_EMAILS, [])
-        ids = [i for i in pending if i not in self._queued_before]
-        pending[:] = [i for i in pending if i in self._queued_before]  # the after-commit send reads this list
+        db.session.flush()  # the run's emails get their ids
+        ids = [m.id for m in pending if id(m) not in self._queued_before]
+        pending[:] = [m for m in pending if id(m) in self._queued_before]  # the after-commit send reads this list
         table = EmailMessage.__table__
         for start in range(0, len(ids), 500):
             db.session.execute(

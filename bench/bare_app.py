@@ -1,4 +1,6 @@
-"""The bare baseline: the thinnest Flask + Flask-SQLAlchemy app that inserts and commits one row per request.
+"""The bare baselines: the thinnest Flask + Flask-SQLAlchemy app that inserts and commits one row per request
+(``POST /rows``), and the pledge write's floor (``POST /floor``: the four rows of a pledge save with prebuilt Core
+statements in one transaction, ``bench.floor``).
 
 Served exactly like the project (``gunicorn -c gunicorn.conf.py bench.bare_app:app``) against the same
 database, with the same SQLite durability settings (WAL, synchronous=NORMAL, busy timeout), so the ratio
@@ -18,6 +20,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bench import floor
 
 TABLE = "bench_bare_rows"
 
@@ -89,6 +93,12 @@ def create_app(url: str | None = None) -> Flask:
         db.session.commit()
         return "", 201
 
+    @application.post("/floor")
+    def floor_write():
+        with db.engine.begin() as conn:
+            floor.write(conn, int(request.form.get("n", "0")))
+        return "", 201
+
     return application
 
 
@@ -98,6 +108,7 @@ def create_table(url: str) -> None:
     try:
         Base.metadata.drop_all(engine)
         Base.metadata.create_all(engine)
+        floor.create_tables(engine)
     finally:
         engine.dispose()
 

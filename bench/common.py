@@ -127,26 +127,29 @@ def fresh_database(url: str, instance: Path) -> None:
     migrate(url, instance)
 
 
-def in_process_app(url: str, instance: Path):
-    """The project's app object in this process (production settings) for bulk set-up and query counts."""
+def in_process_app(url: str, instance: Path, **overrides):
+    """The project's app object in this process (production settings) for bulk set-up and query counts.
+
+    Email is sent inline after each commit unless ``overrides`` say otherwise (``MAIL_SEND_ASYNC=True``).
+    """
     from app import create_app
     from config import ProductionConfig, database_url
 
-    return create_app(
-        ProductionConfig,
-        SECRET_KEY=SECRET_KEY,
-        SQLALCHEMY_DATABASE_URI=database_url(url),
-        UPLOAD_DIR=str(instance / "uploads"),
-        PACK_DIR=str(instance / "packs"),
-        MAIL_BACKEND="dummy",
-        MAIL_SEND_ASYNC=False,
-        SCHEDULER_ENABLED=False,
-        LOG_LEVEL="WARNING",
+    settings = {
+        "SECRET_KEY": SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url(url),
+        "UPLOAD_DIR": str(instance / "uploads"),
+        "PACK_DIR": str(instance / "packs"),
+        "MAIL_BACKEND": "dummy",
+        "MAIL_SEND_ASYNC": False,
+        "SCHEDULER_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
         # The in-process test client speaks plain http: a Secure cookie would not come back.
-        SESSION_COOKIE_NAME="session",
-        SESSION_COOKIE_SECURE=False,
-        LOGIN_RATE_LIMIT="100000 per minute",
-    )
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_SECURE": False,
+        "LOGIN_RATE_LIMIT": "100000 per minute",
+    }
+    return create_app(ProductionConfig, **(settings | overrides))
 
 
 # ------------------------------------------------------------------------------------------------ server

@@ -68,6 +68,7 @@ class Result:
     writes: list[Write] = field(default_factory=list)
     checks: dict = field(default_factory=dict)
     command: str = ""
+    floor: list[Write] = field(default_factory=list)  #: the same writers against the four-insert floor
 
 
 def plan(writers: int, before: float, after: float) -> list[tuple[int, int, float]]:
@@ -109,11 +110,14 @@ def _body(amount_pence: int) -> dict:
     }
 
 
-def rush(base: str, bid_id: int, tokens: list[str], schedule, set_deadline) -> tuple[datetime, list[Write]]:
+def rush(
+    base: str, bid_id: int, tokens: list[str], schedule, set_deadline, floor: bool = False
+) -> tuple[datetime, list[Write]]:
     """Every writer posts its form at its planned moment (by the wall clock the server also uses).
 
     The writers' threads are started first; once all are waiting, ``set_deadline()`` fixes the deadline
-    (returning it) and they go.
+    (returning it) and they go. ``floor``: each writer posts the four-insert floor (``POST /floor`` of
+    ``bench.bare_app``) instead, at the same moment.
     """
     writes = [Write(w, o, (o + 1) * 100_000 + w, at) for w, o, at in schedule]
     ready = threading.Barrier(len(writes) + 1)
@@ -131,9 +135,12 @@ def rush(base: str, bid_id: int, tokens: list[str], schedule, set_deadline) -> t
         write.sent = datetime.now(UTC)
         began = time.perf_counter()
         try:
-            response = client.put(
-                f"{base}/api/v1/bids/{bid_id}/pledge", json=_body(write.amount_pence), headers=headers
-            )
+            if floor:
+                response = client.post(f"{base}/floor", data={"n": str(write.writer)})
+            else:
+                response = client.put(
+                    f"{base}/api/v1/bids/{bid_id}/pledge", json=_body(write.amount_pence), headers=headers
+                )
         except httpx.HTTPError as exc:
             write.outcome = f"transport error: {type(exc).__name__}"
             return
@@ -254,6 +261,36 @@ def make_tokens(app, emails: list[str]) -> list[str]:
     return out
 
 
+def write_rate(writes: list[Write]) -> float | None:
+    """Accepted writes per second among those planned before the deadline: their count over the time from the
+    first one sent to the last one answered (the project and its floor are measured the same way)."""
+    done = [w for w in writes if w.outcome == "accepted" and w.planned < 0 and w.sent and w.answered]
+    if not done:
+        return None
+    span = (max(w.answered for w in done) - min(w.sent for w in done)).total_seconds()
+    return round(len(done) / span, 1) if span > 0 else None
+
+
+def floor_run(url: str, work: Path, label: str, tokens_count: int, schedule) -> list[Write]:
+    """The same writers at the same moments against the four-insert floor (the bare app's ``POST /floor``)."""
+    from bench import bare_app
+    from bench.common import server_env as env_for
+
+    bare_app.create_table(url)
+    server = Server(
+        "bench.bare_app:app", env_for(url, work / f"instance-deadline-{label}"), work / f"deadline-floor-{label}.log",
+        ready_path="/health",
+    )  # fmt: skip
+    with server:
+        print(f"  [{label}] floor: {len(schedule)} writers at the same moments", flush=True)
+
+        def set_deadline() -> datetime:
+            return (datetime.now(UTC) + timedelta(seconds=LEAD_S + BEFORE_S + 1)).replace(microsecond=0)
+
+        _deadline, writes = rush(server.url, 0, [""] * tokens_count, schedule, set_deadline, floor=True)
+    return writes
+
+
 def run_database(
     label: str, url: str, work: Path, writers: int = WRITERS, before: float = BEFORE_S, after: float = AFTER_S
 ) -> Result:
@@ -291,6 +328,7 @@ def run_database(
         from app.extensions import db
 
         db.engine.dispose()
+    result.floor = floor_run(url, work, label, organisations, schedule)
     return result
 
 
@@ -319,6 +357,10 @@ def summarise(result: Result) -> dict:
         "latency_all": latency_ms([w.latency for w in result.writes if w.status]),
         "latency_accepted": latency_ms(accepted),
         "latency_refused": latency_ms(refused),
+        "accepted_writes_per_s": write_rate(result.writes),
+        "floor_writes_per_s": write_rate(result.floor),
+        "floor_latency": latency_ms([w.latency for w in result.floor if w.status]),
+        "floor_outcomes": dict(Counter(w.outcome for w in result.floor)),
         "checks": {**result.checks, "problems": result.checks["problems"][:20]},
         "problem_count": len(result.checks["problems"]),
         "command": result.command,
@@ -346,10 +388,22 @@ def rows_for(summaries: list[dict], writers: int, before: float, after: float) -
         add("5xx and transport errors", s["server_errors"] + s["transport_errors"], "0",
             s["server_errors"] + s["transport_errors"] == 0)  # fmt: skip
         add("lost or unrecorded writes (of accepted)", s["problem_count"], "0", s["problem_count"] == 0)
-        add(
-            "POST p50 / p99 ms (all writes)",
-            f"{s['latency_all']['median_ms']} / {s['latency_all']['p99_ms']}",
-        )
+        rate, floor_rate = s["accepted_writes_per_s"], s["floor_writes_per_s"]
+        ratio = round(rate / floor_rate, 3) if rate and floor_rate else None
+        out.append(
+            row(
+                "deadline_rush", case, "accepted writes/s (planned before the deadline) vs the floor's, same way",
+                rate, floor_rate, ratio, "ratio ≥ 0.35", ratio is not None and ratio >= 0.35,
+            )
+        )  # fmt: skip
+        p99 = s["latency_all"]["p99_ms"]
+        out.append(
+            row(
+                "deadline_rush", case, "PUT p50 / p99 ms (all writes; baseline: floor POST)",
+                f"{s['latency_all']['median_ms']} / {p99}",
+                f"{s['floor_latency']['median_ms']} / {s['floor_latency']['p99_ms']}", None, "p99 < 1 s", p99 < 1000,
+            )
+        )  # fmt: skip
         add(
             "accepted answered after the deadline (received before it)",
             s["accepted_answered_after_deadline"],

@@ -6,6 +6,10 @@ The dict's ``rows`` (see ``bench.common.row``) make the table; ``notes`` are pri
 is written, as JSON, to the details section of docs/benchmarks.md.
 
     python -m bench.run [--small] [--only rush,dashboard] [--output docs/benchmarks.md]
+
+``--only`` measures those scenarios and merges them into the file: the other scenarios' rows, details and
+notes are kept as they were, each scenario listed with when (and with what command, at what load) it was
+last measured.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import argparse
 import importlib
 import inspect
 import json
+import re
 import sys
 import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import ROOT, machine
+from bench.common import ROOT, load_average, machine
 
 #: (module, what it measures), in the order they run.
 SCENARIOS = [
@@ -31,6 +36,7 @@ SCENARIOS = [
     ("packs", "bid pack PDF and ZIP vs a bare reportlab document of the same size"),
     ("directory", "directory at 5,000 organisations and 10,000 contacts: pages, SQL statements, a 10,000-row import"),
     ("scheduler_sweep", "scheduler: one sweep over 1,000 open bids with 100 invitees each"),
+    ("pledge_cpu", "pledge write CPU in process: form GET, POST and API PUT vs the four-insert floor"),
     ("delivery", "after the bid: delivery figures and the validated 360Giving export at 20,000 grants vs bare SQL"),
     ("returns_totals", "impact returns at 2,000 organisations: totals, dashboard, summary PDF vs bare baselines"),
 ]
@@ -65,6 +71,8 @@ def run(only: set[str] | None, small: bool) -> tuple[list[dict], list[str]]:
         result = dict(result or {})
         result.setdefault("scenario", name)
         result["seconds"] = round(time.perf_counter() - started, 1)
+        result["measured"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        result["load_average_after"] = load_average()
         results.append(result)
         notes.extend(f"{name}: {n}" for n in result.get("notes", []))
     return results, notes
@@ -129,18 +137,68 @@ def commands(results: list[dict], argv: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def previous_file(path: Path) -> dict:
+    """What an earlier docs/benchmarks.md holds, per scenario: its details (with rows and when measured), its
+    notes; and any sections written by hand after the details (kept as they are)."""
+    if not path.exists():
+        return {"details": {}, "notes": [], "tail": ""}
+    text = path.read_text()
+    found = re.search(r"^## Details\n\n```json\n(.*?)\n```\n", text, re.S | re.M)
+    details = json.loads(found.group(1)) if found else {}
+    tail = text[found.end() :].lstrip("\n") if found else ""
+    stamp = re.search(r"^Measured (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", text, re.M)
+    table_rows: dict[str, list[dict]] = {}
+    for line in text.splitlines():  # a file written before details kept their rows: read them from the table
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == len(COLUMNS) and cells[0] not in ("scenario", "") and not set(cells[0]) <= {"-"}:
+            table_rows.setdefault(cells[0], []).append(dict(zip(COLUMNS, cells, strict=True)))
+    for name, detail in details.items():
+        detail.setdefault("rows", table_rows.get(name, []))
+        detail.setdefault("measured", f"{stamp.group(1)} UTC" if stamp else "earlier")
+    notes_block = re.search(r"^## Notes\n\n(.*?)\n\n", text, re.S | re.M)
+    notes = [n[2:] for n in notes_block.group(1).splitlines() if n.startswith("- ")] if notes_block else []
+    return {"details": details, "notes": notes, "tail": tail}
+
+
+def merged(results: list[dict], notes: list[str], earlier: dict) -> tuple[list[dict], list[str]]:
+    """This run's scenarios, and every other scenario as the earlier file had it, in the scenarios' order."""
+    fresh = {r["scenario"]: r for r in results}
+    kept = {name: d for name, d in earlier["details"].items() if name not in fresh}
+    order = [name for name, _ in SCENARIOS] + sorted(set(kept) - {name for name, _ in SCENARIOS})
+    combined = [fresh.get(name) or {"scenario": name, **kept[name]} for name in order if name in fresh or name in kept]
+    kept_notes = [n for n in earlier["notes"] if any(n.startswith((f"{k}:", f"skipped {k}:")) for k in kept)]
+    return combined, kept_notes + notes
+
+
 def write_markdown(path: Path, results, notes, rows, argv, started: datetime, info: dict | None = None) -> None:
+    """Write the results; with ``--only``, merged into what the file already holds (see ``merged``)."""
     info = info or machine()
     invocation = " ".join(["python -m bench.run", *argv])
-    details = {r["scenario"]: {k: v for k, v in r.items() if k != "rows"} for r in results}
+    earlier = previous_file(path) if "--only" in " ".join(argv) else {"details": {}, "notes": [], "tail": ""}
+    for result in results:
+        result["command"] = invocation
+    results, notes = merged(results, notes, earlier)
+    rows = table_rows(results)
+    details = {r["scenario"]: r for r in results}
+    when = [
+        f"- `{r['scenario']}`: {r.get('measured', 'earlier')}"
+        + (f" by `{r['command']}`" if r.get("command") else "")
+        + (f", load average afterwards {r['load_average_after']}" if r.get("load_average_after") else "")
+        for r in results
+    ]
     text = [
         "# Benchmarks",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC by `make bench` (`{invocation}`).",
+        f"Last written {started:%Y-%m-%d %H:%M} UTC by `{invocation}`; each scenario's rows are from the run",
+        "listed for it below (`--only` measures some scenarios and keeps the others' rows as they were).",
         "Each scenario runs the project and its bare baseline in the same run, alternating, and reports the ratio:",
         "the machine is shared, so absolute times drift between runs; ratios and CPU per request drift less.",
         "How to read the table: bench/README.md. What the profiles showed and what was changed:",
         "docs/benchmark-findings.md.",
+        "",
+        "## When each scenario was measured",
+        "",
+        *when,
         "",
         "## Machine",
         "",
@@ -167,6 +225,8 @@ def write_markdown(path: Path, results, notes, rows, argv, started: datetime, in
         "```",
         "",
     ]
+    if earlier["tail"]:
+        text += [earlier["tail"].rstrip("\n"), ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(text))
 

@@ -74,11 +74,11 @@ def put_pledge(bid_id: int):
     bid = _member_bid(bid_id)
     expected = if_match(create_only_allowed=True)
     values = read_body()
-    existed = pledges.current_pledge(bid, caller().organisation_id) is not None
-    pledge = pledges.save_pledge(caller(), bid, values, expected_version=expected)
+    current = pledges.current_pledge(bid, caller().organisation_id)
+    pledge = pledges.save_pledge(caller(), bid, values, expected_version=expected, pledge=current)
     db.session.flush()
     body, version = s.pledge(pledge), pledge.version
-    return ok(body, 200 if existed else 201, etag=version)
+    return ok(body, 200 if current is not None else 201, etag=version)
 
 
 @bp.delete(f"/bids/<{ID}:bid_id>/pledge")

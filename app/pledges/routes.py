@@ -42,7 +42,9 @@ def edit(bid_id: int):
 
         def save():
             version = form_version(form.version.data)
-            return pledges.save_pledge(current_user, bid, values, expected_version=0 if version is None else version)
+            return pledges.save_pledge(
+                current_user, bid, values, expected_version=0 if version is None else version, pledge=pledge
+            )
 
         saved = call_service(form, save, FIELD_MAP, apart=(StaleVersion, BidNotOpen))
         if not isinstance(saved, Refused):

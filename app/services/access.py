@@ -7,6 +7,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.infra import facts
 from app.models import Bid, BidStatus, Invitation, InvitationStatus, User
 from app.services.errors import NotFound
 
@@ -42,16 +43,22 @@ def joined_organisations(bid_id: int, organisation_ids: Collection[int]) -> set[
 
 
 def member_organisation_joined(bid_id: int, organisation_id: int) -> bool:
-    found = db.session.scalar(
-        sa.select(Invitation.id)
-        .where(
-            Invitation.bid_id == bid_id,
-            Invitation.organisation_id == organisation_id,
-            Invitation.status == InvitationStatus.ACCEPTED,
+    """Whether the organisation accepted an invitation to the bid; read once per transaction when it has
+    (the view's check and the service's then cost one query). A "no" is asked again: accepting may follow."""
+
+    def load() -> bool:
+        found = db.session.scalar(
+            sa.select(Invitation.id)
+            .where(
+                Invitation.bid_id == bid_id,
+                Invitation.organisation_id == organisation_id,
+                Invitation.status == InvitationStatus.ACCEPTED,
+            )
+            .limit(1)
         )
-        .limit(1)
-    )
-    return found is not None
+        return found is not None
+
+    return facts.remembered(db.session(), ("joined", bid_id, organisation_id), load)
 
 
 def can_view_bid(user: User | None, bid: Bid, *, joined: Collection[int] | None = None) -> bool:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.orm import Session
 
 from app.database import write_intent
@@ -130,7 +131,7 @@ def authenticate(bearer: str | None) -> tuple[User, int] | None:
                     created_at=now,
                 )
             )
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id, options=[orm.joinedload(User.organisation)])  # as the pages load it
     if user is None or not user.is_enabled:
         return None
     return user, token_id

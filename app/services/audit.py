@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.infra import clock
 from app.infra.after_commit import after_commit
 from app.models import AuditEvent, Bid, BidEvent, User
 
@@ -36,6 +37,7 @@ def record(
         before=_jsonable(before),
         after=_jsonable(after),
         ip_address=ip_address,
+        created_at=clock.now(),  # the moment of the change, not of the flush that writes it
     )
     db.session.add(event)
     return event
@@ -53,14 +55,21 @@ def emit(bid: Bid, kind: str, payload: dict | None = None, *, organisation_id: i
     (SQLite writers are serialised by BEGIN IMMEDIATE already.)
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK_CLASS, bid.id)))
-    event = BidEvent(bid_id=bid.id, kind=kind, payload=_jsonable(payload or {}), organisation_id=organisation_id)
-    db.session.add(event)
-    db.session.flush()
+        with db.session.no_autoflush:  # the change's rows go in its one flush, with this event
+            db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK_CLASS, bid.id)))
+    event = BidEvent(
+        bid_id=bid.id,
+        kind=kind,
+        payload=_jsonable(payload or {}),
+        organisation_id=organisation_id,
+        created_at=clock.now(),  # the moment of the change, not of the flush that writes it
+    )
+    db.session.add(event)  # written with the change's other rows, in its flush
     broker = current_app.extensions.get("broker")
     if broker is not None:
-        bid_id, event_id = bid.id, event.id
-        after_commit(db.session(), lambda: broker.publish(bid_id, event_id))
+        bid_id = bid.id
+        # Committed, the row has its id; an expired row still knows it without a query.
+        after_commit(db.session(), lambda: broker.publish(bid_id, sa.inspect(event).identity[0]))
     return event
 
 

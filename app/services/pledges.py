@@ -141,18 +141,33 @@ def _counted(write):
     return run
 
 
+class _Unread:
+    """``save_pledge``'s default: the caller has not read the organisation's pledge in this transaction."""
+
+
+UNREAD: Any = _Unread()
+
+
 @_counted
-def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_version: int | None) -> Pledge:
+def save_pledge(
+    actor: User, bid: Bid, values: dict[str, Any], *, expected_version: int | None, pledge: Pledge | None = UNREAD
+) -> Pledge:
     """Create or amend the actor's organisation's pledge.
 
     ``expected_version`` is the version the form was opened on: 0 for a new pledge, None to overwrite
     unconditionally (API without If-Match). A mismatch raises StaleVersion carrying the current values.
+    ``pledge`` is the organisation's pledge as the caller read it with ``current_pledge`` in this transaction
+    (None: it has none), so that it is not read twice; by default it is read here.
+
+    An amendment's rows (the pledge's UPDATE, its revision, audit row and live event) are written in one
+    flush; a first pledge's INSERT is flushed first, because the other rows name its id.
     """
     _require_member(actor, bid)
     # Judged, and recorded, at the moment the request reached the server: queueing for the database
     # afterwards must not turn a write made before the deadline into a late one.
     now = clock.received_at()
-    pledge = current_pledge(bid, actor.organisation_id)
+    if pledge is UNREAD:
+        pledge = current_pledge(bid, actor.organisation_id)
     in_grace = check_open(bid, now, started=bid.had_started(pledge))
     clean = validate(values, bid)
     _check_version(pledge, expected_version)
@@ -169,7 +184,8 @@ def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_versi
             **clean,
         )
         db.session.add(pledge)
-        action, before = "created", None
+        _flush()  # the pledge's id, for the rows below
+        action, before, version = "created", None, 1
     else:
         before = pledge.snapshot()
         was_live = pledge.is_live
@@ -187,11 +203,20 @@ def save_pledge(actor: User, bid: Bid, values: dict[str, Any], *, expected_versi
             action = "amended"
         if was_live and pledge.snapshot() == before:
             return pledge  # nothing changed: no revision, no event
-    _flush(pledge)
-    _record(actor, bid, pledge, action, before)
+        version = pledge.version + 1  # what the flush's versioned UPDATE makes it
+    _record(actor, bid, pledge, action, before, version)
+    # The receipt names the version the flush below makes (the pledge still holds the one it replaces).
     notifications.queue(
-        actor.email, "pledge_receipt", f"Your pledge to {bid.title}", bid=bid, pledge=pledge, user=actor, action=action
+        actor.email,
+        "pledge_receipt",
+        f"Your pledge to {bid.title}",
+        bid=bid,
+        pledge=pledge,
+        user=actor,
+        action=action,
+        version=version,
     )
+    _flush()  # the change's rows in one go; a concurrent change to the pledge is refused here
     return pledge
 
 
@@ -208,8 +233,8 @@ def withdraw_pledge(actor: User, bid: Bid, *, expected_version: int | None) -> P
     pledge.status = PledgeStatus.WITHDRAWN
     pledge.updated_by_id = actor.id
     pledge.updated_at = now
-    _flush(pledge)
-    _record(actor, bid, pledge, "withdrawn", before)
+    version = pledge.version + 1
+    _record(actor, bid, pledge, "withdrawn", before, version)
     notifications.queue(
         actor.email,
         "pledge_receipt",
@@ -218,7 +243,9 @@ def withdraw_pledge(actor: User, bid: Bid, *, expected_version: int | None) -> P
         pledge=pledge,
         user=actor,
         action="withdrawn",
+        version=version,
     )
+    _flush()
     return pledge
 
 
@@ -245,7 +272,7 @@ def _current_values(pledge: Pledge | None) -> dict:
     }
 
 
-def _flush(pledge: Pledge) -> None:
+def _flush() -> None:
     try:
         db.session.flush()
     except (StaleDataError, IntegrityError):
@@ -257,14 +284,15 @@ def _flush(pledge: Pledge) -> None:
         ) from None
 
 
-def _record(actor: User, bid: Bid, pledge: Pledge, action: str, before: dict | None) -> None:
+def _record(actor: User, bid: Bid, pledge: Pledge, action: str, before: dict | None, version: int) -> None:
+    """Add the change's revision, audit row and live event (``version``: the pledge's version once flushed)."""
     after = pledge.snapshot()
     db.session.add(
         PledgeRevision(
             pledge_id=pledge.id,
             bid_id=bid.id,
             organisation_id=pledge.organisation_id,
-            version=pledge.version,
+            version=version,
             action=action,
             actor_id=actor.id,
             before=before,
@@ -277,7 +305,7 @@ def _record(actor: User, bid: Bid, pledge: Pledge, action: str, before: dict | N
         bid,
         f"pledge.{action}",
         {
-            "organisation": actor.organisation.name,
+            "organisation": _organisation_name(actor),
             "amount_pence": pledge.amount_pence,
             "homes": pledge.homes,
             "status": str(pledge.status),
@@ -286,6 +314,13 @@ def _record(actor: User, bid: Bid, pledge: Pledge, action: str, before: dict | N
         },
         organisation_id=pledge.organisation_id,
     )
+
+
+def _organisation_name(actor: User) -> str:
+    """The actor's organisation's name; its lazy load (when the caller did not load it with the user, as the
+    pages and the API do) must not flush the change half-way."""
+    with db.session.no_autoflush:
+        return actor.organisation.name
 
 
 def revisions_for(actor: User, bid: Bid, pledge_id: int) -> tuple[Pledge, list[PledgeRevision]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import orm
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -282,7 +283,9 @@ def load_session_user(session_id: str) -> User | None:
         user_id, version = (int(part) for part in session_id.split("."))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
+    # With the organisation in the same query: pages and services name it, and a lazy load later would also
+    # flush whatever the request had added by then.
+    user = db.session.get(User, user_id, options=[orm.joinedload(User.organisation)])
     if user is None or user.session_version != version or not user.is_enabled:
         return None
     return user

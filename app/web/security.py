@@ -17,6 +17,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 #: The longest return address a redirect follows; longer ones go to the default page.
 MAX_TARGET = 2000
+#: how often the session records activity (its ``seen_at``), in seconds: the idle timeout is kept to the minute
+SEEN_STEP = 60
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -140,7 +142,10 @@ def register(app: Flask) -> None:
             session.clear()
             session["timed_out"] = True
             return None
-        session["seen_at"] = now
+        if now - seen >= SEEN_STEP:
+            # Activity is recorded to the minute: the cookie is signed and sent again only when it changes,
+            # not on every request (SESSION_REFRESH_EACH_REQUEST is off).
+            session["seen_at"] = now
         return None
 
     @app.after_request

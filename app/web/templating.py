@@ -11,6 +11,7 @@ from app.infra.links import path_for
 from app.money import format_pence, pence_to_pounds_text
 from app.regions import REGION_CHOICES, REGIONS, region_names
 from app.text import london_date, paragraphs
+from app.web.choices import choice_inputs
 
 
 def counted(value: int | None, one: str, many: str | None = None) -> str:
@@ -36,6 +37,7 @@ def register(app: Flask) -> None:
         number=lambda value: f"{value:,}" if value is not None else "—",
     )
     app.jinja_env.globals.update(
+        choice_inputs=choice_inputs,
         REGIONS=REGIONS,
         REGION_CHOICES=REGION_CHOICES,
         now=clock.now,

@@ -34,6 +34,9 @@ def _check(result: deadline_rush.Result) -> None:
     assert checks["problems"] == []
     assert checks["accepted"] == summary["outcomes"]["accepted"]
     assert checks["pledges_in_db"] == checks["revisions_in_db"] == checks["audits_in_db"] == checks["accepted"]
+    # The same writers at the same moments against the four-insert floor: every one saved.
+    assert summary["floor_outcomes"] == {"accepted": deadline_rush.WRITERS}
+    assert summary["accepted_writes_per_s"] > 0 and summary["floor_writes_per_s"] > 0
 
 
 def _gunicorn() -> None:

@@ -48,8 +48,14 @@ def test_small_rush_on_sqlite_loses_nothing(tmp_path):
     assert result["statuses"] == {"200": 24, "302": 24, "409": 2}
     assert result["bare_rows_in_db"] == result["bare_requests"] == 24 + 24 + 2
     assert result["pledge_writes_per_s"] > 0 and result["bare_inserts_per_s"] > 0
+    # The four-insert floor ran as many writes as the project accepted, all of them saved.
+    assert result["floor_writes"] == result["pledge_writes"] and result["floor_statuses"] == {"201": 24}
+    assert result["ratio_cpu_floor"] > 0
     rows = rush.rows_for({"databases": [result], "organisations": 6}, 4)
-    assert {r["measure"] for r in rows} >= {"lost or unrecorded writes (of accepted)"}
+    assert {r["measure"] for r in rows} >= {
+        "lost or unrecorded writes (of accepted)",
+        "server CPU ms per pledge write (GET form + POST) vs per floor write",
+    }
 
 
 @pytest.mark.slow
