@@ -215,7 +215,7 @@ class Seeding:
         """
         pending = db.session.info.get(PENDING_EMAILS, [])
         db.session.flush()  # the run's emails get their ids
-        ids = [m.id for m in pending if id(m) not in self._queued_before]
+        ids = [m if isinstance(m, int) else m.id for m in pending if id(m) not in self._queued_before]
         pending[:] = [m for m in pending if id(m) in self._queued_before]  # the after-commit send reads this list
         table = EmailMessage.__table__
         for start in range(0, len(ids), 500):
