@@ -164,6 +164,15 @@ def _sends(
             yield hub.get(bid_id, row.id, key, lambda row=row: messages.build(app, bid_id, row, audience, members))
 
 
+def _fresh_snapshot(app: Flask, bid_id: int, audience: snapshots.Audience, members: MemberQuery, sent: int) -> str:
+    """A snapshot message for an audience whose view changed mid-stream, as of event ``sent``."""
+    try:
+        text, _ = snapshot_text(app, bid_id, audience, members, sent)
+    finally:
+        db.session.remove()
+    return message(text, event="snapshot", event_id=sent)
+
+
 def events(
     app: Flask,
     bid_id: int,
@@ -219,12 +228,8 @@ def events(
                 sent = floor = found[-1].id
                 last_write = time.monotonic()
             if fresh:
-                try:
-                    text, _ = snapshot_text(app, bid_id, audience, members, sent)
-                finally:
-                    db.session.remove()
                 snap_id = sent
-                yield message(text, event="snapshot", event_id=sent)
+                yield _fresh_snapshot(app, bid_id, audience, members, sent)
                 last_write = time.monotonic()
             if len(found) >= PAGE:
                 continue  # a full page may have more behind it
@@ -240,13 +245,8 @@ def events(
                     if now_sees is None:
                         return
                     if now_sees != audience:
-                        audience, fresh = now_sees, True
-                        try:
-                            text, _ = snapshot_text(app, bid_id, audience, members, sent)
-                        finally:
-                            db.session.remove()
-                        snap_id = sent
-                        yield message(text, event="snapshot", event_id=sent)
+                        audience, snap_id = now_sees, sent
+                        yield _fresh_snapshot(app, bid_id, audience, members, sent)
                         last_write = time.monotonic()
                         continue
                 yield ": keep-alive\n\n"

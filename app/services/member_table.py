@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bid, Letter, Organisation, Pledge
+from app.models import Bid, Organisation, Pledge
 from app.models.pledge import LIVE_STATUSES
+from app.services import totals
 from app.services.totals import MemberRow
 
 PAGE_SIZE = 50
@@ -115,28 +116,6 @@ class MemberPage:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def _has_letter():
-    return sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
-
-
-def _columns():
-    return sa.select(
-        Pledge.id,
-        Pledge.organisation_id,
-        Organisation.name,
-        Organisation.identifier,
-        Pledge.amount_pence,
-        Pledge.homes,
-        Pledge.regions,
-        Pledge.status,
-        Pledge.statement,
-        Pledge.in_grace,
-        Pledge.created_at,
-        Pledge.updated_at,
-        _has_letter(),
-    )
-
-
 def _matches(q: str):
     if not q:
         return sa.true()
@@ -168,7 +147,7 @@ def member_page(bid: Bid, query: MemberQuery | None = None, *, per_page: int = P
         sa.select(
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(sa.case((matches, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((_has_letter(), 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((totals.has_current_letter(), 1), else_=0)), 0),
         )
         .select_from(Pledge)
         .join(Organisation, Organisation.id == Pledge.organisation_id)
@@ -179,7 +158,7 @@ def member_page(bid: Bid, query: MemberQuery | None = None, *, per_page: int = P
     if query.page > pages:
         notes.append(f"There is no page {query.page}: showing the last page, {pages} of {pages}.")
     rows = db.session.execute(
-        _columns()
+        totals.member_columns()
         .join(Organisation, Organisation.id == Pledge.organisation_id)
         .where(live, matches)
         .order_by(*_order(query))
@@ -187,22 +166,20 @@ def member_page(bid: Bid, query: MemberQuery | None = None, *, per_page: int = P
         .offset((page - 1) * per_page)
     )
     return MemberPage(
-        [_row(r) for r in rows], query, int(matching), int(members), int(letters), page, pages, notes, per_page
+        [totals.member_row(r) for r in rows],
+        query,
+        int(matching),
+        int(members),
+        int(letters),
+        page,
+        pages,
+        notes,
+        per_page,
     )
 
 
 def row_for(bid: Bid, organisation_id: int) -> MemberRow | None:
     """One organisation's row as the table shows it, or None without a live pledge (one query): for replacing
     a single row of a page already shown."""
-    found = db.session.execute(
-        _columns()
-        .join(Organisation, Organisation.id == Pledge.organisation_id)
-        .where(Pledge.bid_id == bid.id, Pledge.organisation_id == organisation_id, Pledge.status.in_(LIVE_STATUSES))
-    ).first()
-    return _row(found) if found else None
-
-
-def _row(r) -> MemberRow:
-    return MemberRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], list(r[6] or []), str(r[7]), r[8], r[9], r[10], r[11], bool(r[12])
-    )
+    rows = totals.member_rows(bid, organisation_id=organisation_id)
+    return rows[0] if rows else None

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.infra import clock
-from app.models import ApiToken, Bid, BidEvent, BidStatus, Letter, Pledge, User
-from app.models.pledge import LIVE_STATUSES
+from app.models import ApiToken, Bid, BidEvent, BidStatus, User
 from app.money import format_pence
 from app.services import access, disclosure, event_kinds, member_table, series, totals
 from app.services.event_kinds import describe as describe  # the feed's sentences, declared per kind there
@@ -173,13 +172,6 @@ def visible_event(event: BidEvent, audience: Audience) -> dict | None:
         "text": event_kinds.describe(event.kind, payload),
         "payload": payload,
     }
-
-
-def letters_count(bid: Bid) -> int:
-    """How many live pledges have a current letter (the members table's total row), in one query."""
-    has_letter = sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
-    live = Pledge.status.in_(LIVE_STATUSES)
-    return db.session.scalar(sa.select(sa.func.count()).where(Pledge.bid_id == bid.id, live, has_letter)) or 0
 
 
 # --- pledged over time and the projection ------------------------------------------------------------

@@ -211,60 +211,45 @@ def member_rows(bid: Bid, *, organisation_id: int | None = None) -> list[MemberR
     Plain columns rather than Pledge objects: building and tracking thousands of ORM objects for a
     read-only table was most of the cost of a large dashboard.
     """
-    has_letter = sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
     rows = db.session.execute(
-        sa.select(
-            Pledge.id,
-            Pledge.organisation_id,
-            Organisation.name,
-            Organisation.identifier,
-            Pledge.amount_pence,
-            Pledge.homes,
-            Pledge.regions,
-            Pledge.status,
-            Pledge.statement,
-            Pledge.in_grace,
-            Pledge.created_at,
-            Pledge.updated_at,
-            has_letter,
-        )
+        member_columns()
         .join(Organisation, Organisation.id == Pledge.organisation_id)
         .where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
         .where(sa.true() if organisation_id is None else Pledge.organisation_id == organisation_id)
         .order_by(Pledge.amount_pence.desc(), Organisation.name)
     )
-    return [
-        MemberRow(
-            pledge_id,
-            organisation_id,
-            name,
-            identifier,
-            amount,
-            homes,
-            list(regions or []),
-            str(status),
-            statement,
-            in_grace,
-            created_at,
-            updated_at,
-            bool(letter),
-        )
-        for (
-            pledge_id,
-            organisation_id,
-            name,
-            identifier,
-            amount,
-            homes,
-            regions,
-            status,
-            statement,
-            in_grace,
-            created_at,
-            updated_at,
-            letter,
-        ) in rows
-    ]
+    return [member_row(r) for r in rows]
+
+
+def has_current_letter():
+    """Whether the pledge of the row has a current letter (a correlated EXISTS, for member queries)."""
+    return sa.select(Letter.id).where(Letter.pledge_id == Pledge.id, Letter.superseded_at.is_(None)).exists()
+
+
+def member_columns():
+    """The columns of a ``MemberRow``, to select from pledges joined to their organisations."""
+    return sa.select(
+        Pledge.id,
+        Pledge.organisation_id,
+        Organisation.name,
+        Organisation.identifier,
+        Pledge.amount_pence,
+        Pledge.homes,
+        Pledge.regions,
+        Pledge.status,
+        Pledge.statement,
+        Pledge.in_grace,
+        Pledge.created_at,
+        Pledge.updated_at,
+        has_current_letter(),
+    )
+
+
+def member_row(r) -> MemberRow:
+    """A ``MemberRow`` from a row of ``member_columns``."""
+    return MemberRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], list(r[6] or []), str(r[7]), r[8], r[9], r[10], r[11], bool(r[12])
+    )
 
 
 def not_yet_pledged(bid: Bid) -> list[Invitation]:

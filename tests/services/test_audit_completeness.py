@@ -106,7 +106,7 @@ READERS = {
     "event_kinds": "convenor_only_kinds declare describe",
     "series": "pledged_at pledged_series",
     "member_table": "member_page row_for",
-    "snapshots": "audience_for audience_now audiences_now moves_responses events_after latest_event_id letters_count "
+    "snapshots": "audience_for audience_now audiences_now moves_responses events_after latest_event_id "
     "pledged_series project recent_events snapshot value_at viewer_key visible_event",
     "access": "can_view_bid get_bid_for_convenor get_bid_for_member get_bid_for_viewer is_bid_convenor is_bid_member "
     "joined_organisations member_organisation_joined visible_bids",
@@ -149,7 +149,7 @@ READERS = {
     "reminder_history": "history",
     "reminders": "candidates manual_targets new_send_id",
     "scheduling": "upcoming_closes",
-    "totals": "compute member_rows not_yet_pledged split_evenly thresholds",
+    "totals": "compute has_current_letter member_columns member_row member_rows not_yet_pledged split_evenly thresholds",
     "users": "check_login has_people is_known_contact load_session_user lookalike_organisation lookalike_user_email "
     "managers_of normalise_email organisation_values password_problems person_name",
 }
