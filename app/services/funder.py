@@ -18,7 +18,7 @@ from app import notifications
 from app.extensions import db
 from app.infra import clock, tokens
 from app.models import Bid, BidPack, BidStatus, FunderLink, FunderLinkAccess, User
-from app.services import audit
+from app.services import audit, private_links
 from app.services.access import is_bid_convenor
 from app.services.errors import InvalidTransition, NotFound, TokenInvalid, require
 
@@ -135,27 +135,17 @@ def accesses_for(links: list[FunderLink], *, limit: int = 200) -> dict[int, list
 
 
 def link_state(link: FunderLink) -> str:
-    if link.revoked_at is not None:
-        return "revoked"
-    if link.expires_at <= clock.now():
-        return "expired"
-    return "active"
+    return private_links.state(link)
 
 
 def open_link(token: str) -> FunderLink:
     """The link a token opens, if it is genuine, unrevoked, unexpired and its bid is submitted."""
-    link_id = tokens.read(PURPOSE, token)
-    link = db.session.get(FunderLink, link_id) if link_id is not None else None
-    if link is None or not secrets.compare_digest(link.token_hash, tokens.digest(token)):
-        raise TokenInvalid(
-            "tampered", "This link is not valid. Check that you copied the whole address from the email."
-        )
-    if link.revoked_at is not None:
-        raise TokenInvalid("revoked", "This link has been withdrawn by the convenor. Ask them for a new one.")
-    if link.expires_at <= clock.now():
-        raise TokenInvalid(
-            "expired", "This link has expired. Ask the convenor of the bid for a new one if you still need the pack."
-        )
+    link = private_links.signed_link(
+        FunderLink,
+        PURPOSE,
+        token,
+        expired="This link has expired. Ask the convenor of the bid for a new one if you still need the pack.",
+    )
     bid = db.session.get(Bid, link.bid_id)
     if bid is None or bid.status != BidStatus.SUBMITTED or link.pack.bid_id != bid.id:
         raise TokenInvalid("revoked", "This link is no longer available. Ask the convenor of the bid for a new one.")

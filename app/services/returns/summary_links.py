@@ -19,8 +19,8 @@ from app import notifications
 from app.extensions import db
 from app.infra import clock, tokens
 from app.models import COUNTED, ImpactReturn, Organisation, Programme, SummaryLink, User
-from app.services import audit, audit_kinds
-from app.services.errors import NotFound, PermissionDenied, TokenInvalid, require
+from app.services import audit, audit_kinds, private_links
+from app.services.errors import NotFound, PermissionDenied, require
 from app.services.returns import totals
 from app.services.returns.programmes import is_convenor
 
@@ -136,25 +136,17 @@ def revoke_link(actor: User, programme: Programme, link_id: int) -> SummaryLink:
 
 
 def link_state(link: SummaryLink) -> str:
-    if link.revoked_at is not None:
-        return "revoked"
-    if link.expires_at <= clock.now():
-        return "expired"
-    return "active"
+    return private_links.state(link)
 
 
 def open_link(token: str) -> SummaryLink:
     """The link a token opens, if it is genuine, unrevoked and unexpired."""
-    link_id = tokens.read(PURPOSE, token)
-    link = db.session.get(SummaryLink, link_id) if link_id is not None else None
-    if link is None or not secrets.compare_digest(link.token_hash, tokens.digest(token)):
-        raise TokenInvalid(
-            "tampered", "This link is not valid. Check that you copied the whole address from the email."
-        )
-    if link.revoked_at is not None:
-        raise TokenInvalid("revoked", "This link has been withdrawn by the convenor. Ask them for a new one.")
-    if link.expires_at <= clock.now():
-        raise TokenInvalid("expired", "This link has expired. Ask the convenor for a new one if you still need it.")
+    link = private_links.signed_link(
+        SummaryLink,
+        PURPOSE,
+        token,
+        expired="This link has expired. Ask the convenor for a new one if you still need it.",
+    )
     return link
 
 
