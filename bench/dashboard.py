@@ -155,7 +155,7 @@ def run_database(label: str, url: str, work, repeats: int, sizes=SIZES) -> dict:
     api_path = re.sub(r"<[^>]+>", "{bid_id}", api_rule) if api_rule else None
     token = _api_token(app, data.convenor_email) if api_path else None
     counts = query_counts(app, data, api_path, token, sizes)
-    sizes = {}
+    measured = {}
     with Server("wsgi:app", server_env(url, instance), work / f"dashboard-{label}.log") as server:
         session = WebSession()
         with httpx.Client(timeout=60) as client:
@@ -180,7 +180,7 @@ def run_database(label: str, url: str, work, repeats: int, sizes=SIZES) -> dict:
                     headers={"Authorization": f"Bearer {token}"},
                 )
                 entry["api"] = latency_ms(api)
-            sizes[size] = entry
+            measured[size] = entry
         command = " ".join(server.command[1:])
     with app.app_context():
         from app.extensions import db
@@ -189,8 +189,8 @@ def run_database(label: str, url: str, work, repeats: int, sizes=SIZES) -> dict:
     return {
         "database": label,
         "api_route": api_rule,
-        "sizes": sizes,
-        "statements_at_largest": counts[max(sizes)]["page_statements"],
+        "sizes": measured,
+        "statements_at_largest": counts[max(measured)]["page_statements"],
         "command": command,
     }
 

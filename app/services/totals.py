@@ -252,17 +252,40 @@ def member_row(r) -> MemberRow:
     )
 
 
-def not_yet_pledged(bid: Bid) -> list[Invitation]:
-    """Invitations still open or accepted whose organisation has no live pledge, in one query."""
+#: how many of the organisations yet to pledge the dashboard names (the invitations page lists them all)
+WAITING_SHOWN = 20
+
+
+@dataclass
+class Waiting:
+    """The first ``WAITING_SHOWN`` organisations yet to pledge, by name, and how many there are in all."""
+
+    rows: list[Invitation]
+    total: int
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def not_yet_pledged(bid: Bid, *, limit: int = WAITING_SHOWN) -> Waiting:
+    """Invitations still open or accepted whose organisation has no live pledge: the first ``limit`` by name and
+    the number of them all (``limit`` at least 1), in one query whatever their number."""
     pledged = sa.select(Pledge.organisation_id).where(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
-    return list(
-        db.session.scalars(
-            sa.select(Invitation)
-            .where(
-                Invitation.bid_id == bid.id,
-                Invitation.status.in_([InvitationStatus.SENT, InvitationStatus.ACCEPTED]),
-                sa.or_(Invitation.organisation_id.is_(None), Invitation.organisation_id.not_in(pledged)),
-            )
-            .order_by(Invitation.organisation_name)
+    rows = db.session.execute(
+        sa.select(Invitation, sa.func.count().over())
+        .where(
+            Invitation.bid_id == bid.id,
+            Invitation.status.in_([InvitationStatus.SENT, InvitationStatus.ACCEPTED]),
+            sa.or_(Invitation.organisation_id.is_(None), Invitation.organisation_id.not_in(pledged)),
         )
-    )
+        .order_by(Invitation.organisation_name, Invitation.id)
+        .limit(limit)
+    ).all()
+    return Waiting([inv for inv, _ in rows], rows[0][1] if rows else 0)
