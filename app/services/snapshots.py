@@ -269,7 +269,7 @@ class Snapshot:
     totals: totals.Totals
     #: the convenor's: the page of the members table asked for (``member_page``); a member's: every live pledge
     members: list[totals.MemberRow]
-    waiting: list = field(default_factory=list)
+    waiting: totals.Waiting = field(default_factory=lambda: totals.Waiting([], 0))
     feed: list[dict] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     projection: Projection | None = None
@@ -400,7 +400,9 @@ def snapshot(
         totals=figures,
         members=rows,
         waiting=(
-            totals.not_yet_pledged(bid) if audience.convenor and (change is None or moves_responses(change)) else []
+            totals.not_yet_pledged(bid)
+            if audience.convenor and (change is None or moves_responses(change))
+            else totals.Waiting([], 0)
         ),
         feed=recent_events(bid.id, audience) if feed is None else feed,
         points=points,
