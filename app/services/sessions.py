@@ -32,20 +32,17 @@ def start_session(user: User, *, user_agent: str | None = None, ip_address: str 
     return key
 
 
-def is_live(user_id: int, key: str | None) -> bool:
-    """Whether a browser's session key is one of the user's sessions that has not been ended.
-
-    A browser without a key (signed in before sessions were recorded) counts as live: the session version
-    still governs it.
-    """
-    if key is None:
-        return True
-    ended = db.session.execute(
-        sa.select(UserSession.ended_at).where(
-            UserSession.key_hash == tokens.digest(key), UserSession.user_id == user_id
+def is_live_key(key: str, user_id):
+    """Whether ``key`` is the cookie key of one of the user's sessions that has not been ended, as a SQL EXISTS
+    (``user_id``: a value or a column), so that the signed-in user and their browser's session are read in one
+    query (``users.load_session_user``)."""
+    return (
+        sa.select(UserSession.id)
+        .where(
+            UserSession.key_hash == tokens.digest(key), UserSession.user_id == user_id, UserSession.ended_at.is_(None)
         )
-    ).first()
-    return ended is not None and ended.ended_at is None
+        .exists()
+    )
 
 
 def sessions_for(user: User) -> list[UserSession]:

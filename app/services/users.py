@@ -277,15 +277,26 @@ def set_enabled(actor: User | None, user: User, enabled: bool) -> None:
     )
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: ``"<id>.<session_version>"`` → the user, if still current and enabled."""
+def load_session_user(session_id: str, *, browser_key: str | None = None, check_browser: bool = False) -> User | None:
+    """Flask-Login's loader: ``"<id>.<session_version>"`` → the user, if still current and enabled.
+
+    With ``check_browser`` (the pages, not the API), the browser's recorded session must not have been ended:
+    ``browser_key`` is its cookie's key, checked in the same query. A browser without a key (signed in before
+    sessions were recorded) counts as live: the session version still governs it.
+    """
     try:
         user_id, version = (int(part) for part in session_id.split("."))
     except (ValueError, AttributeError):
         return None
     # With the organisation in the same query: pages and services name it, and a lazy load later would also
     # flush whatever the request had added by then.
-    user = db.session.get(User, user_id, options=[orm.joinedload(User.organisation)])
-    if user is None or user.session_version != version or not user.is_enabled:
+    live = sessions.is_live_key(browser_key, User.id) if check_browser and browser_key is not None else sa.true()
+    found = db.session.execute(
+        sa.select(User, live).options(orm.joinedload(User.organisation)).where(User.id == user_id)
+    ).first()
+    if found is None:
+        return None
+    user, browser_live = found
+    if user.session_version != version or not user.is_enabled or not browser_live:
         return None
     return user

@@ -102,7 +102,7 @@ READERS = {
     "own_account": "check_new_email pending_email_change read_email_link",
     "account_links": "links_still_open read",
     "password_resets": "check_new_password read_link",
-    "sessions": "current_session_id is_live sessions_for",
+    "sessions": "current_session_id is_live_key sessions_for",
     "event_kinds": "convenor_only_kinds declare describe",
     "series": "pledged_at pledged_series",
     "member_table": "member_page row_for",
