@@ -23,6 +23,14 @@ class PledgeStatus(enum.StrEnum):
 LIVE_STATUSES = (PledgeStatus.INDICATIVE, PledgeStatus.CONFIRMED)
 
 
+def live_amount(values: dict | None) -> int:
+    """What a pledge with these recorded values (``Pledge.snapshot``) adds to its bid's live total: its amount
+    while indicative or confirmed, 0 when withdrawn or when there are no values (no pledge yet)."""
+    if not values or values.get("status") not in LIVE_STATUSES:
+        return 0
+    return int(values.get("amount_pence") or 0)
+
+
 class Pledge(db.Model):
     """An organisation's pledge to a bid. One row per (bid, organisation): withdrawn and re-pledged in place."""
 
@@ -86,7 +94,7 @@ class PledgeRevision(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pledge_id: Mapped[int] = mapped_column(sa.ForeignKey("pledges.id"), index=True)
-    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"))  #: indexed with the time (below)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     #: the pledge's version after this change
     version: Mapped[int] = mapped_column(sa.Integer)
@@ -95,8 +103,24 @@ class PledgeRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     before: Mapped[dict | None] = mapped_column(sa.JSON)
     after: Mapped[dict] = mapped_column(sa.JSON)
+    #: the change this revision made to the bid's live total, in pence (``live_amount`` after minus before), and
+    #: to its number of organisations with a live pledge (-1, 0 or 1): the pledged-over-time series sums them
+    amount_change_pence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    members_change: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
 
     pledge: Mapped[Pledge] = relationship(back_populates="revisions")
     actor: Mapped[User | None] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("pledge_id", "version", name="uq_pledge_revisions_pledge_version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("pledge_id", "version", name="uq_pledge_revisions_pledge_version"),
+        #: the series reads a bid's changes in time order from the index alone
+        sa.Index("ix_pledge_revisions_bid_time", "bid_id", "created_at", "id", "amount_change_pence", "members_change"),
+    )
+
+    def __init__(self, **values) -> None:
+        """A revision; its changes to the live total and member count follow from ``before`` and ``after``."""
+        before, after = values.get("before"), values.get("after")
+        amount_before, amount_after = live_amount(before), live_amount(after)
+        values.setdefault("amount_change_pence", amount_after - amount_before)
+        values.setdefault("members_change", (amount_after != 0) - (amount_before != 0))
+        super().__init__(**values)

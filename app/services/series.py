@@ -1,13 +1,14 @@
 """Pledged over time, as SQL aggregates: the running total after each pledge change (window functions over the
 revision log), at most ``MAX_POINTS`` points whatever the number of members, and the exact total at any moment.
 
-Each revision's change to the total is its live amount minus the same pledge's previous one (``LAG``); the
-running total is their ``SUM() OVER`` in commit order. Up to ``MAX_POINTS`` revisions every one is a point, as
-the log has it. Beyond that the points are the total at the end of each time bucket of ``_step`` seconds,
-which always divides an hour, so every UK day and every whole hour ends on a bucket boundary: the charts'
-daily table reads exact figures from them. The projection's starting figure, which falls anywhere, is read
-with ``pledged_at`` instead. Raises nothing.
-"""
+Each revision records its change to the live total and to the number of organisations with a live pledge
+(``PledgeRevision.amount_change_pence`` and ``members_change``, written with it); the running total is their
+``SUM() OVER`` in commit order, read along the (bid, time) index without decoding any revision's JSON. Up to
+``MAX_POINTS`` revisions every one is a point, as the log has it. Beyond that the changes are summed per time
+bucket of ``_step`` seconds first, and the points are the total at the end of each bucket; the step always
+divides an hour, so every UK day and every whole hour ends on a bucket boundary: the charts' daily table reads
+exact figures from them. The projection's starting figure, which falls anywhere, is read with ``pledged_at``
+instead. Raises nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.infra import clock
 from app.models import Bid, PledgeRevision
-from app.models.pledge import LIVE_STATUSES
 
 #: More revisions than this and the series is bucketed by time (a chart 524 pixels wide shows no more).
 MAX_POINTS = 400
@@ -31,13 +31,6 @@ class Point:
     at: datetime
     pledged_pence: int
     members: int
-
-
-def _live_amount():
-    """The pledge's live amount after a revision (0 when withdrawn or not live), from the revision's JSON."""
-    after = PledgeRevision.after
-    live = after["status"].as_string().in_([str(s) for s in LIVE_STATUSES])
-    return sa.case((live, sa.func.coalesce(after["amount_pence"].as_integer(), 0)), else_=0)
 
 
 def _epoch_seconds(column):
@@ -52,45 +45,43 @@ def _step(bid: Bid, now: datetime) -> int:
 
 
 def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
-    """The live total and the number of organisations with a live pledge after each change, oldest first (one
-    query; at most ``max_points`` rows, or one per bucket of a long bid, whatever the number of members)."""
+    """The live total and the number of organisations with a live pledge after each change, oldest first (two
+    queries, read from one covering index; at most ``max_points`` rows, or one per bucket of a long bid,
+    whatever the number of members)."""
     revision = PledgeRevision
-    rev = (
-        sa.select(revision.id, revision.pledge_id, revision.created_at, _live_amount().label("amount"))
-        .where(revision.bid_id == bid.id)
-        .subquery()
-    )
-    member = sa.case((rev.c.amount != 0, 1), else_=0)
-    per_pledge = {"partition_by": rev.c.pledge_id, "order_by": (rev.c.created_at, rev.c.id)}
-    deltas = sa.select(
-        rev.c.id,
-        rev.c.created_at,
-        (rev.c.amount - sa.func.lag(rev.c.amount, 1, 0).over(**per_pledge)).label("d_amount"),
-        (member - sa.func.lag(member, 1, 0).over(**per_pledge)).label("d_members"),
-    ).subquery()
-    ordered = {"order_by": (deltas.c.created_at, deltas.c.id)}
-    running = sa.select(
-        deltas.c.id,
-        deltas.c.created_at,
-        sa.func.sum(deltas.c.d_amount).over(**ordered).label("total"),
-        sa.func.sum(deltas.c.d_members).over(**ordered).label("members"),
-        sa.func.row_number().over(**ordered).label("n"),
-        sa.func.count().over().label("count"),
-        _epoch_seconds(deltas.c.created_at).label("epoch"),
-    ).subquery()
-    key = sa.case((running.c.count <= max_points, running.c.n), else_=running.c.epoch // _step(bid, clock.now()))
-    ranked = sa.select(
-        running.c.created_at,
-        running.c.total,
-        running.c.members,
-        running.c.n,
-        sa.func.row_number()
-        .over(partition_by=key, order_by=(running.c.created_at.desc(), running.c.id.desc()))
-        .label("last"),
-    ).subquery()
-    rows = db.session.execute(
-        sa.select(ranked.c.created_at, ranked.c.total, ranked.c.members).where(ranked.c.last == 1).order_by(ranked.c.n)
-    )
+    of_bid = revision.bid_id == bid.id
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(revision).where(of_bid))
+    if count <= max_points:  # every change its own point
+        ordered = {"order_by": (revision.created_at, revision.id)}
+        rows = db.session.execute(
+            sa.select(
+                revision.created_at,
+                sa.func.sum(revision.amount_change_pence).over(**ordered),
+                sa.func.sum(revision.members_change).over(**ordered),
+            )
+            .where(of_bid)
+            .order_by(revision.created_at, revision.id)
+        )
+    else:  # the changes summed per time bucket, then the running total after each bucket
+        bucket = _epoch_seconds(revision.created_at) // _step(bid, clock.now())
+        buckets = (
+            sa.select(
+                sa.func.max(revision.created_at).label("at"),
+                sa.func.sum(revision.amount_change_pence).label("amount"),
+                sa.func.sum(revision.members_change).label("members"),
+            )
+            .where(of_bid)
+            .group_by(bucket)
+            .subquery()
+        )
+        ordered = {"order_by": buckets.c.at}
+        rows = db.session.execute(
+            sa.select(
+                buckets.c.at,
+                sa.func.sum(buckets.c.amount).over(**ordered),
+                sa.func.sum(buckets.c.members).over(**ordered),
+            ).order_by(buckets.c.at)
+        )
     points: list[Point] = []
     for at, total, members in rows:
         point = Point(at, int(total or 0), int(members or 0))
@@ -102,13 +93,11 @@ def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
 
 
 def pledged_at(bid: Bid, moment: datetime) -> int:
-    """The live total as it stood at ``moment`` (the last revision of each pledge up to then), in one query."""
-    latest = sa.func.row_number().over(
-        partition_by=PledgeRevision.pledge_id, order_by=(PledgeRevision.created_at.desc(), PledgeRevision.id.desc())
+    """The live total as it stood at ``moment``: the sum of every change up to then, in one query."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(PledgeRevision.amount_change_pence), 0)).where(
+                PledgeRevision.bid_id == bid.id, PledgeRevision.created_at <= moment
+            )
+        )
     )
-    last = (
-        sa.select(_live_amount().label("amount"), latest.label("n"))
-        .where(PledgeRevision.bid_id == bid.id, PledgeRevision.created_at <= moment)
-        .subquery()
-    )
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(last.c.amount), 0)).where(last.c.n == 1)))

@@ -51,7 +51,7 @@ def history(ctx):
     start = clock.now() - timedelta(days=10)
     moments = sorted(start + timedelta(minutes=rng.randrange(0, 14_000)) for _ in range(76))
     moments += [moments[40]] * 4  # changes committed at the same moment
-    revisions = []
+    revisions, last = [], {}
     for n, at in enumerate(sorted(moments)):
         pledge = rng.choice(pledges)
         after = {"status": rng.choice(["indicative", "confirmed", "confirmed", "withdrawn"])}
@@ -66,9 +66,11 @@ def history(ctx):
                 action="updated",
                 actor_id=pledge.created_by_id,
                 created_at=at,
+                before=last.get(pledge.id),
                 after=after,
             )
         )
+        last[pledge.id] = after
         revisions.append((pledge.id, at, after))
     db.session.flush()
     yield bid, revisions
