@@ -26,6 +26,7 @@ from app.invitations.routes import bp as invitations_bp
 from app.jobs import start_in_process
 from app.letters.routes import bp as letters_bp
 from app.live.routes import bp as live_bp
+from app.models import pledge_shares
 from app.pledges.routes import bp as pledges_bp
 from app.reminders.routes import bp as reminders_bp
 from app.returns import bp as returns_bp
@@ -125,6 +126,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     after_commit.install(_session_class(db))
     facts.install(_session_class(db))
+    pledge_shares.install(_session_class(db))
     app.extensions["broker"] = make_broker(app)
 
 

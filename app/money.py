@@ -15,6 +15,14 @@ MAX_PENCE = 10_000_000_000 * 100
 _AMOUNT = re.compile(r"^(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<pence>\d*))?$")
 
 
+def split_evenly(amount: int, parts: int) -> list[int]:
+    """Split an integer into ``parts`` integers that add up to it exactly (the first take the remainder)."""
+    if parts <= 0:
+        return []
+    base, extra = divmod(amount, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
 class MoneyError(ValueError):
     """An amount that cannot be read as pounds and pence; the message says why."""
 

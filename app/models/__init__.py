@@ -27,6 +27,7 @@ from app.models.invitation import (
 from app.models.organisation import Organisation, OrganisationKind, Role, User
 from app.models.outbox import EmailMessage, EmailStatus
 from app.models.pledge import LIVE_STATUSES, Pledge, PledgeRevision, PledgeStatus
+from app.models.pledge_shares import PledgeRegionShare
 from app.models.programme import (
     DEFAULT_RETURN_REMINDERS,
     BidEvidence,
@@ -89,6 +90,7 @@ __all__ = [
     "Participant",
     "Period",
     "Pledge",
+    "PledgeRegionShare",
     "PledgeRevision",
     "PledgeStatus",
     "Programme",

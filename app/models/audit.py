@@ -39,7 +39,7 @@ class BidEvent(db.Model):
     __tablename__ = "bid_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: e.g. "pledge.created", "invitation.accepted", "bid.extended"
     kind: Mapped[str] = mapped_column(sa.String(40))
@@ -47,4 +47,8 @@ class BidEvent(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
     payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
-    __table_args__ = (sa.Index("ix_bid_events_bid_id_id", "bid_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_bid_events_bid_id_id", "bid_id", "id"),
+        #: the dashboard's feed: a bid's latest events
+        sa.Index("ix_bid_events_bid_time", "bid_id", "created_at", "id"),
+    )

@@ -43,7 +43,7 @@ class EmailMessage(db.Model):
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     #: the template name, e.g. "invitation"; for listing what was sent
     kind: Mapped[str] = mapped_column(sa.String(40))
-    bid_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bids.id"), index=True)
+    bid_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bids.id"))
     status: Mapped[EmailStatus] = mapped_column(str_enum(EmailStatus), default=EmailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
@@ -51,4 +51,8 @@ class EmailMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (sa.Index("ix_email_messages_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_email_messages_status_next", "status", "next_attempt_at"),
+        #: a bid's emails, and those of them not sent (``notifications.failed_count``)
+        sa.Index("ix_email_messages_bid_status", "bid_id", "status", "attempts"),
+    )

@@ -175,7 +175,8 @@ def failed_count(bid: Bid) -> int:
             .select_from(EmailMessage)
             .where(
                 EmailMessage.bid_id == bid.id,
-                EmailMessage.status != EmailStatus.SENT,
+                # the statuses other than sent, named so that the (bid, status, attempts) index answers it
+                EmailMessage.status.in_([s for s in EmailStatus if s != EmailStatus.SENT]),
                 EmailMessage.attempts > 0,
             )
         )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Bid, Organisation, Pledge
+from app.models import Bid, Letter, Organisation, Pledge
 from app.models.pledge import LIVE_STATUSES
 from app.services import totals
 from app.services.totals import MemberRow
@@ -138,21 +138,25 @@ def _order(query: MemberQuery) -> list:
 
 
 def member_page(bid: Bid, query: MemberQuery | None = None, *, per_page: int = PAGE_SIZE) -> MemberPage:
-    """One page of the bid's live pledges with their organisations (two queries). A page beyond the last
-    shows the last, with a note saying so."""
+    """One page of the bid's live pledges with their organisations (two queries: the counts, read from the
+    pledges and the bid's letters without the organisations unless there is a search, then the page's rows). A
+    page beyond the last shows the last, with a note saying so."""
     query = query or MemberQuery()
     live = sa.and_(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
-    matches = _matches(query.q)
-    members, matching, letters = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.case((matches, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((totals.has_current_letter(), 1), else_=0)), 0),
+    with_letter = (
+        sa.select(sa.func.count(sa.distinct(Letter.pledge_id)))
+        .join(Pledge, Pledge.id == Letter.pledge_id)
+        .where(Letter.bid_id == bid.id, Letter.superseded_at.is_(None), live)
+        .scalar_subquery()
+    )
+    counts = sa.select(sa.func.count(), with_letter).select_from(Pledge).where(live)
+    if query.q:  # the organisations' names are read only for a search
+        matches = _matches(query.q)
+        counts = counts.add_columns(sa.func.coalesce(sa.func.sum(sa.case((matches, 1), else_=0)), 0)).join(
+            Organisation, Organisation.id == Pledge.organisation_id
         )
-        .select_from(Pledge)
-        .join(Organisation, Organisation.id == Pledge.organisation_id)
-        .where(live)
-    ).one()
+    members, letters, *searched = db.session.execute(counts).one()
+    matching = searched[0] if searched else members
     pages = max(1, math.ceil(int(matching) / per_page))
     page, notes = min(query.page, pages), list(query.notes)
     if query.page > pages:
@@ -160,7 +164,7 @@ def member_page(bid: Bid, query: MemberQuery | None = None, *, per_page: int = P
     rows = db.session.execute(
         totals.member_columns()
         .join(Organisation, Organisation.id == Pledge.organisation_id)
-        .where(live, matches)
+        .where(live, _matches(query.q))
         .order_by(*_order(query))
         .limit(per_page)
         .offset((page - 1) * per_page)

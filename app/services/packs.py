@@ -20,6 +20,7 @@ from app.infra import clock, files, storage
 from app.models import Bid, BidOutcome, BidPack, BidStatus, Letter, Organisation, Pledge, PledgeRevision, User
 from app.models.bid import OUTCOMES
 from app.models.pledge import LIVE_STATUSES
+from app.money import split_evenly
 from app.pdf import build_pdf
 from app.pdf.data import PackData, PackMember, PackOutcome, PackRegion, PackThreshold, PackTimelinePoint
 from app.regions import REGIONS, region_names
@@ -255,8 +256,8 @@ def regions(members: list[PackMember], keys: list[tuple[int, list[str]]]) -> lis
         codes = [c for c in codes if c in by_code]
         shares = zip(
             codes,
-            totals.split_evenly(member.amount_pence, len(codes)),
-            totals.split_evenly(member.homes, len(codes)),
+            split_evenly(member.amount_pence, len(codes)),
+            split_evenly(member.homes, len(codes)),
             strict=True,
         )
         for code, amount, homes in shares:

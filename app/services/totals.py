@@ -11,6 +11,7 @@ from app.extensions import db
 from app.infra import clock
 from app.models import Bid, Invitation, InvitationStatus, Letter, Organisation, Pledge, PledgeStatus
 from app.models.pledge import LIVE_STATUSES
+from app.models.pledge_shares import PledgeRegionShare
 from app.money import format_pence
 from app.regions import REGIONS
 
@@ -66,14 +67,6 @@ class Totals:
         return 100 * self.pledged_pence / self.target_pence if self.target_pence else 0.0
 
 
-def split_evenly(amount: int, parts: int) -> list[int]:
-    """Split an integer into ``parts`` integers that add up to it exactly (the first take the remainder)."""
-    if parts <= 0:
-        return []
-    base, extra = divmod(amount, parts)
-    return [base + (1 if i < extra else 0) for i in range(parts)]
-
-
 def compute(bid: Bid) -> Totals:
     """Totals for the bid in three queries, whatever the number of members."""
     now = clock.now()
@@ -98,11 +91,14 @@ def compute(bid: Bid) -> Totals:
         else:
             totals.indicative_pence += int(amount)
 
-    # Organisations, not people: several invitations may reach one organisation.
-    org_key = sa.func.coalesce(sa.cast(Invitation.organisation_id, sa.String), Invitation.email)
+    # Organisations, not people: several invitations may reach one organisation (one not yet known to the
+    # directory counts once per address).
+    organisations = sa.func.count(sa.distinct(Invitation.organisation_id)) + sa.func.count(
+        sa.distinct(sa.case((Invitation.organisation_id.is_(None), Invitation.email)))
+    )
     expired = sa.and_(Invitation.status == InvitationStatus.SENT, Invitation.expires_at <= now)
     for status, is_expired, count in db.session.execute(
-        sa.select(Invitation.status, expired, sa.func.count(sa.distinct(org_key)))
+        sa.select(Invitation.status, expired, organisations)
         .where(Invitation.bid_id == bid.id)
         .group_by(Invitation.status, expired)
     ):
@@ -119,50 +115,28 @@ def compute(bid: Bid) -> Totals:
             totals.not_responded += count
 
     by_code = {code: RegionTotal(code, name) for code, name in REGIONS.items()}
-    for code, amount, homes, members in db.session.execute(_regional_split(live)):
+    for code, amount, homes, members in db.session.execute(_regional_split(bid)):
         by_code[code].amount_pence, by_code[code].homes, by_code[code].members = int(amount), int(homes), members
     totals.regions = list(by_code.values())
     totals.thresholds = thresholds(bid, totals)
     return totals
 
 
-def _regional_split(live):
-    """Money, homes and organisations per region, each live pledge split evenly over its known regions
-    (``split_evenly``: the first regions it names take the pennies left over), as one GROUP BY over the
-    pledges' region arrays (SQLite ``json_each``, PostgreSQL ``json_array_elements_text``)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        element = sa.func.json_each(Pledge.regions).table_valued("key", "value")
-        code, position = element.c.value, element.c.key
-    else:
-        element = (
-            sa.func.json_array_elements_text(Pledge.regions)
-            .table_valued("value", with_ordinality="ordinal")
-            .render_derived()
-        )
-        code, position = element.c.value, element.c.ordinal
-    per_pledge = {"partition_by": Pledge.id}
-    shares = (
+def _regional_split(bid: Bid):
+    """Money, homes and organisations per region: each live pledge split evenly over its known regions
+    (``split_evenly``: the first regions it names take the pennies left over), as stored with the pledge
+    (``PledgeRegionShare``), summed in one GROUP BY over a covering index."""
+    share = PledgeRegionShare
+    return (
         sa.select(
-            code.label("code"),
-            Pledge.amount_pence.label("amount"),
-            Pledge.homes.label("homes"),
-            sa.func.row_number().over(order_by=position, **per_pledge).label("i"),
-            sa.func.count().over(**per_pledge).label("n"),
+            share.region,
+            sa.func.coalesce(sa.func.sum(share.amount_pence), 0),
+            sa.func.coalesce(sa.func.sum(share.homes), 0),
+            sa.func.count(),
         )
-        .select_from(sa.join(Pledge, element, sa.true()))
-        .where(live, code.in_(list(REGIONS)))
-        .subquery()
+        .where(share.bid_id == bid.id)
+        .group_by(share.region)
     )
-
-    def share(column):
-        return column // shares.c.n + sa.case((shares.c.i <= column % shares.c.n, 1), else_=0)
-
-    return sa.select(
-        shares.c.code,
-        sa.func.coalesce(sa.func.sum(share(shares.c.amount)), 0),
-        sa.func.coalesce(sa.func.sum(share(shares.c.homes)), 0),
-        sa.func.count(),
-    ).group_by(shares.c.code)
 
 
 def thresholds(bid: Bid, totals: Totals) -> list[Threshold]:

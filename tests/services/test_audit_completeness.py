@@ -149,8 +149,7 @@ READERS = {
     "reminder_history": "history",
     "reminders": "candidates manual_targets new_send_id",
     "scheduling": "upcoming_closes",
-    "totals": "compute has_current_letter member_columns member_row member_rows not_yet_pledged split_evenly "
-    "thresholds",
+    "totals": "compute has_current_letter member_columns member_row member_rows not_yet_pledged thresholds",
     "private_links": "signed_link state",
     "users": "check_login has_people is_known_contact load_session_user lookalike_organisation lookalike_user_email "
     "managers_of normalise_email organisation_values password_problems person_name",

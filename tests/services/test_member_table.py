@@ -61,3 +61,29 @@ def test_one_row_alone_is_the_row_the_page_shows(app):
             "live/_members_convenor.html", member_page=page, members=page.rows, totals=totals.compute(bid), bid=bid
         )
         assert html.strip() in fragment
+
+
+def test_the_letters_count_is_of_live_pledges_with_a_current_letter(app, ctx):
+    from app.extensions import db
+    from app.services import letters, pledges
+    from tests.pdfs import make_pdf
+
+    bid = BidFactory()
+    users = [member_of(bid) for _ in range(4)]
+    for user in users:
+        pledge_for(user, bid)
+    letters.upload_letter(users[0], bid, make_pdf("first"), "first.pdf")
+    letters.upload_letter(users[0], bid, make_pdf("second"), "second.pdf")  # supersedes the first: one letter
+    letters.upload_letter(users[1], bid, make_pdf("one"), "one.pdf")
+    letters.upload_letter(users[2], bid, make_pdf("two"), "two.pdf")
+    other = BidFactory()  # another bid's letter does not count
+    elsewhere = member_of(other)
+    pledge_for(elsewhere, other)
+    letters.upload_letter(elsewhere, other, make_pdf("elsewhere"), "elsewhere.pdf")
+    withdrawn = letters.live_pledge(bid, users[2].organisation_id)
+    pledges.withdraw_pledge(users[2], bid, expected_version=withdrawn.version)
+    db.session.flush()
+    page = member_table.member_page(bid)
+    assert (page.members, page.letters) == (3, 2)  # the withdrawn pledge's letter does not count
+    searched = member_table.member_page(bid, MemberQuery.from_args({"q": users[1].organisation.name}))
+    assert (searched.members, searched.matching, searched.letters) == (3, 1, 2)

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.infra import clock
 from app.models import PledgeRevision
+from app.money import split_evenly
 from app.regions import REGIONS
 from app.services import series, totals
-from app.services.totals import split_evenly
 from tests.factories import BidFactory, member_of, pledge_for
 
 CODES = list(REGIONS)
