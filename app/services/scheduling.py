@@ -1,8 +1,9 @@
 """The bids' sweep step: close bids whose deadline has passed; and the whole sweep, for the scheduler.
 
 Each step of the sweep (reminders, closing, the digest, the outbox) is registered by the module that owns it
-(app.infra.sweeps) and is an idempotent sweep over the database in units committed one at a time by the job
-runner (app.infra.units), so two schedulers running at once, or a restart half-way, change nothing twice.
+(app.infra.sweeps) and is an idempotent sweep over the database in units committed by the job runner
+(app.infra.units: one at a time, or in batches of SAVEPOINTs), so two schedulers running at once, or a restart
+half-way, change nothing twice.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def close_due_bids() -> list[int]:
         bids.close_bid(None, bid, reason="deadline")
         return True
 
-    # One unit per bid: one bad bid must not stop the others closing; the next sweep retries it.
-    return [bid_id for bid_id, closed in units.each(candidates, close, what="closing bid") if closed]
+    # One unit (SAVEPOINT) per bid, committed in batches: one bad bid must not stop the others closing; the next
+    # sweep retries it. The bids are locked in id order, as every sweeper takes them, so two never deadlock.
+    return [bid_id for bid_id, closed in units.in_batches(candidates, close, what="closing bid") if closed]
 
 
 @sweeps.step("close", order=20)
