@@ -76,15 +76,19 @@ def candidates(bid_ids: list[int], now: datetime, *, everyone: bool = False) -> 
     """
     if not bid_ids:
         return {}
+    # Plain rows on the session's connection (after flushing what it holds, as the session would): the ORM's
+    # result layer adds nothing to rows of columns, and the sweep reads a row per invitation of every due bid.
+    db.session.flush()
+    conn = db.session.connection()
     pledges: dict[tuple[int, int], tuple[PledgeStatus, int]] = {
         (bid_id, org_id): (status, amount)
-        for bid_id, org_id, status, amount in db.session.execute(
+        for bid_id, org_id, status, amount in conn.execute(
             sa.select(Pledge.bid_id, Pledge.organisation_id, Pledge.status, Pledge.amount_pence).where(
                 Pledge.bid_id.in_(bid_ids)
             )
         )
     }
-    rows = db.session.execute(
+    rows = conn.execute(
         sa.select(
             Invitation.id,
             Invitation.bid_id,
