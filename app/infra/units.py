@@ -56,6 +56,7 @@ def in_batches(
     what: str,
     size: int | None = None,
     seconds: float | None = None,
+    begin: Callable[[list[K]], None] | None = None,
 ) -> list[tuple[K, R]]:
     """Run ``work(key)`` for every key, each in its own SAVEPOINT, committing after every ``size`` keys (default
     BATCH) or sooner once the batch's transaction has been open ``seconds`` (default BATCH_SECONDS). Returns
@@ -65,6 +66,10 @@ def in_batches(
     queued for after the commit (app.infra.after_commit); the others of its batch still commit, and the next
     sweep retries it. If a batch's commit fails, the whole batch is rolled back and logged, and retried likewise.
     Email and live events go once the batch has committed.
+
+    ``begin(keys)``, when given, is called as each batch's transaction begins with the keys it may take (the next
+    ``size``; fewer are taken if the time runs out), to read or lock what they need in one statement. If it
+    raises, that is logged and the units run without it (so each must still work alone).
     """
     size, limit = size or BATCH, BATCH_SECONDS if seconds is None else seconds
     done: list[tuple[K, R]] = []
@@ -81,9 +86,16 @@ def in_batches(
             done.extend(batch)
         batch.clear()
 
-    for key in keys:
+    keys = list(keys)
+    for position, key in enumerate(keys):
         if not tried:
             started = time.monotonic()
+            if begin is not None:
+                try:
+                    begin(keys[position : position + size])
+                except Exception:  # the units then read what they need themselves
+                    db.session.rollback()
+                    log.exception("%s: preparing a batch failed", what)
         tried += 1
         try:
             with db.session.begin_nested():

@@ -137,3 +137,22 @@ def test_emails_queued_in_a_rolled_back_savepoint_are_not_handed_to_the_sender(c
     fifth = queue(5)
     db.session.commit()
     assert handed == [first, third, fifth]
+
+
+def test_each_batch_begins_with_the_keys_it_may_take(ctx):
+    seen: list[list[int]] = []
+    done = units.in_batches(range(5), lambda n: _add(f"unit {n}"), what="unit", size=2, begin=seen.append)
+    assert seen == [[0, 1], [2, 3], [4]]
+    assert [key for key, _ in done] == [0, 1, 2, 3, 4]
+
+
+def test_a_batch_whose_preparation_fails_still_runs_its_units(ctx, caplog):
+    def begin(keys: list[int]) -> None:
+        _add("unit prepared")
+        raise RuntimeError("lock refused")
+
+    with caplog.at_level(logging.ERROR, logger="app.infra.units"):
+        done = units.in_batches(range(3), lambda n: _add(f"unit {n}"), what="unit", size=10, begin=begin)
+    assert [key for key, _ in done] == [0, 1, 2]
+    assert "unit: preparing a batch failed" in caplog.text
+    assert _names() == ["unit 0", "unit 1", "unit 2"]  # what the failed preparation wrote was undone
