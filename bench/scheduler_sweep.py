@@ -12,7 +12,10 @@ Phases (time moved with time_machine):
   send       sending 2,000 queued emails through the dummy mail backend
   floor      the same rows as the reminder sweep's (a slot claim, the links and their audit rows, the outbox
              rows with the same bodies, the ReminderSend rows), inserted per bid with prebuilt Core statements,
-             one transaction per bid: what the sweep cannot go below, measured in the same run
+             batched as the sweep batches them (each bid in a SAVEPOINT, units.BATCH bids per transaction): what
+             the sweep cannot go below, measured in the same run; the sweep's ratio is to this
+  floor_per_bid  the same again with one transaction per bid (how the sweep committed before it batched), to
+             show what the batching itself saves
 Emails are queued by the sweeps and sent in the separate "send" phase, so the sweep figures are the
 database work alone (in production the sending happens after each commit, in a background thread).
 """
@@ -216,11 +219,12 @@ def _timed(db, counter, fn, *args):
     return {"seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 3), "queries": counter.count, "result": result}
 
 
-def _floor(db, slot: str) -> dict:
-    """Insert the rows the reminder sweep wrote for ``slot`` once more (under another slot key), per bid in one
-    transaction of prebuilt Core statements: the claim, the links and their audit rows, the outbox rows (same
-    addresses, subjects and bodies, ids returned in order) and the ReminderSend rows. Nothing is rendered or
-    signed: this is the database work alone, the floor the sweep is compared with."""
+def _floor(db, slot: str, *, batch: int, floor_slot: str) -> dict:
+    """Insert the rows the reminder sweep wrote for ``slot`` once more (under ``floor_slot``), per bid in a
+    SAVEPOINT of prebuilt Core statements, ``batch`` bids per transaction (1: a transaction per bid, no
+    SAVEPOINT): the claim, the links and their audit rows, the outbox rows (same addresses, subjects and bodies,
+    ids returned in order) and the ReminderSend rows. Nothing is rendered or signed: this is the database work
+    alone, the floor the sweep is compared with."""
     from app.models import AuditEvent, EmailMessage, InvitationLink, ReminderSend, ReminderSlot
 
     email, send = EmailMessage.__table__, ReminderSend.__table__
@@ -238,7 +242,6 @@ def _floor(db, slot: str) -> dict:
     insert_link, insert_audit = sa.insert(InvitationLink.__table__), sa.insert(AuditEvent.__table__)
     insert_email = sa.insert(email).returning(email.c.id, sort_by_parameter_order=True)
     insert_send = sa.insert(send)
-    floor_slot = f"floor:{slot}"
     prepared = []
     for bid_id, found in by_bid.items():
         waiting = [f.invitation_id for f in found if f.kind == "not_responded"]
@@ -281,30 +284,39 @@ def _floor(db, slot: str) -> dict:
                 ],
             )
         )
+
+    def write(conn, bid_id, found, links, audits, emails) -> None:
+        conn.execute(insert_slot, [{"bid_id": bid_id, "slot": floor_slot, "outcome": "sent", "created_at": T0}])
+        if links:
+            conn.execute(insert_link, links)
+            conn.execute(insert_audit, audits)
+        ids = conn.execute(insert_email, emails).scalars().all()
+        conn.execute(
+            insert_send,
+            [
+                {
+                    "bid_id": bid_id,
+                    "invitation_id": f.invitation_id,
+                    "slot": floor_slot,
+                    "kind": f.kind,
+                    "outcome": "sent",
+                    "note": None,
+                    "email_id": email_id,
+                    "created_at": T0,
+                }
+                for f, email_id in zip(found, ids, strict=True)
+            ],
+        )
+
     start, cpu = time.perf_counter(), time.process_time()
-    for bid_id, found, links, audits, emails in prepared:
+    for first in range(0, len(prepared), batch):
         with db.engine.begin() as conn:
-            conn.execute(insert_slot, [{"bid_id": bid_id, "slot": floor_slot, "outcome": "sent", "created_at": T0}])
-            if links:
-                conn.execute(insert_link, links)
-                conn.execute(insert_audit, audits)
-            ids = conn.execute(insert_email, emails).scalars().all()
-            conn.execute(
-                insert_send,
-                [
-                    {
-                        "bid_id": bid_id,
-                        "invitation_id": f.invitation_id,
-                        "slot": floor_slot,
-                        "kind": f.kind,
-                        "outcome": "sent",
-                        "note": None,
-                        "email_id": email_id,
-                        "created_at": T0,
-                    }
-                    for f, email_id in zip(found, ids, strict=True)
-                ],
-            )
+            for bid in prepared[first : first + batch]:
+                if batch == 1:
+                    write(conn, *bid)
+                    continue
+                with conn.begin_nested():
+                    write(conn, *bid)
     return {
         "seconds": round(time.perf_counter() - start, 3),
         "cpu_seconds": round(time.process_time() - cpu, 3),
@@ -321,6 +333,7 @@ def main(small: bool = False) -> dict:
 def _run(url: str | None, bids: int) -> dict:
     from app import notifications
     from app.extensions import db
+    from app.infra import units
     from app.models import Bid, ReminderSlot
     from app.services import reminder_plan, scheduling
 
@@ -358,6 +371,7 @@ def _run(url: str | None, bids: int) -> dict:
                 "queries": burst["queries"],
                 "reminders_sent": sent,
                 "queries_per_bid": round(burst["queries"] / bids, 1),
+                "ms_per_bid": round(1000 * burst["seconds"] / bids, 2),
                 "ms_per_reminder": round(1000 * burst["seconds"] / max(sent, 1), 3),
             }
             with time_machine.travel(DEADLINE - timedelta(days=7) + timedelta(minutes=1), tick=False):
@@ -401,8 +415,13 @@ def _run(url: str | None, bids: int) -> dict:
             "ms_per_email": round(1000 * seconds / max(count, 1), 2),
             "queries_per_email": round((sending["queries"] + sending_b["queries"]) / max(count, 1), 2),
         }
-        figures["floor"] = _floor(db, reminder_plan.slot_key(7 * 1440, DEADLINE))
+        slot = reminder_plan.slot_key(7 * 1440, DEADLINE)
+        figures["floor"] = _floor(db, slot, batch=units.BATCH, floor_slot=f"floor:{slot}")
+        figures["floor"]["batch"] = units.BATCH
         figures["floor"]["ratio"] = round(figures["reminders"]["seconds"] / max(figures["floor"]["seconds"], 1e-9), 2)
+        figures["floor"]["ms_per_bid"] = round(1000 * figures["floor"]["seconds"] / bids, 2)
+        figures["floor_per_bid"] = _floor(db, slot, batch=1, floor_slot=f"floor-per-bid:{slot}")
+        figures["floor_per_bid"]["ms_per_bid"] = round(1000 * figures["floor_per_bid"]["seconds"] / bids, 2)
         db.session.remove()
         db.engine.dispose()
     figures["load_average_after"] = load_average()
@@ -428,12 +447,20 @@ def table_rows(figures: dict) -> list[dict]:
         row(
             "scheduler_sweep",
             case,
-            f"sweep sending {burst['reminders_sent']:,} reminders: seconds (CPU s) vs inserting the same rows",
+            f"sweep sending {burst['reminders_sent']:,} reminders: seconds (CPU s) vs inserting the same rows "
+            f"({floor.get('batch', 1)} bids per transaction)",
             f"{burst['seconds']:.1f} ({burst['cpu_seconds']:.1f})",
             baseline=f"{floor['seconds']:.1f} ({floor['cpu_seconds']:.1f})",
             ratio=floor["ratio"],
             target=time_target + ("" if full or not sqlite else " (full size only)"),
             met=time_met,
+        ),
+        row(
+            "scheduler_sweep",
+            case,
+            "reminder sweep: ms per bid vs inserting the same rows batched, and one transaction per bid",
+            f"{burst['ms_per_bid']:g}",
+            baseline=f"{floor['ms_per_bid']:g}; {figures['floor_per_bid']['ms_per_bid']:g}",
         ),
         row(
             "scheduler_sweep",

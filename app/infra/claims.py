@@ -28,10 +28,20 @@ def claim_row(table: sa.Table, values: dict) -> bool:
     True when this call wrote the row. On PostgreSQL a claim made by a transaction still running waits for it:
     once that commits this one finds the key taken (False); if it rolls back, this one takes it.
     """
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    # RETURNING, not rowcount: PostgreSQL's driver reports no rowcount for an INSERT that returns its key.
-    return db.session.execute(statement.returning(*table.primary_key.columns)).first() is not None
+    # The values as parameters of one statement per table and columns, built once: a statement built with
+    # ``.values(...)`` would be compiled (its cache key worked out) again on every call.
+    dialect = db.session.get_bind().dialect.name
+    key = (table.name, dialect, tuple(sorted(values)))
+    statement = _CLAIMS.get(key)
+    if statement is None:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).on_conflict_do_nothing()
+        # RETURNING, not rowcount: PostgreSQL's driver reports no rowcount for an INSERT that returns its key.
+        statement = _CLAIMS[key] = insert.returning(*table.primary_key.columns)
+    return db.session.execute(statement, values).first() is not None
+
+
+#: claim_row's statements, by table, dialect and the columns given
+_CLAIMS: dict[tuple, sa.Insert] = {}
 
 
 def claim_rows(table: sa.Table, rows: list[dict], key: str) -> set:

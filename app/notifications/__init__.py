@@ -20,7 +20,7 @@ from flask import current_app, render_template
 
 from app.extensions import db
 from app.infra import clock, sweeps, units
-from app.infra.after_commit import after_commit, on_rollback
+from app.infra.after_commit import after_commit, on_rollback, scoped_list
 from app.models import Bid, EmailMessage, EmailStatus
 from app.models.outbox import new_message_id
 from app.notifications.sending import (
@@ -130,9 +130,9 @@ def queue_rows(rows: list[dict]) -> list[int]:
 
 def _send_after_commit(message: EmailMessage | int) -> None:
     """Hand ``message`` (a row, or the id of one inserted without an object) to the sender once the session's
-    transaction has committed (forget it on rollback)."""
+    transaction has committed (forget it on rollback, or when the SAVEPOINT that queued it is rolled back)."""
     session = db.session()
-    pending = session.info.setdefault(PENDING_EMAILS, [])
+    pending = scoped_list(session, PENDING_EMAILS)
     if not pending:
         app = current_app._get_current_object()
 

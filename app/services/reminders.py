@@ -76,15 +76,19 @@ def candidates(bid_ids: list[int], now: datetime, *, everyone: bool = False) -> 
     """
     if not bid_ids:
         return {}
+    # Plain rows on the session's connection (after flushing what it holds, as the session would): the ORM's
+    # result layer adds nothing to rows of columns, and the sweep reads a row per invitation of every due bid.
+    db.session.flush()
+    conn = db.session.connection()
     pledges: dict[tuple[int, int], tuple[PledgeStatus, int]] = {
         (bid_id, org_id): (status, amount)
-        for bid_id, org_id, status, amount in db.session.execute(
+        for bid_id, org_id, status, amount in conn.execute(
             sa.select(Pledge.bid_id, Pledge.organisation_id, Pledge.status, Pledge.amount_pence).where(
                 Pledge.bid_id.in_(bid_ids)
             )
         )
     }
-    rows = db.session.execute(
+    rows = conn.execute(
         sa.select(
             Invitation.id,
             Invitation.bid_id,
@@ -138,7 +142,8 @@ class BidView:
 def send_due(now: datetime | None = None) -> dict:
     """Send every planned reminder that is due and not yet sent; record the ones that no longer make sense.
 
-    One unit of work per bid (app.infra.units). Queries: a fixed number to find the work, then per bid with a due slot.
+    One unit of work per bid, in its own SAVEPOINT, committed in batches of bids (app.infra.units.in_batches).
+    Queries: a fixed number to find the work, then a fixed number per bid with a due slot.
     """
     now = now or clock.now()
     open_bids = db.session.execute(
@@ -190,9 +195,10 @@ def send_due(now: datetime | None = None) -> dict:
             done["skipped"] += skipped
         return done
 
-    # One unit per bid: one bad bid must not stop the others; nothing of it is kept, so it is retried.
+    # One unit (SAVEPOINT) per bid, committed in batches: one bad bid must not stop the others; nothing of it is
+    # kept, so it is retried by the next sweep.
     open_now = [bid_id for bid_id in todo if bids[bid_id].can_be_reminded]
-    for _bid_id, done in units.each(open_now, remind, what="reminders for bid"):
+    for _bid_id, done in units.in_batches(open_now, remind, what="reminders for bid"):
         for key, value in done.items():
             counts[key] += value
     return counts

@@ -1,8 +1,9 @@
 """The bids' sweep step: close bids whose deadline has passed; and the whole sweep, for the scheduler.
 
 Each step of the sweep (reminders, closing, the digest, the outbox) is registered by the module that owns it
-(app.infra.sweeps) and is an idempotent sweep over the database in units committed one at a time by the job
-runner (app.infra.units), so two schedulers running at once, or a restart half-way, change nothing twice.
+(app.infra.sweeps) and is an idempotent sweep over the database in units committed by the job runner
+(app.infra.units: one at a time, or in batches of SAVEPOINTs), so two schedulers running at once, or a restart
+half-way, change nothing twice.
 """
 
 from __future__ import annotations
@@ -34,23 +35,41 @@ def close_due_bids() -> list[int]:
     candidates = db.session.scalars(sa.select(Bid.id).where(Bid.is_past_deadline(now)).order_by(Bid.id)).all()
     units.end_read()
 
-    def close(bid_id: int) -> bool:
-        # The bid's row lock (FOR UPDATE OF bids: not its convening body's), read with the convening body that
-        # the closing notices name.
-        bid = db.session.get(
-            Bid,
-            bid_id,
-            with_for_update={"of": Bid},
-            populate_existing=True,
-            options=[joinedload(Bid.organisation, innerjoin=True)],
+    #: the bids of the open batch, read and row-locked together as it begins (one statement for the batch)
+    locked: dict[int, Bid] = {}
+    # The bid's row lock (FOR UPDATE OF bids: not its convening body's), read with the convening body that the
+    # closing notices name.
+    read = {
+        "with_for_update": {"of": Bid},
+        "populate_existing": True,
+        "options": [joinedload(Bid.organisation, innerjoin=True)],
+    }
+
+    def lock_batch(bid_ids: list[int]) -> None:
+        locked.clear()
+        rows = db.session.scalars(
+            sa.select(Bid)
+            .where(Bid.id.in_(bid_ids))
+            .order_by(Bid.id)
+            .with_for_update(of=Bid)
+            .options(*read["options"])
+            .execution_options(populate_existing=True)
         )
+        locked.update((bid.id, bid) for bid in rows)
+
+    def close(bid_id: int) -> bool:
+        bid = locked.pop(bid_id, None)
+        if bid is None or sa.inspect(bid).expired_attributes:  # not read with this batch's lock: read it now
+            bid = db.session.get(Bid, bid_id, **read)
         if bid is None or not bid.is_due_to_close(now):
             return False
         bids.close_bid(None, bid, reason="deadline")
         return True
 
-    # One unit per bid: one bad bid must not stop the others closing; the next sweep retries it.
-    return [bid_id for bid_id, closed in units.each(candidates, close, what="closing bid") if closed]
+    # One unit (SAVEPOINT) per bid, committed in batches: one bad bid must not stop the others closing; the next
+    # sweep retries it. The bids are locked in id order, as every sweeper takes them, so two never deadlock.
+    closed = units.in_batches(candidates, close, what="closing bid", begin=lock_batch)
+    return [bid_id for bid_id, done in closed if done]
 
 
 @sweeps.step("close", order=20)
