@@ -18,7 +18,7 @@ from datetime import datetime
 from flask import Flask
 
 from app.extensions import db
-from app.live import gate, messages, render
+from app.live import fanout, gate, messages, render
 from app.models import Bid
 from app.services import snapshots
 from app.services.member_table import MemberQuery
@@ -191,13 +191,15 @@ def events(
     The batch is sent as that audience sees it (a convenor hiding amounts takes effect at once, followed by a
     fresh snapshot), and the stream ends when the viewer may no longer see the bid."""
     members = members or MemberQuery()
-    broker = app.extensions["broker"]
     heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
     lifetime = float(app.config["SSE_MAX_SECONDS"])
     started = last_write = time.monotonic()
     access = gate.gate_for(app)
+    fan = fanout.fanout_for(app)
+    spec = (viewer, audience, members)
     if viewer is not None:
         access.opened(bid_id, viewer)
+    fan.opened(bid_id, spec)
     try:
         yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
         try:
@@ -252,10 +254,11 @@ def events(
                 yield ": keep-alive\n\n"
                 last_write = now
             timeout = min(heartbeat - (now - last_write), lifetime - (now - started))
-            if not broker.wait(bid_id, floor, max(timeout, 0.01)):
+            if not fan.wait(bid_id, floor, max(timeout, 0.01)):
                 continue
-            floor = max(floor, broker.latest(bid_id))
+            floor = max(floor, fan.latest(bid_id))
     finally:
+        fan.closed(bid_id, spec)
         if viewer is not None:
             access.closed(bid_id, viewer)
         db.session.remove()
