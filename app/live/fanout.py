@@ -123,6 +123,7 @@ class Fanout:
                 now_sees = access.audience(viewer, bid_id, rows[-1].id) if viewer is not None else audience
                 if now_sees is not None:
                     wanted.setdefault(messages.audience_key(now_sees, members), (now_sees, members))
+            db.session.remove()  # released before waiting for another worker's message
             for row in rows:
                 for key, (audience, members) in wanted.items():
                     hub.get(

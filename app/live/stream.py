@@ -8,6 +8,7 @@ connect is shared by a worker's streams of the same audience (``SnapshotCache``)
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 import time
@@ -101,7 +102,12 @@ class EventLog:
                 if len(log.rows) > self.keep:
                     dropped, log.rows = log.rows[: -self.keep], log.rows[-self.keep :]
                     log.start = dropped[-1].id
-            return [row for row in log.rows if row.id > after_id][:limit]
+            first = bisect.bisect_right(log.rows, after_id, key=_row_id)  # rows are in id order
+            return log.rows[first : first + limit]
+
+
+def _row_id(row: Row) -> int:
+    return row.id
 
 
 def _read(bid_id: int, after_id: int, limit: int) -> list[Row]:
