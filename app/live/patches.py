@@ -7,7 +7,8 @@ fragments. An update carries only what moved, rendered from the same partials:
   the page, its summary line, caption, totals row and pager. One organisation's change moves one row, so the
   only rows a page can gain are that organisation's and the rows now first and last on the page: the update
   carries those three, and a page that already shows the others reorders its rows without a full table. A
-  page that was or becomes empty (no pledges, no match) gets the whole fragment instead (``None`` here).
+  page that now holds at most one row (it is, or may just have been, empty: no pledges, no match) gets the
+  whole fragment instead (``None`` here).
 - ``chart``: the over-time chart's line, marker, gridlines, ticks, target, projection, words and the table's
   last days, and each bar chart's widths and labels, as data; ``shape`` names the parts the chart has, so a
   page whose chart has other parts (a projection appeared) asks for a fresh snapshot instead of patching.
