@@ -11,6 +11,7 @@ with ``pledged_at`` instead. Raises nothing.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,8 +41,8 @@ def _live_amount():
     return sa.case((live, sa.func.coalesce(after["amount_pence"].as_integer(), 0)), else_=0)
 
 
-def _epoch_seconds(column):
-    if db.session.get_bind().dialect.name == "sqlite":
+def _epoch_seconds(column, dialect: str):
+    if dialect == "sqlite":
         return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
     return sa.cast(sa.func.floor(sa.extract("epoch", column)), sa.BigInteger)
 
@@ -54,10 +55,35 @@ def _step(bid: Bid, now: datetime) -> int:
 def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
     """The live total and the number of organisations with a live pledge after each change, oldest first (one
     query; at most ``max_points`` rows, or one per bucket of a long bid, whatever the number of members)."""
+    rows = db.session.execute(
+        _series_query(db.session.get_bind().dialect.name),
+        {"bid_id": bid.id, "max_points": max_points, "step": _step(bid, clock.now())},
+    )
+    points: list[Point] = []
+    for at, total, members in rows:
+        point = Point(at, int(total or 0), int(members or 0))
+        if points and points[-1].at == at:  # changes committed at the same moment make one point
+            points[-1] = point
+        else:
+            points.append(point)
+    return points
+
+
+def pledged_at(bid: Bid, moment: datetime) -> int:
+    """The live total as it stood at ``moment`` (the last revision of each pledge up to then), in one query."""
+    return int(db.session.scalar(_total_at_query(), {"bid_id": bid.id, "moment": moment}))
+
+
+# The statements are built once (per SQL dialect) with their values as parameters: SQLAlchemy then keeps their
+# cache keys, which it would otherwise work out again over the whole window-function tree on every call.
+
+
+@functools.cache
+def _series_query(dialect: str) -> sa.Select:
     revision = PledgeRevision
     rev = (
         sa.select(revision.id, revision.pledge_id, revision.created_at, _live_amount().label("amount"))
-        .where(revision.bid_id == bid.id)
+        .where(revision.bid_id == sa.bindparam("bid_id"))
         .subquery()
     )
     member = sa.case((rev.c.amount != 0, 1), else_=0)
@@ -76,9 +102,12 @@ def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
         sa.func.sum(deltas.c.d_members).over(**ordered).label("members"),
         sa.func.row_number().over(**ordered).label("n"),
         sa.func.count().over().label("count"),
-        _epoch_seconds(deltas.c.created_at).label("epoch"),
+        _epoch_seconds(deltas.c.created_at, dialect).label("epoch"),
     ).subquery()
-    key = sa.case((running.c.count <= max_points, running.c.n), else_=running.c.epoch // _step(bid, clock.now()))
+    key = sa.case(
+        (running.c.count <= sa.bindparam("max_points"), running.c.n),
+        else_=running.c.epoch // sa.bindparam("step", type_=sa.BigInteger),
+    )
     ranked = sa.select(
         running.c.created_at,
         running.c.total,
@@ -88,27 +117,21 @@ def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
         .over(partition_by=key, order_by=(running.c.created_at.desc(), running.c.id.desc()))
         .label("last"),
     ).subquery()
-    rows = db.session.execute(
-        sa.select(ranked.c.created_at, ranked.c.total, ranked.c.members).where(ranked.c.last == 1).order_by(ranked.c.n)
-    )
-    points: list[Point] = []
-    for at, total, members in rows:
-        point = Point(at, int(total or 0), int(members or 0))
-        if points and points[-1].at == at:  # changes committed at the same moment make one point
-            points[-1] = point
-        else:
-            points.append(point)
-    return points
+    last = sa.select(ranked.c.created_at, ranked.c.total, ranked.c.members).where(ranked.c.last == 1)
+    return last.order_by(ranked.c.n)
 
 
-def pledged_at(bid: Bid, moment: datetime) -> int:
-    """The live total as it stood at ``moment`` (the last revision of each pledge up to then), in one query."""
+@functools.cache
+def _total_at_query() -> sa.Select:
     latest = sa.func.row_number().over(
         partition_by=PledgeRevision.pledge_id, order_by=(PledgeRevision.created_at.desc(), PledgeRevision.id.desc())
     )
     last = (
         sa.select(_live_amount().label("amount"), latest.label("n"))
-        .where(PledgeRevision.bid_id == bid.id, PledgeRevision.created_at <= moment)
+        .where(
+            PledgeRevision.bid_id == sa.bindparam("bid_id"),
+            PledgeRevision.created_at <= sa.bindparam("moment", type_=PledgeRevision.created_at.type),
+        )
         .subquery()
     )
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(last.c.amount), 0)).where(last.c.n == 1)))
+    return sa.select(sa.func.coalesce(sa.func.sum(last.c.amount), 0)).where(last.c.n == 1)
