@@ -86,7 +86,28 @@ def cumulative(
             "y2": y(projection.projected_pence),
             "label": format_pence(projection.projected_pence),
         }
+    chart["desc"], chart["caption"] = _words(chart)
     return chart
+
+
+def _words(c: dict) -> tuple[str, str]:
+    """The chart's description (its ``<desc>``) and caption: the figures in words, for those who cannot see it."""
+    what = "Total pledged" if c["money"] else "Organisations pledged"
+    desc = f"{what} so far: {c['current_label']}."
+    if c["target_label"]:
+        desc += f" Target: {c['target_label']} (dashed line)."
+    desc += f" Deadline: {c['deadline_label']} (dotted line)."
+    if c["projection"]:
+        desc += f" Projected by the deadline at the recent rate: {c['projection']['label']}."
+    desc += " The figures by day are in the table below the chart."
+    caption = "Money pledged over time" if c["money"] else "Organisations pledged over time"
+    caption += f": solid line, now {c['current_label']}"
+    if c["target_label"]:
+        caption += "; dashed line, the target"
+    caption += "; dotted line, the deadline"
+    if c["projection"]:
+        caption += "; thin dashed slope, the projection"
+    return desc, caption + "."
 
 
 def daily_table(points: list[Point], *, start: datetime, until: datetime, money: bool) -> list[dict]:
@@ -129,11 +150,13 @@ def regions(region_totals: list, *, show_amounts: bool) -> dict:
             value = getattr(r, key)
             width = round(bar_w * value / top, 1)
             bars.append({"y": 28 + i * row_h, "name": r.name, "width": width, "label": fmt(value), "value": value})
+        shown = [f"{b['name']}: {b['label']}." for b in bars if b["value"]] or ["Nothing pledged yet."]
         panels.append(
             {
                 "key": key,
                 "title": f"{title} by region",
                 "bars": bars,
+                "desc": " ".join([*shown, 'The same figures are in the table "Pledges by region".']),
                 "label_w": label_w,
                 "height": 36 + len(region_totals) * row_h,
                 "width": label_w + bar_w + 120,

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app, render_template, url_for
 
 from app.infra import clock
-from app.live import charts
+from app.live import charts, patches
 from app.services import snapshots
 from app.services.member_table import MemberQuery
 
@@ -59,7 +59,7 @@ def chart_data(snap: snapshots.Snapshot) -> dict:
     if snap.points:
         start = min(start, snap.points[0].at)
     money = aud.sees_member_amounts
-    return {
+    data = {
         "cumulative": charts.cumulative(
             snap.points,
             metric="pledged_pence" if money else "members",
@@ -71,6 +71,8 @@ def chart_data(snap: snapshots.Snapshot) -> dict:
         ),
         "regions": charts.regions(snap.totals.regions, show_amounts=money),
     }
+    data["shape"] = patches.chart_shape(data)
+    return data
 
 
 def context(snap: snapshots.Snapshot) -> dict:
@@ -100,23 +102,28 @@ def update(snap: snapshots.Snapshot, change) -> dict:
     """An update message: what changed with ``change`` (a bid event), already filtered for the audience.
 
     The figures and the small fragments as a snapshot has them (the convenor's responses and "not pledged
-    yet" only when the event can change them); for a convenor the whole members fragment, the page of the
-    table the stream shows (a change can reorder it or move rows between pages); for a member, instead of the
-    members table, the changed organisation's row (``html`` None: it has no live pledge now, so a page drops
-    the row), and the whole fragment only while the bid has at most one pledge (the table appears or gives way
-    to "No pledges yet"); instead of the feed, the event's line."""
+    yet" only when the event can change them); the charts as data (``chart``, app.live.patches); for a
+    convenor, the members table as the page's order and the rows it may lack (``table``), or the whole
+    ``members`` fragment when the page is or was empty; for a member, instead of the members table, the
+    changed organisation's row (``html`` None: it has no live pledge now, so a page drops the row), and the
+    whole fragment only while the bid has at most one pledge (the table appears or gives way to "No pledges
+    yet"); instead of the feed, the event's line."""
     data = snap.as_json()
-    data.pop("series")  # drawn in the charts fragment; a page needs no figures for it
+    data.pop("series")  # drawn in the charts; a page needs no figures for it
     members = data.pop("members")
     data.pop("feed")
     names = CONVENOR_FRAGMENTS if snap.audience.convenor else MEMBER_FRAGMENTS
     ctx = context(snap)
-    responses = snapshots.moves_responses(change)
     convenor = snap.audience.convenor
-    skip = {"feed"} | ({"members"} if snap.totals.members_pledged > 1 and not convenor else set())
-    skip |= set() if responses else {"responses", "waiting"}
+    table = patches.table(snap, ctx, change) if convenor else None
+    skip = {"feed", "charts"}
+    if (convenor and table is not None) or (not convenor and snap.totals.members_pledged > 1):
+        skip.add("members")
+    skip |= set() if snapshots.moves_responses(change) else {"responses", "waiting"}
     data["fragments"] = {name: render_template(template, **ctx) for name, template in names.items() if name not in skip}
-    template = ROW_TEMPLATES[snap.audience.convenor]
+    data["chart"] = patches.chart(ctx["charts"])
+    data["table"] = table
+    template = ROW_TEMPLATES[convenor]
     rows = [(m, j) for m, j in zip(snap.members, members, strict=True) if m.organisation_id == change.organisation_id]
     data["rows"] = (
         [

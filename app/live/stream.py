@@ -8,6 +8,7 @@ connect is shared by a worker's streams of the same audience (``SnapshotCache``)
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 import time
@@ -18,7 +19,7 @@ from datetime import datetime
 from flask import Flask
 
 from app.extensions import db
-from app.live import gate, messages, render
+from app.live import fanout, gate, messages, render
 from app.models import Bid
 from app.services import snapshots
 from app.services.member_table import MemberQuery
@@ -101,7 +102,12 @@ class EventLog:
                 if len(log.rows) > self.keep:
                     dropped, log.rows = log.rows[: -self.keep], log.rows[-self.keep :]
                     log.start = dropped[-1].id
-            return [row for row in log.rows if row.id > after_id][:limit]
+            first = bisect.bisect_right(log.rows, after_id, key=_row_id)  # rows are in id order
+            return log.rows[first : first + limit]
+
+
+def _row_id(row: Row) -> int:
+    return row.id
 
 
 def _read(bid_id: int, after_id: int, limit: int) -> list[Row]:
@@ -191,13 +197,15 @@ def events(
     The batch is sent as that audience sees it (a convenor hiding amounts takes effect at once, followed by a
     fresh snapshot), and the stream ends when the viewer may no longer see the bid."""
     members = members or MemberQuery()
-    broker = app.extensions["broker"]
     heartbeat = float(app.config["SSE_HEARTBEAT_SECONDS"])
     lifetime = float(app.config["SSE_MAX_SECONDS"])
     started = last_write = time.monotonic()
     access = gate.gate_for(app)
+    fan = fanout.fanout_for(app)
+    spec = (viewer, audience, members)
     if viewer is not None:
         access.opened(bid_id, viewer)
+    fan.opened(bid_id, spec)
     try:
         yield f"retry: {int(app.config['SSE_RETRY_MS'])}\n: bid {bid_id} live stream\n\n"
         try:
@@ -252,10 +260,11 @@ def events(
                 yield ": keep-alive\n\n"
                 last_write = now
             timeout = min(heartbeat - (now - last_write), lifetime - (now - started))
-            if not broker.wait(bid_id, floor, max(timeout, 0.01)):
+            if not fan.wait(bid_id, floor, max(timeout, 0.01)):
                 continue
-            floor = max(floor, broker.latest(bid_id))
+            floor = max(floor, fan.latest(bid_id))
     finally:
+        fan.closed(bid_id, spec)
         if viewer is not None:
             access.closed(bid_id, viewer)
         db.session.remove()

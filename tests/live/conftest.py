@@ -14,9 +14,11 @@ def _fresh_live_state(app):
     app.extensions.pop("live_snapshots", None)
     app.extensions.pop("live_messages", None)
     app.extensions.pop("live_gate", None)
+    app.extensions.pop("live_fanout", None)
     yield
     app.extensions["broker"] = InProcessBroker()
     app.extensions.pop("live_events", None)
     app.extensions.pop("live_snapshots", None)
     app.extensions.pop("live_messages", None)
     app.extensions.pop("live_gate", None)
+    app.extensions.pop("live_fanout", None)

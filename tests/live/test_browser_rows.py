@@ -68,3 +68,56 @@ def test_updates_replace_the_changed_row_and_add_a_new_one_without_a_reload(app,
                     browser.close()
 
         in_own_thread(steps)
+
+
+def test_a_convenors_page_reorders_its_rows_and_moves_its_charts_in_place(app, database_url, tmp_path):
+    """The update carries the page's order and the rows it may lack; the charts move as data. A page that cannot
+    apply an update (here: a chart told it has other parts) takes a fresh snapshot, still without a reload."""
+    need(os.path.exists(CHROMIUM), "Debian's chromium at /usr/bin/chromium")
+    need(have_gunicorn(), "gunicorn in the virtualenv")
+    from playwright.sync_api import expect, sync_playwright
+
+    scene = make_scene(app, show_amounts=True)
+    pledge_as(app, scene.riverside, scene.bid_id, 100_000_00)
+    pledge_as(app, scene.other, scene.bid_id, 50_000_00)
+    with gunicorn(database_url, tmp_path, workers=1) as base:
+
+        def steps():
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                try:
+                    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                    errors: list[str] = []
+                    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                    log_in(page, base, scene.convenor)
+                    page.goto(f"{base}/bids/{scene.bid_id}")
+                    expect(page.locator("[data-live-indicator-text]")).to_have_text("Live", timeout=10_000)
+                    page.evaluate("window.__sameDocument = true")
+                    names = page.locator("[data-live-fragment=members] tbody tr .member-name")
+                    expect(names).to_have_text(["Riverside Homes", "Harbour Light Homes"])
+                    line = page.locator("[data-live-fragment=charts] [data-chart=line]")
+                    before = line.get_attribute("d")
+
+                    pledge_as(app, scene.other, scene.bid_id, 150_000_00)  # Harbour now first by amount
+                    expect(names).to_have_text(["Harbour Light Homes", "Riverside Homes"], timeout=10_000)
+                    expect(page.locator("[data-live-fragment=members] tfoot")).to_contain_text("£250,000")
+                    expect(page.locator("#chart-cum-desc")).to_contain_text("£250,000")
+                    assert line.get_attribute("d") != before
+                    expect(page.locator("[data-live-fragment=charts] tbody[data-chart=table] tr").last).to_contain_text(
+                        "£250,000"
+                    )
+
+                    # A chart with other parts than the update's: the page reconnects and takes a snapshot.
+                    page.evaluate("document.querySelector('[data-chart-shape]').setAttribute('data-chart-shape', 'x')")
+                    pledge_as(app, scene.riverside, scene.bid_id, 200_000_00)
+                    expect(names).to_have_text(["Riverside Homes", "Harbour Light Homes"], timeout=10_000)
+                    shape = page.locator("[data-live-fragment=charts] [data-chart-shape]")
+                    expect(shape).not_to_have_attribute("data-chart-shape", "x", timeout=10_000)
+                    expect(page.locator("#chart-cum-desc")).to_contain_text("£350,000")
+                    expect(page.locator("[data-live-indicator-text]")).to_have_text("Live")
+                    assert page.evaluate("window.__sameDocument") is True  # updated in place, not reloaded
+                    assert not errors, errors
+                finally:
+                    browser.close()
+
+        in_own_thread(steps)

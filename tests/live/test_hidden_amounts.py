@@ -129,7 +129,9 @@ def test_a_members_stream_polls_and_api_reveal_no_other_organisations_amount_or_
             # No figures by region: a region's money or homes moves by one member's change.
             assert all(set(r) == {"code", "name", "members"} for r in snapshot["totals"]["regions"])
             assert all(set(r) == {"code", "name", "members"} for r in by_api["by_region"])
-            assert "Homes by region" not in snapshot["fragments"]["charts"]
+            # The update draws the charts from data: counts only, no money or homes by region.
+            assert set(snapshot["chart"]["bars"]) == {"members"} and "homes" not in snapshot["chart"]["shape"]
+            assert snapshot["table"] is None and "charts" not in snapshot["fragments"]
             # The bid list shows the same figures.
             pledged = snapshot["totals"]["pledged_pence"]
             with app.app_context():  # its own context: the suspended stream's stays pushed in this thread
@@ -148,10 +150,15 @@ def test_a_members_stream_polls_and_api_reveal_no_other_organisations_amount_or_
         others_now = tuple(sum(v[k] for o, v in now.items() if o != own) for k in range(3))
         # Nothing the member can see is another organisation's figure or change (a sum of three or more is not).
         assert not (numbers(snapshot) | numbers(poll) | numbers(by_api)) & secrets, f"step {step}"
+        chart = snapshot["chart"]
+        words = [chart["desc"], chart["caption"], *(t[1] for t in chart["ticks_y"])]
+        words += [d[1] for d in chart["table_tail"]]
+        words += [b[1] for panel in chart["bars"].values() for b in panel["bars"]]
         html = " ".join([*snapshot["fragments"].values(), snapshot["feed_item"] or ""])
+        html += "".join(f">{word}<" for word in words)  # each chart word as a page shows it, between tags
         html += " ".join(row["html"] or "" for row in snapshot["rows"])
         for secret in money_secrets:
-            assert f"£{secret // 100:,}<" not in html and f"£{secret // 100:,} " not in html, (step, secret)
+            assert not re.search(rf"£{secret // 100:,}(?![\d,])", html), (step, secret)
         for secret in homes_secrets:
             assert f">{secret:,}<" not in html and f" {secret:,} homes" not in html, (step, secret)
         if others_seen == previous:
