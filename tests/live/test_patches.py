@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.live import messages, patches, render
 from app.models import Bid, BidEvent, User
-from app.services import snapshots
+from app.services import pledges, snapshots
 from app.services.member_table import MemberQuery
 from tests.factories import member_of
 from tests.live.helpers import make_scene, pledge_as
@@ -107,8 +107,6 @@ def test_a_members_partial_update_carries_no_figures_of_another_organisation_it_
         user = db.session.scalar(sa.select(User).where(User.email == scene.other))
         bid = db.session.get(Bid, scene.bid_id)
         values = {"amount_pence": 123_457_00, "homes": 4_321, "regions": ["NW"], "statement": "", "status": "confirmed"}
-        from app.services import pledges
-
         pledges.save_pledge(user, bid, {**values, "accept_terms": True}, expected_version=None)
         db.session.commit()
         db.session.remove()

@@ -189,6 +189,8 @@ def test_bid_pages_carry_the_live_panel_without_inline_script(app, scene, make_b
     page = login(make_browser, getattr(scene, who)).get(f"/bids/{scene.bid_id}").text
     assert "data-live-root" in page and f'data-stream-url="/bids/{scene.bid_id}/events"' in page
     assert '<script src="/static/js/live.js" defer></script>' in page
+    assert '<script src="/static/js/live-patches.js" defer></script>' in page  # before live.js, which uses it
+    assert page.index("live-patches.js") < page.index("js/live.js")
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # every script is a file (CSP script-src 'self')
     assert not re.search(r"\sstyle=", page)
     assert '<title id="chart-cum-title">' in page and "The chart's figures as a table" in page
