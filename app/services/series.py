@@ -12,6 +12,7 @@ instead. Raises nothing."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,8 +34,8 @@ class Point:
     members: int
 
 
-def _epoch_seconds(column):
-    if db.session.get_bind().dialect.name == "sqlite":
+def _epoch_seconds(column, dialect: str):
+    if dialect == "sqlite":
         return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
     return sa.cast(sa.func.floor(sa.extract("epoch", column)), sa.BigInteger)
 
@@ -48,40 +49,12 @@ def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
     """The live total and the number of organisations with a live pledge after each change, oldest first (two
     queries, read from one covering index; at most ``max_points`` rows, or one per bucket of a long bid,
     whatever the number of members)."""
-    revision = PledgeRevision
-    of_bid = revision.bid_id == bid.id
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(revision).where(of_bid))
+    statements = _statements(db.session.get_bind().dialect.name)
+    count = db.session.scalar(statements.count, {"bid_id": bid.id})
     if count <= max_points:  # every change its own point
-        ordered = {"order_by": (revision.created_at, revision.id)}
-        rows = db.session.execute(
-            sa.select(
-                revision.created_at,
-                sa.func.sum(revision.amount_change_pence).over(**ordered),
-                sa.func.sum(revision.members_change).over(**ordered),
-            )
-            .where(of_bid)
-            .order_by(revision.created_at, revision.id)
-        )
+        rows = db.session.execute(statements.each, {"bid_id": bid.id})
     else:  # the changes summed per time bucket, then the running total after each bucket
-        bucket = _epoch_seconds(revision.created_at) // _step(bid, clock.now())
-        buckets = (
-            sa.select(
-                sa.func.max(revision.created_at).label("at"),
-                sa.func.sum(revision.amount_change_pence).label("amount"),
-                sa.func.sum(revision.members_change).label("members"),
-            )
-            .where(of_bid)
-            .group_by(bucket)
-            .subquery()
-        )
-        ordered = {"order_by": buckets.c.at}
-        rows = db.session.execute(
-            sa.select(
-                buckets.c.at,
-                sa.func.sum(buckets.c.amount).over(**ordered),
-                sa.func.sum(buckets.c.members).over(**ordered),
-            ).order_by(buckets.c.at)
-        )
+        rows = db.session.execute(statements.bucketed, {"bid_id": bid.id, "step": _step(bid, clock.now())})
     points: list[Point] = []
     for at, total, members in rows:
         point = Point(at, int(total or 0), int(members or 0))
@@ -94,10 +67,52 @@ def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
 
 def pledged_at(bid: Bid, moment: datetime) -> int:
     """The live total as it stood at ``moment``: the sum of every change up to then, in one query."""
-    return int(
-        db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(PledgeRevision.amount_change_pence), 0)).where(
-                PledgeRevision.bid_id == bid.id, PledgeRevision.created_at <= moment
-            )
+    statements = _statements(db.session.get_bind().dialect.name)
+    return int(db.session.scalar(statements.total_at, {"bid_id": bid.id, "moment": moment}))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    count: sa.Select
+    each: sa.Select
+    bucketed: sa.Select
+    total_at: sa.Select
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    """The series' statements, built once per SQL dialect with their values as parameters: SQLAlchemy then keeps
+    their cache keys instead of working them out again over the window functions on every call."""
+    revision = PledgeRevision
+    of_bid = revision.bid_id == sa.bindparam("bid_id")
+    ordered = {"order_by": (revision.created_at, revision.id)}
+    each = (
+        sa.select(
+            revision.created_at,
+            sa.func.sum(revision.amount_change_pence).over(**ordered),
+            sa.func.sum(revision.members_change).over(**ordered),
         )
+        .where(of_bid)
+        .order_by(revision.created_at, revision.id)
     )
+    bucket = _epoch_seconds(revision.created_at, dialect) // sa.bindparam("step", type_=sa.BigInteger)
+    buckets = (
+        sa.select(
+            sa.func.max(revision.created_at).label("at"),
+            sa.func.sum(revision.amount_change_pence).label("amount"),
+            sa.func.sum(revision.members_change).label("members"),
+        )
+        .where(of_bid)
+        .group_by(bucket)
+        .subquery()
+    )
+    by_time = {"order_by": buckets.c.at}
+    bucketed = sa.select(
+        buckets.c.at,
+        sa.func.sum(buckets.c.amount).over(**by_time),
+        sa.func.sum(buckets.c.members).over(**by_time),
+    ).order_by(buckets.c.at)
+    total_at = sa.select(sa.func.coalesce(sa.func.sum(revision.amount_change_pence), 0)).where(
+        of_bid, revision.created_at <= sa.bindparam("moment")
+    )
+    return _Statements(sa.select(sa.func.count()).select_from(revision).where(of_bid), each, bucketed, total_at)
