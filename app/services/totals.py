@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -71,17 +72,8 @@ def compute(bid: Bid) -> Totals:
     """Totals for the bid in three queries, whatever the number of members."""
     now = clock.now()
     totals = Totals(as_of=now, target_pence=bid.target_pence, target_homes=bid.target_homes)
-    live = sa.and_(Pledge.bid_id == bid.id, Pledge.status.in_(LIVE_STATUSES))
-    for status, count, amount, homes in db.session.execute(
-        sa.select(
-            Pledge.status,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(Pledge.amount_pence), 0),
-            sa.func.coalesce(sa.func.sum(Pledge.homes), 0),
-        )
-        .where(live)
-        .group_by(Pledge.status)
-    ):
+    pledges, invitations, regions = _statements()
+    for status, count, amount, homes in db.session.execute(pledges, {"bid_id": bid.id}):
         totals.pledged_pence += int(amount)
         totals.homes += int(homes)
         totals.members_pledged += count
@@ -91,17 +83,7 @@ def compute(bid: Bid) -> Totals:
         else:
             totals.indicative_pence += int(amount)
 
-    # Organisations, not people: several invitations may reach one organisation (one not yet known to the
-    # directory counts once per address).
-    organisations = sa.func.count(sa.distinct(Invitation.organisation_id)) + sa.func.count(
-        sa.distinct(sa.case((Invitation.organisation_id.is_(None), Invitation.email)))
-    )
-    expired = sa.and_(Invitation.status == InvitationStatus.SENT, Invitation.expires_at <= now)
-    for status, is_expired, count in db.session.execute(
-        sa.select(Invitation.status, expired, organisations)
-        .where(Invitation.bid_id == bid.id)
-        .group_by(Invitation.status, expired)
-    ):
+    for status, is_expired, count in db.session.execute(invitations, {"bid_id": bid.id, "now": now}):
         if status == InvitationStatus.REVOKED:
             continue
         totals.invited += count
@@ -115,28 +97,55 @@ def compute(bid: Bid) -> Totals:
             totals.not_responded += count
 
     by_code = {code: RegionTotal(code, name) for code, name in REGIONS.items()}
-    for code, amount, homes, members in db.session.execute(_regional_split(bid)):
+    for code, amount, homes, members in db.session.execute(regions, {"bid_id": bid.id}):
         by_code[code].amount_pence, by_code[code].homes, by_code[code].members = int(amount), int(homes), members
     totals.regions = list(by_code.values())
     totals.thresholds = thresholds(bid, totals)
     return totals
 
 
-def _regional_split(bid: Bid):
-    """Money, homes and organisations per region: each live pledge split evenly over its known regions
-    (``split_evenly``: the first regions it names take the pennies left over), as stored with the pledge
-    (``PledgeRegionShare``), summed in one GROUP BY over a covering index."""
+@functools.cache
+def _statements() -> tuple[sa.Select, sa.Select, sa.Select]:
+    """``compute``'s three statements, built once with the bid (and the moment) as parameters, so that SQLAlchemy
+    keeps their cache keys: the live pledges by status; the invitations by status and whether they have expired;
+    the regional split."""
+    bid_id = sa.bindparam("bid_id")
+    pledges = (
+        sa.select(
+            Pledge.status,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Pledge.amount_pence), 0),
+            sa.func.coalesce(sa.func.sum(Pledge.homes), 0),
+        )
+        .where(Pledge.bid_id == bid_id, Pledge.status.in_(LIVE_STATUSES))
+        .group_by(Pledge.status)
+    )
+    # Organisations, not people: several invitations may reach one organisation (one not yet known to the
+    # directory counts once per address).
+    organisations = sa.func.count(sa.distinct(Invitation.organisation_id)) + sa.func.count(
+        sa.distinct(sa.case((Invitation.organisation_id.is_(None), Invitation.email)))
+    )
+    expired = sa.and_(Invitation.status == InvitationStatus.SENT, Invitation.expires_at <= sa.bindparam("now"))
+    invitations = (
+        sa.select(Invitation.status, expired, organisations)
+        .where(Invitation.bid_id == bid_id)
+        .group_by(Invitation.status, expired)
+    )
+    # Money, homes and organisations per region: each live pledge split evenly over its known regions
+    # (``split_evenly``: the first regions it names take the pennies left over), as stored with the pledge
+    # (``PledgeRegionShare``), summed in one GROUP BY over a covering index.
     share = PledgeRegionShare
-    return (
+    regions = (
         sa.select(
             share.region,
             sa.func.coalesce(sa.func.sum(share.amount_pence), 0),
             sa.func.coalesce(sa.func.sum(share.homes), 0),
             sa.func.count(),
         )
-        .where(share.bid_id == bid.id)
+        .where(share.bid_id == bid_id)
         .group_by(share.region)
     )
+    return pledges, invitations, regions
 
 
 def thresholds(bid: Bid, totals: Totals) -> list[Threshold]:
