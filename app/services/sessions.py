@@ -32,14 +32,16 @@ def start_session(user: User, *, user_agent: str | None = None, ip_address: str 
     return key
 
 
-def is_live_key(key: str, user_id):
-    """Whether ``key`` is the cookie key of one of the user's sessions that has not been ended, as a SQL EXISTS
-    (``user_id``: a value or a column), so that the signed-in user and their browser's session are read in one
-    query (``users.load_session_user``)."""
+def is_live_key(user_id):
+    """Whether the bound ``key_hash`` (``tokens.digest`` of a browser's cookie key) is one of the user's sessions
+    that has not been ended, as a SQL EXISTS (``user_id``: a value or a column), so that the signed-in user and
+    their browser's session are read in one query (``users.load_session_user``)."""
     return (
         sa.select(UserSession.id)
         .where(
-            UserSession.key_hash == tokens.digest(key), UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+            UserSession.key_hash == sa.bindparam("key_hash"),
+            UserSession.user_id == user_id,
+            UserSession.ended_at.is_(None),
         )
         .exists()
     )

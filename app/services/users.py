@@ -16,7 +16,7 @@ from sqlalchemy import orm
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.infra import clock
+from app.infra import clock, tokens
 from app.models import Invitation, InvitationStatus, Organisation, OrganisationKind, Role, User
 from app.services import audit, profiles, sessions
 from app.services.common_passwords import COMMON_PASSWORDS
@@ -288,15 +288,21 @@ def load_session_user(session_id: str, *, browser_key: str | None = None, check_
         user_id, version = (int(part) for part in session_id.split("."))
     except (ValueError, AttributeError):
         return None
-    # With the organisation in the same query: pages and services name it, and a lazy load later would also
-    # flush whatever the request had added by then.
-    live = sessions.is_live_key(browser_key, User.id) if check_browser and browser_key is not None else sa.true()
-    found = db.session.execute(
-        sa.select(User, live).options(orm.joinedload(User.organisation)).where(User.id == user_id)
-    ).first()
+    browser = check_browser and browser_key is not None
+    params = {"user_id": user_id, **({"key_hash": tokens.digest(browser_key)} if browser else {})}
+    found = db.session.execute(_session_user_query(browser), params).first()
     if found is None:
         return None
     user, browser_live = found
     if user.session_version != version or not user.is_enabled or not browser_live:
         return None
     return user
+
+
+@cache
+def _session_user_query(browser: bool) -> sa.Select:
+    """The signed-in user with their organisation in the same query (pages and services name it, and a lazy load
+    later would also flush whatever the request had added by then), and with ``browser`` whether the browser's
+    session is live. Built once, with the user and the key as parameters, so SQLAlchemy keeps its cache key."""
+    live = sessions.is_live_key(User.id) if browser else sa.true()
+    return sa.select(User, live).options(orm.joinedload(User.organisation)).where(User.id == sa.bindparam("user_id"))
