@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 
 import sqlalchemy as sa
@@ -47,18 +48,24 @@ def member_organisation_joined(bid_id: int, organisation_id: int) -> bool:
     (the view's check and the service's then cost one query). A "no" is asked again: accepting may follow."""
 
     def load() -> bool:
-        found = db.session.scalar(
-            sa.select(Invitation.id)
-            .where(
-                Invitation.bid_id == bid_id,
-                Invitation.organisation_id == organisation_id,
-                Invitation.status == InvitationStatus.ACCEPTED,
-            )
-            .limit(1)
-        )
+        found = db.session.scalar(_joined_query(), {"bid_id": bid_id, "organisation_id": organisation_id})
         return found is not None
 
     return facts.remembered(db.session(), ("joined", bid_id, organisation_id), load)
+
+
+@functools.cache
+def _joined_query() -> sa.Select:
+    """An accepted invitation of the organisation to the bid (built once, the two ids as parameters)."""
+    return (
+        sa.select(Invitation.id)
+        .where(
+            Invitation.bid_id == sa.bindparam("bid_id"),
+            Invitation.organisation_id == sa.bindparam("organisation_id"),
+            Invitation.status == InvitationStatus.ACCEPTED,
+        )
+        .limit(1)
+    )
 
 
 def can_view_bid(user: User | None, bid: Bid, *, joined: Collection[int] | None = None) -> bool:

@@ -31,8 +31,14 @@ FIELDS = ("amount_pence", "homes", "regions", "statement", "status", "accept_ter
 
 def current_pledge(bid: Bid, organisation_id: int) -> Pledge | None:
     """The organisation's pledge row for the bid (live or withdrawn), if any."""
-    return db.session.scalar(
-        sa.select(Pledge).where(Pledge.bid_id == bid.id, Pledge.organisation_id == organisation_id)
+    return db.session.scalar(_current_query(), {"bid_id": bid.id, "organisation_id": organisation_id})
+
+
+@functools.cache
+def _current_query() -> sa.Select:
+    """An organisation's pledge to a bid (built once, the two ids as parameters)."""
+    return sa.select(Pledge).where(
+        Pledge.bid_id == sa.bindparam("bid_id"), Pledge.organisation_id == sa.bindparam("organisation_id")
     )
 
 
