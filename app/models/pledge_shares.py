@@ -37,6 +37,12 @@ class PledgeRegionShare(db.Model):
     __table_args__ = (sa.Index("ix_pledge_region_shares_bid", "bid_id", "region", "amount_pence", "homes"),)
 
 
+_TABLE = PledgeRegionShare.__table__
+#: built once: a pledge write runs them on every change to its figures
+_DELETE = sa.delete(_TABLE).where(_TABLE.c.pledge_id.in_(sa.bindparam("ids", expanding=True)))
+_INSERT = sa.insert(_TABLE)
+
+
 def shares_of(pledge_id: int, bid_id: int, values: dict) -> list[dict]:
     """The share rows of a pledge with these values (``Pledge.snapshot``'s keys): none unless it is live."""
     if values.get("status") not in LIVE_STATUSES:
@@ -67,11 +73,10 @@ def install(session_class) -> None:
         pledges += [p for p in session.dirty if isinstance(p, Pledge) and _changed(p)]
         if not pledges:
             return
-        table = PledgeRegionShare.__table__
         connection = session.connection()
         old = [p.id for p in pledges if p not in session.new]
         if old:
-            connection.execute(sa.delete(table).where(table.c.pledge_id.in_(old)))
+            connection.execute(_DELETE, {"ids": old})
         rows = [row for p in pledges for row in shares_of(p.id, p.bid_id, p.snapshot())]
         if rows:
-            connection.execute(sa.insert(table), rows)
+            connection.execute(_INSERT, rows)
