@@ -268,19 +268,16 @@ def regions(members: list[PackMember], keys: list[tuple[int, list[str]]]) -> lis
 
 
 def timeline(bid: Bid, *, until: datetime | None = None) -> list[PackTimelinePoint]:
-    """The cumulative live total after every pledge change, from the revision history, in one query."""
-    live_amount: dict[int, int] = {}
+    """The cumulative live total after every pledge change: the running sum of each revision's recorded change
+    to the total (``PledgeRevision.amount_change_pence``), in one query."""
     running = 0
     points: list[PackTimelinePoint] = []
-    for pledge_id, at, after in db.session.execute(
-        sa.select(PledgeRevision.pledge_id, PledgeRevision.created_at, PledgeRevision.after)
+    for at, change in db.session.execute(
+        sa.select(PledgeRevision.created_at, PledgeRevision.amount_change_pence)
         .where(PledgeRevision.bid_id == bid.id, PledgeRevision.created_at <= (until or clock.now()))
         .order_by(PledgeRevision.created_at, PledgeRevision.id)
     ):
-        after = after or {}
-        amount = int(after.get("amount_pence") or 0) if after.get("status") in {str(s) for s in LIVE_STATUSES} else 0
-        running += amount - live_amount.get(pledge_id, 0)
-        live_amount[pledge_id] = amount
+        running += change
         points.append(PackTimelinePoint(at, running))
     return points
 
