@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from flask import Flask
 
 from app.extensions import db
+from app.live import workers
 from app.services import snapshots
 from app.services.member_table import MemberQuery
 
@@ -139,16 +140,6 @@ class Fanout:
             db.session.remove()
 
 
-_lock = threading.Lock()
-
-
 def fanout_for(app: Flask) -> Fanout:
     """The worker's fan-out (a new one with a new broker: tests start each with fresh live state)."""
-    broker = app.extensions["broker"]
-    fan = app.extensions.get("live_fanout")
-    if fan is None or fan.broker is not broker:
-        with _lock:
-            fan = app.extensions.get("live_fanout")
-            if fan is None or fan.broker is not broker:
-                fan = app.extensions["live_fanout"] = Fanout(app, broker)
-    return fan
+    return workers.per_broker(app, "live_fanout", lambda broker: Fanout(app, broker))

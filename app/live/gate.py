@@ -17,6 +17,7 @@ from collections import Counter
 from flask import Flask
 
 from app.infra import clock
+from app.live import workers
 from app.services import snapshots
 
 
@@ -73,19 +74,8 @@ class AccessGate:
             return answers[key]
 
 
-_lock = threading.Lock()
-
-
 def gate_for(app: Flask) -> AccessGate:
     """The worker's gate (a new one with a new broker: tests start each with fresh live state)."""
-    broker = app.extensions["broker"]
-    gate = app.extensions.get("live_gate")
-    if gate is None or gate.broker is not broker:
-        with _lock:
-            gate = app.extensions.get("live_gate")
-            if gate is None or gate.broker is not broker:
-                # A heartbeat may take an answer up to a second old, never older than a quarter of a heartbeat.
-                fresh = min(1.0, float(app.config["SSE_HEARTBEAT_SECONDS"]) / 4)
-                gate = app.extensions["live_gate"] = AccessGate(fresh=fresh)
-                gate.broker = broker
-    return gate
+    # A heartbeat may take an answer up to a second old, never older than a quarter of a heartbeat.
+    fresh = min(1.0, float(app.config["SSE_HEARTBEAT_SECONDS"]) / 4)
+    return workers.per_broker(app, "live_gate", lambda broker: AccessGate(fresh=fresh))
