@@ -38,11 +38,12 @@ def chart_shape(charts: dict) -> str:
 
 
 def chart(charts: dict) -> dict:
-    """The charts as the numbers and words an update moves (the template draws the same from ``charts``)."""
+    """The charts as the numbers and words an update moves (the template draws the same from ``charts``, which
+    ``render.chart_data`` made with its ``shape``)."""
     c = charts["cumulative"]
     projection = c["projection"]
     return {
-        "shape": chart_shape(charts),
+        "shape": charts["shape"],
         "line": c["path"],
         "now": [c["now_x"], c["now_y"]],
         "ticks_y": [[t["y"], t["label"]] for t in c["ticks_y"]],
