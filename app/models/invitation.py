@@ -27,7 +27,7 @@ class Invitation(db.Model):
     __tablename__ = "invitations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"), index=True)
+    bid_id: Mapped[int] = mapped_column(sa.ForeignKey("bids.id"))  #: indexed with the status and by name (below)
     organisation_name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str] = mapped_column(sa.String(254))
     #: set when the invitation names an organisation the convening body has worked with, and on acceptance
@@ -64,6 +64,10 @@ class Invitation(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("bid_id", "email", name="uq_invitations_bid_email"),
         sa.CheckConstraint("status IN ('sent', 'accepted', 'declined', 'revoked')", name="status_valid"),
+        #: a bid's invitation counts by status, from the index alone
+        sa.Index("ix_invitations_bid_status", "bid_id", "status", "organisation_id", "expires_at"),
+        #: a bid's invitations by organisation name (the dashboard's first organisations yet to pledge)
+        sa.Index("ix_invitations_bid_name", "bid_id", "organisation_name", "id"),
     )
 
     def is_expired(self, now: datetime) -> bool:

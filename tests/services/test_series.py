@@ -99,6 +99,21 @@ def test_a_long_history_is_bucketed_and_exact_at_every_bucket_end(history):
         assert shown == reference_at(revisions, moment - timedelta(microseconds=1))
 
 
+def test_older_sqlite_buckets_the_same_without_unixepoch(history, monkeypatch):
+    """SQLite before 3.38 has no unixepoch(): the series falls back to strftime('%s') and gives the same buckets."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the fallback is SQLite's alone")
+    bid, _ = history
+    newer = series.pledged_series(bid, max_points=20)
+    monkeypatch.setattr(series.sqlite3, "sqlite_version_info", (3, 37, 2))
+    series._statements.cache_clear()
+    try:
+        assert "strftime" in str(series._statements("sqlite").bucketed)
+        assert series.pledged_series(bid, max_points=20) == newer
+    finally:
+        series._statements.cache_clear()
+
+
 def test_the_total_at_any_moment(history):
     bid, revisions = history
     rng = random.Random(4)
