@@ -9,6 +9,9 @@ alternating with the floor (``bench.floor``: the same four rows with prebuilt Co
 transaction, on the project's own engine). Reported: the median CPU time of the request's thread per GET, POST,
 PUT and floor write, and the ratios; and the process's CPU per POST including the background sender's work
 (measured after the sender has finished), so that moving the email off the request does not hide its cost.
+A second reference, alternating with the others: the same floor served by the thinnest Flask app
+(``bench.bare_app``'s ``POST /floor``, a form of the pledge's size) through the same test client, so that what
+Flask and Werkzeug cost per request, before the project adds anything, is measured beside the floor.
 ``--profile`` prints a cProfile of that request (cumulative and own time) instead of nothing.
 """
 
@@ -116,14 +119,23 @@ def _cpu(work):
     return result, time.thread_time() - thread, time.process_time() - process
 
 
-def measure(app, members: Members, writes: int) -> dict:
+def _bare_client(url: str):
+    """A test client of the bare Flask app (``bench.bare_app``) on the same database, for ``POST /floor``."""
+    from bench import bare_app
+
+    return bare_app.create_app(url).test_client()
+
+
+def measure(app, members: Members, writes: int, url: str) -> dict:
     from app import notifications
     from app.extensions import db
 
-    samples: dict[str, list[float]] = {k: [] for k in ("get", "post", "post_with_send", "put", "floor")}
+    kinds = ("get", "post", "post_with_send", "put", "floor", "bare_floor_post")
+    samples: dict[str, list[float]] = {k: [] for k in kinds}
     with app.app_context():
         engine = db.engine
     floor.create_tables(engine)
+    bare = _bare_client(url)
     n = 0
     for k in range(WARM_UP + writes):
         j = k % len(members.clients)
@@ -142,6 +154,14 @@ def measure(app, members: Members, writes: int) -> dict:
                 floor.write(conn, n)
 
         _, floor_cpu, _ = _cpu(floor_write)
+
+        def bare_post(k=k):
+            nonlocal n
+            n += 1
+            answer = bare.post("/floor", data={**_form(k, "-", "1"), "n": str(n)})
+            assert answer.status_code == 201, answer.status_code
+
+        _, bare_cpu, _ = _cpu(bare_post)
         if k < WARM_UP:
             continue
         samples["get"].append(get_cpu)
@@ -149,6 +169,7 @@ def measure(app, members: Members, writes: int) -> dict:
         samples["post_with_send"].append(post_cpu + sent_cpu)
         samples["put"].append(put_cpu)
         samples["floor"].append(floor_cpu)
+        samples["bare_floor_post"].append(bare_cpu)
     ms = {k: round(statistics.median(v) * 1000, 3) for k, v in samples.items()}
     means = {k: round(statistics.fmean(v) * 1000, 3) for k, v in samples.items()}
     base = ms["floor"]
@@ -160,12 +181,15 @@ def measure(app, members: Members, writes: int) -> dict:
         "ratio_get_post": round((ms["get"] + ms["post"]) / base, 2),
         "ratio_post_with_send": round(ms["post_with_send"] / base, 2),
         "ratio_put": round(ms["put"] / base, 2),
+        "ratio_bare_floor_post": round(ms["bare_floor_post"] / base, 2),
         "floor_rows": floor.count(engine),
     }
 
 
 def profile(members: Members, which: str, count: int = 200) -> str:
     """A cProfile of ``count`` requests of one kind (after the measurement's warm-up)."""
+    from app import notifications
+
     profiler = cProfile.Profile()
     for k in range(count):
         j = k % len(members.clients)
@@ -178,6 +202,7 @@ def profile(members: Members, which: str, count: int = 200) -> str:
         else:
             members.post(j, 10_000 + k, page)
     out = io.StringIO()
+    notifications.wait_for_sends()  # the receipts' sending is not profiled, and must end before the files go
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
@@ -197,7 +222,7 @@ def run_database(label: str, url: str, work: Path, writes: int, which: str | Non
     # Production's sending: a background sender after the commit (the set-up app sends inline).
     app = in_process_app(url, instance, MAIL_SEND_ASYNC=True, API_RATE_LIMIT="1000000 per minute")
     members = Members(app, data)
-    result = {"database": label, **measure(app, members, writes)}
+    result = {"database": label, **measure(app, members, writes, url)}
     if which:
         result["profile"] = profile(members, which)
     with app.app_context():
@@ -226,6 +251,11 @@ def rows_for(result: dict) -> list[dict]:
         )
         add("POST + its email's sending (process CPU) vs floor", ms["post_with_send"], db["ratio_post_with_send"])
         add("API PUT CPU ms vs floor", ms["put"], db["ratio_put"])
+        add(
+            "the floor served by bare Flask (test client POST /floor) vs floor (what the framework adds)",
+            ms["bare_floor_post"],
+            db["ratio_bare_floor_post"],
+        )
     return out
 
 
