@@ -122,6 +122,8 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    #: messages sent over one SMTP connection before it is closed and another opened (servers limit them)
+    MAIL_MESSAGES_PER_CONNECTION = _int("MAIL_MESSAGES_PER_CONNECTION", 100)
     MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH") or str(INSTANCE_ROOT / "outbox")
     #: send email in a background thread after commit (tests send inline)
     MAIL_SEND_ASYNC = _bool("MAIL_SEND_ASYNC", True)

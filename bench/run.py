@@ -37,6 +37,7 @@ SCENARIOS = [
     ("directory", "directory at 5,000 organisations and 10,000 contacts: pages, SQL statements, a 10,000-row import"),
     ("scheduler_sweep", "scheduler: one sweep over 1,000 open bids with 100 invitees each"),
     ("pledge_cpu", "pledge write CPU in process: form GET, POST and API PUT vs the four-insert floor"),
+    ("outbox_send", "sending the outbox over SMTP: ms per email vs the same messages over one connection, no database"),
     ("delivery", "after the bid: delivery figures and the validated 360Giving export at 20,000 grants vs bare SQL"),
     ("returns_totals", "impact returns at 2,000 organisations: totals, dashboard, summary PDF vs bare baselines"),
 ]

@@ -2,7 +2,8 @@
 
 Just enough of RFC 5321 for smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT). A message counts as
 received once its data has ended (the line with a single dot), which is when a real server takes
-responsibility for it; ``delay`` holds the 250 answer back, as a slow server would.
+responsibility for it; ``delay`` holds the 250 answer back, as a slow server would; ``refuse`` answers 550 to
+the recipients it names, as a server does for an unknown mailbox. ``connections`` counts the client sessions.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class SMTPServer:
 
     #: seconds to wait before accepting each message (given the message, so one recipient can be slow)
     delay: Callable[[Message], float] = lambda _message: 0.0
+    #: whether to refuse a recipient (given the address as the client sent it, e.g. ``<a@example.org>``)
+    refuse: Callable[[str], bool] = lambda _rcpt: False
     received: list[Received] = field(default_factory=list)
+    connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __enter__(self) -> SMTPServer:
@@ -73,6 +77,8 @@ class SMTPServer:
             wfile.write(line.encode() + b"\r\n")
             wfile.flush()
 
+        with self.lock:
+            self.connections += 1
         reply("220 localhost test SMTP")
         mail_from, rcpt_to = "", []
         while True:
@@ -87,6 +93,9 @@ class SMTPServer:
                 mail_from, rcpt_to = command[10:].strip(), []
                 reply("250 OK")
             elif verb == "RCPT":
+                if self.refuse(command[8:].strip()):
+                    reply("550 No such mailbox")
+                    continue
                 rcpt_to.append(command[8:].strip())
                 reply("250 OK")
             elif verb == "DATA":

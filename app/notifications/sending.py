@@ -19,7 +19,7 @@ from flask_mailman import EmailMultiAlternatives
 from sqlalchemy.orm import Session
 
 from app.database import is_locked_error, reading, retry_when_locked
-from app.extensions import db
+from app.extensions import db, mail
 from app.infra import clock, units
 from app.models import EmailMessage, EmailStatus
 
@@ -49,8 +49,10 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
     briefly unavailable (``_record``): a failed mark never leads to a second send. A sender that dies between
     the server's acceptance and the mark (the one message it has in flight) leaves that message to be sent
     again once the lease has run out, with the same Message-ID.
+
+    The messages of one call go over one connection to the mail server (``Mailer``), not one each.
     """
-    with Session(db.engine, expire_on_commit=False) as session:
+    with Session(db.engine, expire_on_commit=False) as session, Mailer() as mailer:
         if ids is None:
             due = (
                 sa.select(EmailMessage.id)
@@ -76,7 +78,7 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
                 continue
             claimed_at = clock.now()
             try:
-                _deliver(message)
+                _deliver(message, mailer)
             except Exception as exc:  # any transport error: record it, retry later with back-off
                 failed += 1
                 attempts = message.attempts + 1
@@ -116,7 +118,59 @@ def _claim(session: Session, message_id: int) -> sa.Row | None:
         ).first()
 
 
-def _deliver(message) -> None:
+class Mailer:
+    """One connection to the mail server for a run of ``send_pending``: opened for its first message, reused for
+    the next ones, and closed at the end (``with Mailer() as mailer``).
+
+    Opening an SMTP connection (TCP, greeting, EHLO, and STARTTLS and AUTH where configured) costs more than
+    sending a message over it, so a batch of reminders pays for it once. After any failure the connection is
+    dropped and the next message opens a new one, so one refused message or broken connection does not fail
+    the rest. ``MAIL_MESSAGES_PER_CONNECTION`` bounds the messages sent over one connection (servers limit
+    them); the other backends (files in development, memory in tests) take one connection per message, so a
+    development outbox keeps one file per email.
+    """
+
+    def __init__(self) -> None:
+        smtp = current_app.extensions["mailman"].backend == "smtp"
+        self.per_connection = max(int(current_app.config.get("MAIL_MESSAGES_PER_CONNECTION", 100)), 1) if smtp else 1
+        self._connection = None
+        self._sent = 0
+        #: connections opened (tests and benchmarks count them)
+        self.opened = 0
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, email: EmailMultiAlternatives) -> None:
+        if self._connection is None or self._sent >= self.per_connection:
+            self.close()
+            connection = mail.get_connection()
+            connection.open()
+            self._connection, self._sent = connection, 0
+            self.opened += 1
+        email.connection = self._connection
+        try:
+            email.send()
+        except Exception:
+            self.close(broken=True)
+            raise
+        self._sent += 1
+
+    def close(self, *, broken: bool = False) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.close()
+        except Exception as exc:  # the messages are sent or recorded as failed already; nothing depends on QUIT
+            if not broken:
+                log.warning("closing the mail server connection failed: %s", exc)
+
+
+def _deliver(message, mailer: Mailer) -> None:
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
@@ -127,7 +181,7 @@ def _deliver(message) -> None:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
-    email.send()
+    mailer.send(email)
 
 
 def _record(session: Session, message_id: int, message_ref: str, values: dict, claimed_at) -> bool:

@@ -1,0 +1,120 @@
+"""Sending the outbox over SMTP: one connection per batch, a new one after a failure or every
+MAIL_MESSAGES_PER_CONNECTION messages; one file per email in development."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app, notifications
+from app.extensions import db
+from app.infra import clock
+from app.models import EmailMessage, EmailStatus
+from config import TestConfig
+from tests.smtp import SMTPServer
+
+
+def _queue(count: int) -> list[int]:
+    rows = [
+        EmailMessage(to_address=f"member{n}@example.org", subject=f"Receipt {n}", body_text=f"Body {n}", kind="test")
+        for n in range(count)
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    ids = [row.id for row in rows]
+    db.session.remove()
+    return ids
+
+
+@pytest.fixture
+def sender_app(ctx, database_url, tmp_path):
+    """An app on the test database with the given mail settings (its context is entered by the test)."""
+    made = []
+
+    def make(**settings):
+        application = create_app(
+            TestConfig,
+            SQLALCHEMY_DATABASE_URI=database_url,
+            UPLOAD_DIR=str(tmp_path / "uploads"),
+            PACK_DIR=str(tmp_path / "packs"),
+            MAIL_TIMEOUT=5,
+            **settings,
+        )
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _statuses() -> dict[str, tuple]:
+    rows = db.session.execute(
+        sa.select(EmailMessage.to_address, EmailMessage.status, EmailMessage.attempts, EmailMessage.last_error)
+    ).all()
+    db.session.remove()
+    return {to: (status, attempts, error) for to, status, attempts, error in rows}
+
+
+def test_a_batch_goes_over_one_smtp_connection(sender_app):
+    ids = _queue(5)
+    with SMTPServer() as server:
+        with sender_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port).app_context():
+            assert notifications.send_pending(ids) == (5, 0)
+            statuses = _statuses()
+        assert server.connections == 1
+        assert sorted(r.rcpt_to[0] for r in server.received) == sorted(f"<member{n}@example.org>" for n in range(5))
+    assert {s for s, _, _ in statuses.values()} == {EmailStatus.SENT}
+
+
+def test_a_refused_recipient_fails_alone_and_the_next_message_opens_a_new_connection(sender_app):
+    ids = _queue(5)
+    with SMTPServer(refuse=lambda rcpt: "member1@" in rcpt) as server:
+        with sender_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port).app_context():
+            started = clock.now()
+            assert notifications.send_pending(ids) == (4, 1)
+            statuses = _statuses()
+            refused = db.session.scalar(sa.select(EmailMessage).where(EmailMessage.to_address == "member1@example.org"))
+            retry_at = refused.next_attempt_at
+            db.session.remove()
+        assert server.connections == 2  # the one that failed is dropped; the rest share the next
+        assert server.count() == 4
+    status, attempts, error = statuses.pop("member1@example.org")
+    assert (status, attempts) == (EmailStatus.PENDING, 1)
+    assert "550" in error and "No such mailbox" in error
+    assert retry_at > started  # tried again later, with back-off
+    assert {s for s, _, _ in statuses.values()} == {EmailStatus.SENT}
+
+
+def test_each_connection_carries_at_most_the_configured_number_of_messages(sender_app):
+    ids = _queue(5)
+    with SMTPServer() as server:
+        settings = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": server.port}
+        with sender_app(**settings, MAIL_MESSAGES_PER_CONNECTION=2).app_context():
+            assert notifications.send_pending(ids) == (5, 0)
+        assert server.connections == 3
+        assert server.count() == 5
+
+
+def test_a_server_that_cannot_be_reached_fails_each_message_and_sends_none(sender_app):
+    ids = _queue(3)
+    with SMTPServer() as server:
+        port = server.port  # nothing listens there once the server has stopped
+    with sender_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port).app_context():
+        assert notifications.send_pending(ids) == (0, 3)
+        statuses = _statuses()
+    assert {(s, a) for s, a, _ in statuses.values()} == {(EmailStatus.PENDING, 1)}
+
+
+def test_development_files_keep_one_email_per_file(sender_app, tmp_path):
+    ids = _queue(3)
+    folder = tmp_path / "outbox"
+    with sender_app(MAIL_BACKEND="file", MAIL_FILE_PATH=str(folder)).app_context():
+        assert notifications.send_pending(ids) == (3, 0)
+    files = sorted(Path(folder).iterdir())
+    assert len(files) == 3
+    assert sorted(f.read_text().count("Subject: Receipt") for f in files) == [1, 1, 1]
