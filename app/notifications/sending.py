@@ -11,7 +11,8 @@ import logging
 import os
 import threading
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -45,10 +46,11 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
     (``_claim``: still pending and due → due again a lease ahead), committed at once; only the sender whose
     update matched sends it. So two senders at once (the scheduler's sweep and a web process's background
     sender) never send one message twice, and no lock is held while the mail server answers. Once the server
-    has accepted it, the message is marked sent in its own short transaction, retried while the database is
-    briefly unavailable (``_record``): a failed mark never leads to a second send. A sender that dies between
-    the server's acceptance and the mark (the one message it has in flight) leaves that message to be sent
-    again once the lease has run out, with the same Message-ID.
+    has accepted it, the message is marked sent in the transaction that claims the next one (one write
+    transaction per message, not two; ``_claim``), or in one of its own after the last, retried while the
+    database is briefly unavailable (``_record``): a failed mark never leads to a second send. A sender that dies
+    between the server's acceptance and the mark (the one message it has in flight) leaves that message to be
+    sent again once the lease has run out, with the same Message-ID.
 
     The messages of one call go over one connection to the mail server (``Mailer``), not one each.
     """
@@ -66,10 +68,12 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
         else:
             message_ids = list(ids)  # the claim skips any that are not (or no longer) pending and due
         sent = failed = 0
+        outcome: Outcome | None = None  # the last message's, not yet written
         for message_id in message_ids:
             try:
-                message = _claim(session, message_id)
+                message, outcome = _claim(session, message_id, outcome), None
             except sa.exc.OperationalError as exc:  # database unavailable: the rest wait for the next sweep
+                outcome = None  # written on its own by _claim before its claim alone failed
                 if ids is not None and is_locked_error(exc):
                     raise  # the background sender waits for the lock (retry_when_locked) instead
                 log.warning("could not claim email %s: %s", message_id, exc)
@@ -96,26 +100,59 @@ def send_pending(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int
                     "sent_at": clock.now(),
                     "last_error": None,
                 }
-            _record(session, message.id, message.message_id, values, claimed_at)
+            outcome = Outcome(message.id, message.message_id, values, claimed_at)
+        if outcome is not None:
+            _record(session, outcome)
     return sent, failed
 
 
-def _claim(session: Session, message_id: int) -> sa.Row | None:
-    """Take one due message for this sender for a lease: one conditional UPDATE that returns the message,
-    committed at once. None if another sender has it (or it is sent, or not due)."""
-    now = clock.now()  # now, not the batch's start: a long batch must not take an already-expired lease
-    with units.unit(session):
-        return session.execute(
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt at a message came to, as the values to write (plain values, not the row: a rollback
+    expires loaded rows, and reading one again would need the database that just failed)."""
+
+    message_id: int
+    message_ref: str
+    values: dict
+    claimed_at: datetime
+
+    def update(self) -> sa.Update:
+        return (
             sa.update(EmailMessage)
-            .where(
-                EmailMessage.id == message_id,
-                EmailMessage.status == EmailStatus.PENDING,
-                EmailMessage.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + SEND_LEASE)
-            .returning(*_SENT_COLUMNS)
+            .where(EmailMessage.id == self.message_id)
+            .values(**self.values)
             .execution_options(synchronize_session=False)
-        ).first()
+        )
+
+
+def _claim(session: Session, message_id: int, previous: Outcome | None = None) -> sa.Row | None:
+    """Take one due message for this sender for a lease: one conditional UPDATE that returns the message,
+    committed at once. None if another sender has it (or it is sent, or not due).
+
+    ``previous`` (the outcome of the message sent before) is written first in the same transaction. If that
+    transaction fails, the outcome is written on its own (``_record``, retried) and the claim tried alone, as
+    it would have been without it."""
+    now = clock.now()  # now, not the batch's start: a long batch must not take an already-expired lease
+    try:
+        with units.unit(session):
+            if previous is not None:
+                session.execute(previous.update())
+            return session.execute(
+                sa.update(EmailMessage)
+                .where(
+                    EmailMessage.id == message_id,
+                    EmailMessage.status == EmailStatus.PENDING,
+                    EmailMessage.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=now + SEND_LEASE)
+                .returning(*_SENT_COLUMNS)
+                .execution_options(synchronize_session=False)
+            ).first()
+    except sa.exc.OperationalError:
+        if previous is None:
+            raise
+    _record(session, previous)
+    return _claim(session, message_id)
 
 
 class Mailer:
@@ -184,31 +221,31 @@ def _deliver(message, mailer: Mailer) -> None:
     mailer.send(email)
 
 
-def _record(session: Session, message_id: int, message_ref: str, values: dict, claimed_at) -> bool:
+def _record(session: Session, outcome: Outcome) -> bool:
     """Write the outcome of one attempt in its own short transaction, retrying while the database is locked.
 
     Retries until shortly before the message's lease runs out (after that another sender may take it, so
-    there is nothing left to protect). Returns whether it was written. Takes plain values, not the row: a
-    rollback expires loaded rows, and reading one again would need the database that just failed.
+    there is nothing left to protect). Returns whether it was written.
     """
-    lease_left = claimed_at + SEND_LEASE - MARK_MARGIN - clock.now()
+    lease_left = outcome.claimed_at + SEND_LEASE - MARK_MARGIN - clock.now()
     give_up = time.monotonic() + max(lease_left.total_seconds(), 0.0)
     pause = 0.05
     while True:
         try:
             with units.unit(session):
-                session.execute(
-                    sa.update(EmailMessage)
-                    .where(EmailMessage.id == message_id)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
+                session.execute(outcome.update())
             return True
         except sa.exc.OperationalError as exc:  # "database is locked", a dropped connection: try again
             if time.monotonic() + pause >= give_up:
-                log.error("could not record email %s (%s) as %s: %s", message_id, message_ref, values, exc)
+                log.error(
+                    "could not record email %s (%s) as %s: %s",
+                    outcome.message_id,
+                    outcome.message_ref,
+                    outcome.values,
+                    exc,
+                )
                 return False
-            log.warning("recording email %s failed (%s); retrying in %.2fs", message_id, exc, pause)
+            log.warning("recording email %s failed (%s); retrying in %.2fs", outcome.message_id, exc, pause)
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from app import create_app, notifications
 from app.extensions import db
@@ -118,3 +119,46 @@ def test_development_files_keep_one_email_per_file(sender_app, tmp_path):
     files = sorted(Path(folder).iterdir())
     assert len(files) == 3
     assert sorted(f.read_text().count("Subject: Receipt") for f in files) == [1, 1, 1]
+
+
+def test_each_message_costs_one_write_transaction(ctx, outbox):
+    """A message's outcome is written with the claim of the next one: five messages, six commits (not ten)."""
+    ids = _queue(5)
+    commits = []
+
+    def committed(conn) -> None:
+        commits.append(conn)
+
+    event.listen(db.engine, "commit", committed)
+    try:
+        assert notifications.send_pending(ids) == (5, 0)
+    finally:
+        event.remove(db.engine, "commit", committed)
+    assert len(commits) == 6
+    assert len(outbox) == 5
+    assert {s for s, _, _ in _statuses().values()} == {EmailStatus.SENT}
+
+
+def test_a_lock_while_writing_an_outcome_with_the_next_claim_sends_each_message_once(ctx, outbox):
+    ids = _queue(3)
+    locks = {"left": 2}
+
+    def locked(conn, cursor, statement, parameters, context, executemany):
+        marking_sent = statement.lstrip().upper().startswith("UPDATE EMAIL_MESSAGES") and "'sent'" in repr(parameters)
+        if marking_sent and locks["left"]:
+            locks["left"] -= 1
+            raise sa.exc.OperationalError(
+                statement, parameters, conn.dialect.dbapi.OperationalError("database is locked")
+            )
+
+    event.listen(db.engine, "before_cursor_execute", locked)
+    try:
+        assert notifications.send_pending(ids) == (3, 0)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", locked)
+    assert locks["left"] == 0
+    assert len(outbox) == 3
+    assert {(s, a, e) for s, a, e in _statuses().values()} == {(EmailStatus.SENT, 1, None)}
+    # Nothing is left claimed or due: a later sweep sends nothing again.
+    assert notifications.send_pending() == (0, 0)
+    assert len(outbox) == 3
