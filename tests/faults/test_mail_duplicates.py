@@ -26,22 +26,11 @@ from app.models import EmailMessage, EmailStatus
 from config import TestConfig
 from tests.conftest import POSTGRES
 from tests.factories import BidFactory, member_of
+from tests.outbox import locked_while_marking_sent, queue_plain
 from tests.smtp import SMTPServer
 
 MESSAGES = 40
 SENDERS = 4
-
-
-def _queue_rows(count: int) -> list[int]:
-    rows = [
-        EmailMessage(to_address=f"member{n}@example.org", subject=f"Receipt {n}", body_text=f"Body {n}", kind="test")
-        for n in range(count)
-    ]
-    db.session.add_all(rows)
-    db.session.commit()
-    ids = [row.id for row in rows]
-    db.session.remove()
-    return ids
 
 
 @pytest.fixture
@@ -97,7 +86,7 @@ def test_the_message_id_is_stored_when_queued_and_sent_as_the_header(ctx, outbox
 
 
 def test_a_sender_killed_mid_batch_sends_again_at_most_what_it_had_in_flight(ctx, database_url, smtp_app_for):
-    ids = _queue_rows(MESSAGES)
+    ids = queue_plain(MESSAGES)
     batch = ",".join(map(str, ids))
     with SMTPServer(delay=lambda _message: 0.03) as server:
         proc = subprocess.Popen(
@@ -150,23 +139,9 @@ def test_a_sender_killed_mid_batch_sends_again_at_most_what_it_had_in_flight(ctx
 
 
 def test_a_locked_database_while_marking_sent_does_not_lead_to_a_second_send(ctx, outbox):
-    (message_id,) = _queue_rows(1)
-    locks = {"left": 3}
-
-    def locked(conn, cursor, statement, parameters, context, executemany):
-        marking_sent = statement.lstrip().upper().startswith("UPDATE EMAIL_MESSAGES") and "'sent'" in repr(parameters)
-        if marking_sent and locks["left"]:
-            locks["left"] -= 1
-            # As SQLAlchemy raises the driver's error ("database is locked" on SQLite after the busy timeout).
-            raise sa.exc.OperationalError(
-                statement, parameters, conn.dialect.dbapi.OperationalError("database is locked")
-            )
-
-    event.listen(db.engine, "before_cursor_execute", locked)
-    try:
+    (message_id,) = queue_plain(1)
+    with locked_while_marking_sent(3) as locks:
         sent, failed = notifications.send_pending([message_id])
-    finally:
-        event.remove(db.engine, "before_cursor_execute", locked)
     assert locks["left"] == 0, "the mark was not attempted under the lock"
     assert (sent, failed) == (1, 0)
     row = db.session.get(EmailMessage, message_id)
@@ -184,7 +159,7 @@ def test_a_locked_database_while_marking_sent_does_not_lead_to_a_second_send(ctx
 def test_sqlite_locked_by_another_writer_while_marking_sent_sends_once(ctx, database_url, smtp_app_for, logs):
     """A real "database is locked": another connection takes SQLite's write lock the moment the mail server
     has the message, and keeps it for a second, past the sender's (shortened) busy timeout."""
-    (message_id,) = _queue_rows(1)
+    (message_id,) = queue_plain(1)
     holder = sqlite3.connect(sa.make_url(database_url).database, check_same_thread=False, isolation_level=None)
     released = threading.Event()
 

@@ -14,19 +14,8 @@ from app.extensions import db
 from app.infra import clock
 from app.models import EmailMessage, EmailStatus
 from config import TestConfig
+from tests.outbox import locked_while_marking_sent, queue_plain
 from tests.smtp import SMTPServer
-
-
-def _queue(count: int) -> list[int]:
-    rows = [
-        EmailMessage(to_address=f"member{n}@example.org", subject=f"Receipt {n}", body_text=f"Body {n}", kind="test")
-        for n in range(count)
-    ]
-    db.session.add_all(rows)
-    db.session.commit()
-    ids = [row.id for row in rows]
-    db.session.remove()
-    return ids
 
 
 @pytest.fixture
@@ -62,7 +51,7 @@ def _statuses() -> dict[str, tuple]:
 
 
 def test_a_batch_goes_over_one_smtp_connection(sender_app):
-    ids = _queue(5)
+    ids = queue_plain(5)
     with SMTPServer() as server:
         with sender_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port).app_context():
             assert notifications.send_pending(ids) == (5, 0)
@@ -73,7 +62,7 @@ def test_a_batch_goes_over_one_smtp_connection(sender_app):
 
 
 def test_a_refused_recipient_fails_alone_and_the_next_message_opens_a_new_connection(sender_app):
-    ids = _queue(5)
+    ids = queue_plain(5)
     with SMTPServer(refuse=lambda rcpt: "member1@" in rcpt) as server:
         with sender_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port).app_context():
             started = clock.now()
@@ -92,7 +81,7 @@ def test_a_refused_recipient_fails_alone_and_the_next_message_opens_a_new_connec
 
 
 def test_each_connection_carries_at_most_the_configured_number_of_messages(sender_app):
-    ids = _queue(5)
+    ids = queue_plain(5)
     with SMTPServer() as server:
         settings = {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": server.port}
         with sender_app(**settings, MAIL_MESSAGES_PER_CONNECTION=2).app_context():
@@ -102,7 +91,7 @@ def test_each_connection_carries_at_most_the_configured_number_of_messages(sende
 
 
 def test_a_server_that_cannot_be_reached_fails_each_message_and_sends_none(sender_app):
-    ids = _queue(3)
+    ids = queue_plain(3)
     with SMTPServer() as server:
         port = server.port  # nothing listens there once the server has stopped
     with sender_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port).app_context():
@@ -112,7 +101,7 @@ def test_a_server_that_cannot_be_reached_fails_each_message_and_sends_none(sende
 
 
 def test_development_files_keep_one_email_per_file(sender_app, tmp_path):
-    ids = _queue(3)
+    ids = queue_plain(3)
     folder = tmp_path / "outbox"
     with sender_app(MAIL_BACKEND="file", MAIL_FILE_PATH=str(folder)).app_context():
         assert notifications.send_pending(ids) == (3, 0)
@@ -123,7 +112,7 @@ def test_development_files_keep_one_email_per_file(sender_app, tmp_path):
 
 def test_each_message_costs_one_write_transaction(ctx, outbox):
     """A message's outcome is written with the claim of the next one: five messages, six commits (not ten)."""
-    ids = _queue(5)
+    ids = queue_plain(5)
     commits = []
 
     def committed(conn) -> None:
@@ -140,22 +129,9 @@ def test_each_message_costs_one_write_transaction(ctx, outbox):
 
 
 def test_a_lock_while_writing_an_outcome_with_the_next_claim_sends_each_message_once(ctx, outbox):
-    ids = _queue(3)
-    locks = {"left": 2}
-
-    def locked(conn, cursor, statement, parameters, context, executemany):
-        marking_sent = statement.lstrip().upper().startswith("UPDATE EMAIL_MESSAGES") and "'sent'" in repr(parameters)
-        if marking_sent and locks["left"]:
-            locks["left"] -= 1
-            raise sa.exc.OperationalError(
-                statement, parameters, conn.dialect.dbapi.OperationalError("database is locked")
-            )
-
-    event.listen(db.engine, "before_cursor_execute", locked)
-    try:
+    ids = queue_plain(3)
+    with locked_while_marking_sent(2) as locks:
         assert notifications.send_pending(ids) == (3, 0)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", locked)
     assert locks["left"] == 0
     assert len(outbox) == 3
     assert {(s, a, e) for s, a, e in _statuses().values()} == {(EmailStatus.SENT, 1, None)}
