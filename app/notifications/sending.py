@@ -169,11 +169,9 @@ class Mailer:
 
     def __init__(self) -> None:
         smtp = current_app.extensions["mailman"].backend == "smtp"
-        self.per_connection = max(int(current_app.config.get("MAIL_MESSAGES_PER_CONNECTION", 100)), 1) if smtp else 1
+        self.per_connection = max(int(current_app.config["MAIL_MESSAGES_PER_CONNECTION"]), 1) if smtp else 1
         self._connection = None
         self._sent = 0
-        #: connections opened (tests and benchmarks count them)
-        self.opened = 0
 
     def __enter__(self) -> Mailer:
         return self
@@ -187,7 +185,6 @@ class Mailer:
             connection = mail.get_connection()
             connection.open()
             self._connection, self._sent = connection, 0
-            self.opened += 1
         email.connection = self._connection
         try:
             email.send()
