@@ -1,16 +1,45 @@
-"""Helpers for tests of the outbox's sending: plain queued messages, and a database that is "locked" while a
-message is being marked sent."""
+"""Helpers for tests of the outbox's sending: apps on the test database with their own mail settings, plain
+queued messages, and a database that is "locked" while a message is being marked sent."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from app import create_app
 from app.extensions import db
 from app.models import EmailMessage
+from config import TestConfig
+
+
+@contextlib.contextmanager
+def sender_apps(database_url: str, folder: Path) -> Iterator[Callable[..., object]]:
+    """``make(**settings)``: an app on the test database with these mail settings (a 5-second mail timeout unless
+    they say otherwise); each one's engine is disposed of at the end."""
+    made = []
+
+    def make(**settings):
+        application = create_app(
+            TestConfig,
+            SQLALCHEMY_DATABASE_URI=database_url,
+            UPLOAD_DIR=str(folder / "uploads"),
+            PACK_DIR=str(folder / "packs"),
+            **({"MAIL_TIMEOUT": 5} | settings),
+        )
+        made.append(application)
+        return application
+
+    try:
+        yield make
+    finally:
+        for application in made:
+            with application.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def queue_plain(count: int) -> list[int]:

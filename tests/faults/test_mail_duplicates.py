@@ -19,14 +19,13 @@ import sqlalchemy as sa
 import time_machine
 from sqlalchemy import event
 
-from app import create_app, notifications
+from app import notifications
 from app.extensions import db
 from app.infra import clock
 from app.models import EmailMessage, EmailStatus
-from config import TestConfig
 from tests.conftest import POSTGRES
 from tests.factories import BidFactory, member_of
-from tests.outbox import locked_while_marking_sent, queue_plain
+from tests.outbox import locked_while_marking_sent, queue_plain, sender_apps
 from tests.smtp import SMTPServer
 
 MESSAGES = 40
@@ -44,27 +43,8 @@ def logs(caplog, monkeypatch):
 @pytest.fixture
 def smtp_app_for(database_url, tmp_path):
     """An app on the test database that sends through SMTP to a given local port."""
-    made = []
-
-    def make(port: int):
-        application = create_app(
-            TestConfig,
-            SQLALCHEMY_DATABASE_URI=database_url,
-            UPLOAD_DIR=str(tmp_path / "uploads"),
-            PACK_DIR=str(tmp_path / "packs"),
-            MAIL_BACKEND="smtp",
-            MAIL_SERVER="127.0.0.1",
-            MAIL_PORT=port,
-            MAIL_TIMEOUT=5,
-        )
-        made.append(application)
-        return application
-
-    yield make
-    for application in made:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with sender_apps(database_url, tmp_path) as make:
+        yield lambda port: make(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
 
 
 def test_the_message_id_is_stored_when_queued_and_sent_as_the_header(ctx, outbox):

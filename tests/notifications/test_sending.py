@@ -9,37 +9,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from app import create_app, notifications
+from app import notifications
 from app.extensions import db
 from app.infra import clock
 from app.models import EmailMessage, EmailStatus
-from config import TestConfig
-from tests.outbox import locked_while_marking_sent, queue_plain
+from tests.outbox import locked_while_marking_sent, queue_plain, sender_apps
 from tests.smtp import SMTPServer
 
 
 @pytest.fixture
 def sender_app(ctx, database_url, tmp_path):
     """An app on the test database with the given mail settings (its context is entered by the test)."""
-    made = []
-
-    def make(**settings):
-        application = create_app(
-            TestConfig,
-            SQLALCHEMY_DATABASE_URI=database_url,
-            UPLOAD_DIR=str(tmp_path / "uploads"),
-            PACK_DIR=str(tmp_path / "packs"),
-            MAIL_TIMEOUT=5,
-            **settings,
-        )
-        made.append(application)
-        return application
-
-    yield make
-    for application in made:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with sender_apps(database_url, tmp_path) as make:
+        yield make
 
 
 def _statuses() -> dict[str, tuple]:
