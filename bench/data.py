@@ -15,7 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from bench.common import PASSWORD
+from bench.common import PASSWORD, gather_statistics
 
 REGION_CODES = ["NE", "NW", "YH", "EM", "WM", "EE", "LON", "SE", "SW", "WAL", "SCO", "NI"]
 
@@ -117,6 +117,7 @@ def populate(app, *, organisations: int, bids: list[int], pledge_share: float = 
         convenor_email = convenor.email
         by_email = dict(db.session.execute(sa.select(User.email, User.organisation_id)).all())
         db.session.remove()
+        gather_statistics(db.engine)
     return Dataset(convenor_email, emails, [by_email[e] for e in emails], bid_ids)
 
 

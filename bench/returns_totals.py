@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from bench.common import database_targets, fresh_database, in_process_app, percentile, row, workdir
+from bench.common import database_targets, fresh_database, gather_statistics, in_process_app, percentile, row, workdir
 
 CODES = ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
 
@@ -210,6 +210,9 @@ def measure(url: str, instance, organisations: int, months: int, runs: int) -> d
     app = in_process_app(url, instance)
     programme_id, email = populate(app, organisations, months)
     from app.extensions import db
+
+    with app.app_context():
+        gather_statistics(db.engine)
     from app.models import ImpactReturn, Programme
     from app.pdf.returns_report import build_summary
     from app.services.returns import totals

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.infra import clock
-from app.models import PledgeRevision
+from app.models import Pledge, PledgeRevision
 from app.money import split_evenly
 from app.regions import REGIONS
 from app.services import series, totals
@@ -107,11 +108,100 @@ def test_older_sqlite_buckets_the_same_without_unixepoch(history, monkeypatch):
     newer = series.pledged_series(bid, max_points=20)
     monkeypatch.setattr(series.sqlite3, "sqlite_version_info", (3, 37, 2))
     series._statements.cache_clear()
+    _forget_kept()  # sum every bucket with the fallback, not only the newest
     try:
-        assert "strftime" in str(series._statements("sqlite").bucketed)
+        assert "strftime" in str(series._statements("sqlite").buckets)
         assert series.pledged_series(bid, max_points=20) == newer
     finally:
         series._statements.cache_clear()
+
+
+def _forget_kept() -> None:
+    current_app.extensions.pop("kept_series", None)
+
+
+def _summed_afresh(bid) -> list:
+    _forget_kept()
+    return series.pledged_series(bid, max_points=20)
+
+
+def _revision(pledge, at, amount_pence: int) -> None:
+    db.session.add(
+        PledgeRevision(
+            pledge_id=pledge.id,
+            bid_id=pledge.bid_id,
+            organisation_id=pledge.organisation_id,
+            version=1000 + amount_pence,
+            action="updated",
+            actor_id=pledge.created_by_id,
+            created_at=at,
+            before={"status": "confirmed", "amount_pence": 0},
+            after={"status": "confirmed", "amount_pence": amount_pence},
+        )
+    )
+    db.session.flush()
+
+
+@pytest.fixture
+def bucket_reads(ctx):
+    """The ``since`` of each bucketed read: where it started summing (1970 when it summed every bucket)."""
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        if "GROUP BY" in statement and "pledge_revisions" in statement:
+            seen.append(str(parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", listen)
+
+
+def test_a_bucketed_series_sums_only_its_newest_buckets_again(history, bucket_reads):
+    """The buckets before the newest are kept: the next read sums from the newest on, and gives what summing
+    every revision again gives, including changes after the first read."""
+    bid, revisions = history
+    first = series.pledged_series(bid, max_points=20)
+    assert "1970" in bucket_reads[-1]
+    pledge = db.session.get(Pledge, revisions[-1][0])
+    _revision(pledge, revisions[-1][1] + timedelta(seconds=1), 7_00)  # into the newest bucket
+    _revision(pledge, revisions[-1][1] + timedelta(hours=2), 9_00)  # a bucket of its own
+    again = series.pledged_series(bid, max_points=20)
+    assert "1970" not in bucket_reads[-1]  # started from the newest bucket
+    assert again == _summed_afresh(bid)
+    assert again[-1].pledged_pence == first[-1].pledged_pence + 16_00
+    assert len(again) == len(first) + 1
+
+
+def test_a_change_among_the_kept_buckets_sums_them_all_again(history, bucket_reads):
+    """A revision dated before the kept buckets end (one that committed late, or was imported) is counted."""
+    bid, revisions = history
+    first = series.pledged_series(bid, max_points=20)
+    _revision(db.session.get(Pledge, revisions[10][0]), revisions[10][1] + timedelta(seconds=1), 5_00)
+    again = series.pledged_series(bid, max_points=20)
+    assert "1970" in bucket_reads[-1]  # the fingerprint no longer matched
+    assert again == _summed_afresh(bid)
+    assert again[-1].pledged_pence == first[-1].pledged_pence + 5_00
+
+
+def test_buckets_kept_from_a_rolled_back_change_are_not_shown(history):
+    bid, revisions = history
+    before = _summed_afresh(bid)
+    savepoint = db.session.begin_nested()
+    _revision(db.session.get(Pledge, revisions[10][0]), revisions[10][1] + timedelta(seconds=1), 5_00)
+    assert series.pledged_series(bid, max_points=20)[-1].pledged_pence == before[-1].pledged_pence + 5_00
+    savepoint.rollback()
+    assert series.pledged_series(bid, max_points=20) == before
+
+
+def test_each_bid_and_step_is_kept_apart_and_the_oldest_read_is_dropped():
+    kept = series._KeptSeries(size=2)
+    made = [series._Kept(clock.now(), series._Sums(n), ()) for n in range(3)]
+    kept.put((1, 60), made[0])
+    kept.put((1, 3600), made[1])
+    assert kept.get((1, 60)) is made[0]  # read last: kept over (1, 3600)
+    kept.put((2, 60), made[2])
+    assert kept.get((1, 3600)) is None
+    assert kept.get((1, 60)) is made[0] and kept.get((2, 60)) is made[2]
 
 
 def test_the_total_at_any_moment(history):
