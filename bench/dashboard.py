@@ -5,8 +5,9 @@ client and a ``before_cursor_execute`` listener; BEGIN is not counted), and the 
 served by gunicorn (production settings) to one logged-in convenor on loopback. The totals are measured
 through ``/api/v1/bids/<id>/totals`` when that route exists, and always as ``services.totals.compute``
 in-process, alternating with the bare aggregate query (bench/bare_query.py). The targets compare each size
-with the same page at 39 members, measured in the same run: the page's median and the totals API's median at
-5,000 members within 2× of 39's, and the same SQL statements at every size. Run alone:
+with the same page at 39 members, measured in the same run and the same minutes (one request to each size in
+turn, 30 rounds after three warming ones): the page's median and the totals API's median at 5,000 members within
+2× of 39's, and the same SQL statements at every size. Run alone:
 ``python -m bench.dashboard [--small]`` (``--small``: 39 and 5,000 members only, fewer repeats).
 """
 
@@ -133,16 +134,22 @@ def compute_timings(app, bid_id: int, repeats: int) -> tuple[list[float], list[f
     return project, bare
 
 
-def http_timings(base: str, session: WebSession, path: str, repeats: int, headers=None) -> tuple[list[float], int]:
-    latencies, status = [], 0
+def http_timings(
+    base: str, session: WebSession, paths: list[str], repeats: int, headers=None
+) -> list[tuple[list[float], int]]:
+    """Each path's latencies, the paths taken in turn (one request to each, ``repeats`` times) so that every size
+    is measured over the same minutes as the 39-member baseline; each path warmed first with three requests."""
+    latencies: list[list[float]] = [[] for _ in paths]
+    statuses = [0] * len(paths)
     with httpx.Client(timeout=60) as client:
         for n in range(repeats + 3):
-            started = time.perf_counter()
-            response = session.request(client, "GET", base + path, headers=dict(headers or {}))
-            if n >= 3:  # the first three warm the worker
-                latencies.append(time.perf_counter() - started)
-            status = response.status_code
-    return latencies, status
+            for i, path in enumerate(paths):
+                started = time.perf_counter()
+                response = session.request(client, "GET", base + path, headers=dict(headers or {}))
+                if n >= 3:  # the first three rounds warm the worker
+                    latencies[i].append(time.perf_counter() - started)
+                statuses[i] = response.status_code
+    return [(found, status) for found, status in zip(latencies, statuses, strict=True)]
 
 
 def run_database(label: str, url: str, work, repeats: int, sizes=SIZES) -> dict:
@@ -160,9 +167,20 @@ def run_database(label: str, url: str, work, repeats: int, sizes=SIZES) -> dict:
         session = WebSession()
         with httpx.Client(timeout=60) as client:
             session.login(client, server.url, data.convenor_email)
-        for size, bid_id in zip(sizes, data.bid_ids, strict=True):
-            print(f"  [{label}] {size} members", flush=True)
-            page, page_status = http_timings(server.url, session, f"/bids/{bid_id}", repeats)
+        print(f"  [{label}] dashboard pages, {' and '.join(map(str, sizes))} members in turn", flush=True)
+        pages = http_timings(server.url, session, [f"/bids/{bid_id}" for bid_id in data.bid_ids], repeats)
+        apis = None
+        if api_path:
+            print(f"  [{label}] totals API, the sizes in turn", flush=True)
+            apis = http_timings(
+                server.url,
+                WebSession(),
+                [api_path.format(bid_id=bid_id) for bid_id in data.bid_ids],
+                repeats,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        for n, (size, bid_id) in enumerate(zip(sizes, data.bid_ids, strict=True)):
+            page, page_status = pages[n]
             project, bare = compute_timings(app, bid_id, repeats * 3)
             entry = {
                 "page": latency_ms(page),
@@ -171,14 +189,8 @@ def run_database(label: str, url: str, work, repeats: int, sizes=SIZES) -> dict:
                 "bare_aggregate": latency_ms(bare),
                 **{k: v for k, v in counts[size].items() if k != "page_statements"},
             }
-            if api_path:
-                api, entry["api_http_status"] = http_timings(
-                    server.url,
-                    WebSession(),
-                    api_path.format(bid_id=bid_id),
-                    repeats,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
+            if apis is not None:
+                api, entry["api_http_status"] = apis[n]
                 entry["api"] = latency_ms(api)
             measured[size] = entry
         command = " ".join(server.command[1:])
