@@ -352,8 +352,8 @@ def machine() -> dict[str, str]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "postgresql": _postgres_version(),
-        "postgresql_autovacuum": _postgres_setting("autovacuum"),
+        "postgresql": _postgres_setting("server_version"),
+        "postgresql_autovacuum": _postgres_setting("autovacuum", "(benchmarks run VACUUM ANALYZE after loading)"),
         "load_average_1_5_15_min": load_average(),
     }
     try:
@@ -385,19 +385,11 @@ def _memory() -> str:
     return "unknown"
 
 
-def _postgres_setting(name: str) -> str:
+def _postgres_setting(name: str, note: str = "") -> str:
+    """A setting of the benchmarks' PostgreSQL (``SHOW name``), with ``note`` after it."""
     if not postgres_available():
         return "not reachable"
     import psycopg
 
     with psycopg.connect(POSTGRES_URL) as conn:
-        return f"{conn.execute(f'SHOW {name}').fetchone()[0]} (benchmarks run VACUUM ANALYZE after loading)"
-
-
-def _postgres_version() -> str:
-    if not postgres_available():
-        return "not reachable"
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL) as conn:
-        return str(conn.execute("SHOW server_version").fetchone()[0])
+        return " ".join(filter(None, [str(conn.execute(f"SHOW {name}").fetchone()[0]), note]))

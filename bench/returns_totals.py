@@ -136,6 +136,7 @@ def populate(app, organisations: int, months: int) -> tuple[int, str]:
             )
         db.session.commit()
         clock.now()
+        gather_statistics(db.engine)
         return programme.id, convenor.email
 
 
@@ -210,9 +211,6 @@ def measure(url: str, instance, organisations: int, months: int, runs: int) -> d
     app = in_process_app(url, instance)
     programme_id, email = populate(app, organisations, months)
     from app.extensions import db
-
-    with app.app_context():
-        gather_statistics(db.engine)
     from app.models import ImpactReturn, Programme
     from app.pdf.returns_report import build_summary
     from app.services.returns import totals

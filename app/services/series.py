@@ -109,8 +109,8 @@ def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
     whatever the number of members)."""
     statements = _statements(db.session.get_bind().dialect.name)
     step = _step(bid, clock.now())
-    key = (bid.id, step)
-    kept = _kept_series().get(key)
+    key, kept_series = (bid.id, step), _kept_series()
+    kept = kept_series.get(key)
     since = kept.boundary if kept is not None else _EPOCH
     found = db.session.execute(statements.count, {"bid_id": bid.id, "since": since}).one()
     if found[0] <= max_points:  # every change its own point
@@ -133,7 +133,7 @@ def pledged_series(bid: Bid, *, max_points: int = MAX_POINTS) -> list[Point]:
             sums = _Sums(sums.count + count, total, at)
     if buckets:
         newest_start = _bucket_start(buckets[-1][0], step)
-        _kept_series().put(key, _Kept(newest_start, sums, tuple(points[:-1])))
+        kept_series.put(key, _Kept(newest_start, sums, tuple(points[:-1])))
     return _merged(points)
 
 
