@@ -29,6 +29,11 @@ def remembered(session: Session, key: Hashable, load: Callable[[], T], *, keep: 
     return value
 
 
+def remember(session: Session, key: Hashable, value: object) -> None:
+    """Keep a fact read as part of another statement, as ``remembered`` would have kept it."""
+    session.info.setdefault(_KEY, {})[key] = value
+
+
 def install(session_class) -> None:
     """Forget a session's facts whenever its outermost transaction ends (once, however many apps are made)."""
     if getattr(session_class, "_facts_installed", False):

@@ -91,11 +91,33 @@ def get_bid_for_convenor(user: User | None, bid_id: int) -> Bid:
 
 
 def get_bid_for_member(user: User | None, bid_id: int) -> Bid:
-    """The bid, for users of an organisation that joined it."""
-    bid = db.session.get(Bid, bid_id)
-    if bid is None or bid.status == BidStatus.DRAFT or not is_bid_member(user, bid):
+    """The bid, for users of an organisation that joined it.
+
+    The bid and whether the organisation joined it are read in one statement; a "yes" is kept for the rest of
+    the transaction, as ``member_organisation_joined`` keeps it, so the service's own check asks nothing more.
+    """
+    if not (user and user.is_authenticated) or user.is_convenor:
+        raise NotFound("No such bid.")
+    found = db.session.execute(_member_bid_query(), {"bid_id": bid_id, "organisation_id": user.organisation_id}).first()
+    if found is None:
+        raise NotFound("No such bid.")
+    bid, joined = found
+    if joined:
+        facts.remember(db.session(), ("joined", bid.id, user.organisation_id), True)
+    if bid.status == BidStatus.DRAFT or not joined:
         raise NotFound("No such bid.")
     return bid
+
+
+@functools.cache
+def _member_bid_query() -> sa.Select:
+    """A bid, and whether an organisation accepted an invitation to it (built once, the two ids as parameters)."""
+    joined = sa.exists().where(
+        Invitation.bid_id == Bid.id,
+        Invitation.organisation_id == sa.bindparam("organisation_id"),
+        Invitation.status == InvitationStatus.ACCEPTED,
+    )
+    return sa.select(Bid, joined).where(Bid.id == sa.bindparam("bid_id"))
 
 
 def visible_bids(user: User) -> list[Bid]:

@@ -370,6 +370,33 @@ def test_grace_window_lets_those_who_started_finish(data, login):
     assert amounts == [26_000_000]
 
 
+def test_an_amendment_reads_the_user_the_bid_and_the_pledge_once_each(app, world, login, data):
+    """The bid and the organisation's membership of it come in one statement; nothing is read twice."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    bid_id, email, _ = world
+    browser = login(email)
+    pledge(browser, bid_id)
+    form = PledgeForm(browser, bid_id)
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement.rsplit("FROM", 1)[1].split()[0])  # the outermost FROM comes last
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert form.submit(amount="£260,000").status_code == 302
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert reads == ["users", "bids", "pledges"], reads
+    assert _pledge(data, bid_id).amount_pence == 26_000_000
+
+
 def test_convenor_cannot_pledge(world, login):
     bid_id, _, convenor = world
     assert login(convenor).get(f"/bids/{bid_id}/pledge").status_code == 404
