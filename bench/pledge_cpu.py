@@ -11,7 +11,9 @@ PUT and floor write, and the ratios; and the process's CPU per POST including th
 (measured after the sender has finished), so that moving the email off the request does not hide its cost.
 A second reference, alternating with the others: the same floor served by the thinnest Flask app
 (``bench.bare_app``'s ``POST /floor``, a form of the pledge's size) through the same test client, so that what
-Flask and Werkzeug cost per request, before the project adds anything, is measured beside the floor.
+Flask and Werkzeug cost per request, before the project adds anything, is measured beside the floor. A third:
+the POST's own statements with nothing around them (``bench.post_statements``), what the database work that
+the POST is asked to do costs at its cheapest.
 ``--profile`` prints a cProfile of that request (cumulative and own time) instead of nothing.
 """
 
@@ -26,7 +28,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bench import floor
+from bench import floor, post_statements
 from bench.common import (
     PASSWORD,
     VERSION_RE,
@@ -66,7 +68,7 @@ class Members:
         from app.models import User
         from app.services import api_tokens
 
-        self.app, self.bid_id = app, data.bid_ids[0]
+        self.app, self.bid_id, self.emails = app, data.bid_ids[0], list(data.member_emails)
         self.clients = []
         for email in data.member_emails:
             client = app.test_client()
@@ -130,11 +132,14 @@ def measure(app, members: Members, writes: int, url: str) -> dict:
     from app import notifications
     from app.extensions import db
 
-    kinds = ("get", "post", "post_with_send", "put", "floor", "bare_floor_post")
+    kinds = ("get", "post", "post_with_send", "put", "floor", "bare_floor_post", "get_statements", "post_statements")
     samples: dict[str, list[float]] = {k: [] for k in kinds}
     with app.app_context():
         engine = db.engine
     floor.create_tables(engine)
+    # The POST's own statements amend the last member's pledge, after that member's page and API writes.
+    with engine.connect() as conn:
+        amender = post_statements.Amender.for_member(conn, members.emails[-1], members.bid_id)
     bare = _bare_client(url)
     n = 0
     for k in range(WARM_UP + writes):
@@ -162,6 +167,18 @@ def measure(app, members: Members, writes: int, url: str) -> dict:
             assert answer.status_code == 201, answer.status_code
 
         _, bare_cpu, _ = _cpu(bare_post)
+
+        def statements_only(k=k):
+            with engine.begin() as conn:
+                post_statements.amend(conn, amender, k)
+
+        _, statements_cpu, _ = _cpu(statements_only)
+
+        def reads_only():
+            with engine.begin() as conn:
+                post_statements.read(conn, amender)
+
+        _, reads_cpu, _ = _cpu(reads_only)
         if k < WARM_UP:
             continue
         samples["get"].append(get_cpu)
@@ -170,6 +187,8 @@ def measure(app, members: Members, writes: int, url: str) -> dict:
         samples["put"].append(put_cpu)
         samples["floor"].append(floor_cpu)
         samples["bare_floor_post"].append(bare_cpu)
+        samples["post_statements"].append(statements_cpu)
+        samples["get_statements"].append(reads_cpu)
     ms = {k: round(statistics.median(v) * 1000, 3) for k, v in samples.items()}
     means = {k: round(statistics.fmean(v) * 1000, 3) for k, v in samples.items()}
     base = ms["floor"]
@@ -182,6 +201,8 @@ def measure(app, members: Members, writes: int, url: str) -> dict:
         "ratio_post_with_send": round(ms["post_with_send"] / base, 2),
         "ratio_put": round(ms["put"] / base, 2),
         "ratio_bare_floor_post": round(ms["bare_floor_post"] / base, 2),
+        "ratio_post_statements": round(ms["post_statements"] / base, 2),
+        "ratio_get_post_statements": round((ms["get_statements"] + ms["post_statements"]) / base, 2),
         "floor_rows": floor.count(engine),
     }
 
@@ -255,6 +276,16 @@ def rows_for(result: dict) -> list[dict]:
             "the floor served by bare Flask (test client POST /floor) vs floor (what the framework adds)",
             ms["bare_floor_post"],
             db["ratio_bare_floor_post"],
+        )
+        add(
+            "the POST's own statements, prebuilt Core, no framework (bench/post_statements.py) vs floor",
+            ms["post_statements"],
+            db["ratio_post_statements"],
+        )
+        add(
+            "the form page's and the POST's own statements, prebuilt Core, no framework, vs floor",
+            round(ms["get_statements"] + ms["post_statements"], 3),
+            db["ratio_get_post_statements"],
         )
     return out
 
