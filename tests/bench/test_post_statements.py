@@ -8,15 +8,7 @@ from app.models.pledge_shares import PledgeRegionShare
 from app.services import pledges
 from bench import post_statements
 from tests.factories import BidFactory, member_of
-
-GOOD = {
-    "amount_pence": 25_000_000,
-    "homes": 12_400,
-    "regions": ["NW", "NE"],
-    "statement": "Grants.",
-    "status": "indicative",
-    "accept_terms": True,
-}
+from tests.services.test_pledges import GOOD
 
 
 def _count(model) -> int:
