@@ -51,7 +51,12 @@ def member_organisation_joined(bid_id: int, organisation_id: int) -> bool:
         found = db.session.scalar(_joined_query(), {"bid_id": bid_id, "organisation_id": organisation_id})
         return found is not None
 
-    return facts.remembered(db.session(), ("joined", bid_id, organisation_id), load)
+    return facts.remembered(db.session(), _joined_key(bid_id, organisation_id), load)
+
+
+def _joined_key(bid_id: int, organisation_id: int) -> tuple:
+    """The transaction's fact that the organisation joined the bid (``facts``)."""
+    return ("joined", bid_id, organisation_id)
 
 
 @functools.cache
@@ -103,7 +108,7 @@ def get_bid_for_member(user: User | None, bid_id: int) -> Bid:
         raise NotFound("No such bid.")
     bid, joined = found
     if joined:
-        facts.remember(db.session(), ("joined", bid.id, user.organisation_id), True)
+        facts.remember(db.session(), _joined_key(bid.id, user.organisation_id), True)
     if bid.status == BidStatus.DRAFT or not joined:
         raise NotFound("No such bid.")
     return bid
