@@ -21,11 +21,16 @@ def is_bid_convenor(user: User | None, bid: Bid) -> bool:
 def is_bid_member(user: User | None, bid: Bid, *, joined: Collection[int] | None = None) -> bool:
     """A user whose organisation accepted an invitation to the bid (``joined``: those organisations' ids,
     already read with ``joined_organisations``, for checking many users at once)."""
-    if not (user and user.is_authenticated) or user.is_convenor:
+    if not _could_be_member(user):
         return False
     if joined is not None:
         return user.organisation_id in joined
     return member_organisation_joined(bid.id, user.organisation_id)
+
+
+def _could_be_member(user: User | None) -> bool:
+    """Signed in, and of a member organisation (a convening body's people never pledge)."""
+    return bool(user and user.is_authenticated and not user.is_convenor)
 
 
 def joined_organisations(bid_id: int, organisation_ids: Collection[int]) -> set[int]:
@@ -59,18 +64,19 @@ def _joined_key(bid_id: int, organisation_id: int) -> tuple:
     return ("joined", bid_id, organisation_id)
 
 
+def _accepted_by(bid_id) -> sa.ColumnElement[bool]:
+    """An invitation to ``bid_id`` (a value or a column) that the bound ``organisation_id`` accepted."""
+    return sa.and_(
+        Invitation.bid_id == bid_id,
+        Invitation.organisation_id == sa.bindparam("organisation_id"),
+        Invitation.status == InvitationStatus.ACCEPTED,
+    )
+
+
 @functools.cache
 def _joined_query() -> sa.Select:
     """An accepted invitation of the organisation to the bid (built once, the two ids as parameters)."""
-    return (
-        sa.select(Invitation.id)
-        .where(
-            Invitation.bid_id == sa.bindparam("bid_id"),
-            Invitation.organisation_id == sa.bindparam("organisation_id"),
-            Invitation.status == InvitationStatus.ACCEPTED,
-        )
-        .limit(1)
-    )
+    return sa.select(Invitation.id).where(_accepted_by(sa.bindparam("bid_id"))).limit(1)
 
 
 def can_view_bid(user: User | None, bid: Bid, *, joined: Collection[int] | None = None) -> bool:
@@ -101,7 +107,7 @@ def get_bid_for_member(user: User | None, bid_id: int) -> Bid:
     The bid and whether the organisation joined it are read in one statement; a "yes" is kept for the rest of
     the transaction, as ``member_organisation_joined`` keeps it, so the service's own check asks nothing more.
     """
-    if not (user and user.is_authenticated) or user.is_convenor:
+    if not _could_be_member(user):
         raise NotFound("No such bid.")
     found = db.session.execute(_member_bid_query(), {"bid_id": bid_id, "organisation_id": user.organisation_id}).first()
     if found is None:
@@ -117,12 +123,7 @@ def get_bid_for_member(user: User | None, bid_id: int) -> Bid:
 @functools.cache
 def _member_bid_query() -> sa.Select:
     """A bid, and whether an organisation accepted an invitation to it (built once, the two ids as parameters)."""
-    joined = sa.exists().where(
-        Invitation.bid_id == Bid.id,
-        Invitation.organisation_id == sa.bindparam("organisation_id"),
-        Invitation.status == InvitationStatus.ACCEPTED,
-    )
-    return sa.select(Bid, joined).where(Bid.id == sa.bindparam("bid_id"))
+    return sa.select(Bid, sa.exists().where(_accepted_by(Bid.id))).where(Bid.id == sa.bindparam("bid_id"))
 
 
 def visible_bids(user: User) -> list[Bid]:
